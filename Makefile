@@ -1,0 +1,50 @@
+# Two commands for a newcomer: `make run` and `make test`. Every install step lives here.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install db demo browser lint format bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+# Bring the embedded SQLite database in instance/ to the newest schema.
+db: install
+	$(BIN)/evalsurvey db upgrade
+
+# Load the demo district only into an empty database.
+demo: db
+	$(BIN)/evalsurvey demo --if-empty
+
+run: demo
+	@$(BIN)/evalsurvey info
+	$(BIN)/evalsurvey run --host 127.0.0.1 --port 5000
+
+# Debian's Chromium for the Playwright test (Playwright cannot download a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium
+
+lint: install
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format evalsurvey tests benchmarks
+
+test: install browser lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python benchmarks/bench_analyze.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

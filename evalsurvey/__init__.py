@@ -1,0 +1,52 @@
+"""evalsurvey: survey and third-party evaluation platform for Party-building assessment."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from evalsurvey import config as default_config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    Configuration is layered, later layers winning: package defaults, then
+    ``instance/config.py``, then ``EVALSURVEY_*`` environment variables, then
+    ``test_config``.
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        instance_path=os.environ.get(
+            "EVALSURVEY_INSTANCE_PATH",
+            os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "instance"),
+        ),
+    )
+    app.config.from_object(default_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = default_config.sqlite_uri(app.instance_path)
+    app.config.from_pyfile("config.py", silent=True)
+    default_config.apply_environment(app.config, os.environ)
+    if test_config is not None:
+        app.config.update(test_config)
+    default_config.normalise_database_url(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from evalsurvey import audit, cli, errors, extensions, i18n
+    from evalsurvey.admin import views as admin_views
+    from evalsurvey.auth import views as auth_views
+    from evalsurvey.public import views as public_views
+
+    errors.init_request_checks(app)
+    extensions.init_app(app)
+    audit.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    auth_views.init_app(app)
+    admin_views.init_app(app)
+    public_views.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""The staff side: units, cycles, rater groups, questionnaires, links, responses."""

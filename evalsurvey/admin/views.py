@@ -1,0 +1,416 @@
+"""Staff pages. Views stay thin: the rules live in :mod:`evalsurvey.domain`."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from evalsurvey.admin import forms
+from evalsurvey.auth.guards import STAFF_READERS, require_unit, roles_required, visible_unit_ids
+from evalsurvey.domain import interchange, links, queries
+from evalsurvey.domain import questionnaires as qdomain
+from evalsurvey.domain.units import ImportError_, decode_csv, import_units
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _
+from evalsurvey.models import (
+    Cycle,
+    CycleStatus,
+    Link,
+    LinkMode,
+    Questionnaire,
+    RaterGroup,
+    Response as SurveyResponse,
+    Role,
+    Unit,
+)
+from evalsurvey.models.cycles import CYCLE_TRANSITIONS
+from evalsurvey.models.types import utcnow
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+admin_only = roles_required(Role.ADMIN)
+readers = roles_required(*STAFF_READERS)
+
+
+def get_or_404(model, ident):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"]
+
+
+# -- dashboard -------------------------------------------------------------------------
+
+
+@bp.get("/")
+@roles_required(*STAFF_READERS, Role.PANEL)
+def dashboard():
+    cycles = list(db.session.scalars(select(Cycle).order_by(Cycle.id.desc())))
+    totals = queries.cycle_totals([c.id for c in cycles])
+    return render_template("admin/dashboard.html", cycles=cycles, totals=totals)
+
+
+# -- units -----------------------------------------------------------------------------
+
+
+@bp.route("/units", methods=["GET", "POST"])
+@admin_only
+def units():
+    form = forms.UnitForm()
+    if form.validate_on_submit():
+        unit = Unit(code=form.code.data, name=form.name.data, type=form.type.data,
+                    active=form.active.data)
+        if form.parent.data:
+            unit.parent = queries.get_by_code(Unit, form.parent.data)
+        db.session.add(unit)
+        db.session.commit()
+        flash(_("已创建单位 {code}。", code=unit.code))
+        return redirect(url_for("admin.units"))
+    rows = db.session.scalars(select(Unit).options(selectinload(Unit.parent)).order_by(Unit.code))
+    return render_template("admin/units.html", form=form, units=list(rows),
+                           import_form=forms.FileForm(prefix="imp"))
+
+
+@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+@admin_only
+def edit_unit(unit_id: int):
+    unit = get_or_404(Unit, unit_id)
+    form = forms.UnitForm(obj=unit, unit=unit)
+    if request.method == "GET":
+        form.parent.data = unit.parent.code if unit.parent else ""
+    if form.validate_on_submit():
+        unit.code, unit.name, unit.type = form.code.data, form.name.data, form.type.data
+        unit.active = form.active.data
+        unit.parent = queries.get_by_code(Unit, form.parent.data) if form.parent.data else None
+        db.session.commit()
+        flash(_("已保存。"))
+        return redirect(url_for("admin.units"))
+    return render_template("admin/unit_edit.html", form=form, unit=unit)
+
+
+@bp.post("/units/import")
+@admin_only
+def import_units_view():
+    form = forms.FileForm(prefix="imp")
+    if not form.validate_on_submit():
+        flash(_("请选择 CSV 文件。"))
+        return redirect(url_for("admin.units"))
+    try:
+        created, updated = import_units(decode_csv(form.file.data.read()))
+        db.session.commit()
+    except ImportError_ as exc:
+        db.session.rollback()
+        return render_template("admin/import_errors.html", errors=exc.lines(),
+                               back=url_for("admin.units")), 400
+    flash(_("导入完成：新增 {c} 个，更新 {u} 个。", c=created, u=updated))
+    return redirect(url_for("admin.units"))
+
+
+# -- rater groups ----------------------------------------------------------------------
+
+
+@bp.route("/rater-groups", methods=["GET", "POST"])
+@admin_only
+def rater_groups():
+    form = forms.RaterGroupForm()
+    if form.validate_on_submit():
+        db.session.add(RaterGroup(code=form.code.data, name=form.name.data,
+                                  name_en=form.name_en.data or "", internal=form.internal.data))
+        db.session.commit()
+        return redirect(url_for("admin.rater_groups"))
+    groups = db.session.scalars(select(RaterGroup).order_by(RaterGroup.id))
+    return render_template("admin/rater_groups.html", form=form, groups=list(groups))
+
+
+# -- questionnaires --------------------------------------------------------------------
+
+
+@bp.route("/questionnaires", methods=["GET", "POST"])
+@admin_only
+def questionnaires():
+    form = forms.FileForm()
+    error = ""
+    if form.validate_on_submit():
+        try:
+            q = qdomain.from_json(json.loads(form.file.data.read().decode("utf-8-sig")))
+            db.session.add(q)
+            db.session.commit()
+            flash(_("已导入问卷 {label}（草稿）。", label=q.label))
+            return redirect(url_for("admin.questionnaire", qid=q.id))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            error = _("文件不是有效的 UTF-8 JSON：") + str(exc)
+        except qdomain.QuestionnaireError as exc:
+            error = str(exc)
+    rows = db.session.scalars(select(Questionnaire).order_by(Questionnaire.code,
+                                                             Questionnaire.version))
+    return render_template("admin/questionnaires.html", form=form, rows=list(rows),
+                           error=error), (400 if error else 200)
+
+
+@bp.get("/questionnaires/<int:qid>")
+@admin_only
+def questionnaire(qid: int):
+    q = get_or_404(Questionnaire, qid)
+    return render_template("admin/questionnaire.html", q=q, choices=qdomain.choices)
+
+
+@bp.get("/questionnaires/<int:qid>.json")
+@admin_only
+def questionnaire_json(qid: int):
+    q = get_or_404(Questionnaire, qid)
+    body = json.dumps(qdomain.to_json(q), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{q.code}-v{q.version}.json"'})
+
+
+@bp.post("/questionnaires/<int:qid>/publish")
+@admin_only
+def publish_questionnaire(qid: int):
+    q = get_or_404(Questionnaire, qid)
+    try:
+        qdomain.publish(q)
+        db.session.commit()
+        flash(_("已发布 {label}，此版本今后不可修改。", label=q.label))
+    except qdomain.PublishedError:
+        flash(_("该版本已经发布。"))
+    return redirect(url_for("admin.questionnaire", qid=q.id))
+
+
+@bp.post("/questionnaires/<int:qid>/new-version")
+@admin_only
+def new_questionnaire_version(qid: int):
+    q = get_or_404(Questionnaire, qid)
+    copy = qdomain.new_version(q)
+    db.session.commit()
+    flash(_("已创建新版本 {label}（草稿）。", label=copy.label))
+    return redirect(url_for("admin.questionnaire", qid=copy.id))
+
+
+# -- cycles and links ------------------------------------------------------------------
+
+
+@bp.route("/cycles", methods=["GET", "POST"])
+@admin_only
+def cycles():
+    form = forms.CycleForm()
+    if form.validate_on_submit():
+        cycle = Cycle(code=form.code.data, name=form.name.data, period=form.period.data,
+                      opens_at=form.opens_at.data.replace(tzinfo=UTC) if form.opens_at.data
+                      else None,
+                      closes_at=form.closes_at.data.replace(tzinfo=UTC) if form.closes_at.data
+                      else None)
+        db.session.add(cycle)
+        db.session.commit()
+        return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+    rows = db.session.scalars(select(Cycle).order_by(Cycle.id.desc()))
+    return render_template("admin/cycles.html", form=form, cycles=list(rows))
+
+
+def _link_form() -> forms.LinkForm:
+    form = forms.LinkForm(prefix="link")
+    published = db.session.scalars(select(Questionnaire).where(
+        Questionnaire.published_at.is_not(None)).order_by(Questionnaire.code,
+                                                          Questionnaire.version))
+    form.questionnaire.choices = [(q.id, f"{q.label} {q.title}") for q in published]
+    form.rater_group.choices = [(g.id, f"{g.code} {g.name}") for g in
+                                db.session.scalars(select(RaterGroup).order_by(RaterGroup.id))]
+    return form
+
+
+def _status_form(cycle: Cycle) -> forms.CycleStatusForm:
+    form = forms.CycleStatusForm(prefix="st")
+    form.status.choices = [(s.value, s.value) for s in CYCLE_TRANSITIONS[CycleStatus(cycle.status)]]
+    return form
+
+
+@bp.route("/cycles/<int:cycle_id>", methods=["GET", "POST"])
+@readers
+def cycle(cycle_id: int):
+    cycle = get_or_404(Cycle, cycle_id)
+    link_form = _link_form()
+    if request.method == "POST":
+        if current_user.role != Role.ADMIN:
+            abort(403)
+        if link_form.validate_on_submit():
+            made = _create_links(cycle, link_form)
+            db.session.commit()
+            flash(_("已创建 {n} 个链接。", n=made))
+            return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+    unit_ids = visible_unit_ids()
+    return render_template(
+        "admin/cycle.html", cycle=cycle, links=queries.cycle_links(cycle, unit_ids),
+        link_form=link_form, status_form=_status_form(cycle), base_url=_base_url(),
+    )
+
+
+def _create_links(cycle: Cycle, form: forms.LinkForm) -> int:
+    q = get_or_404(Questionnaire, form.questionnaire.data)
+    group = get_or_404(RaterGroup, form.rater_group.data)
+    if form.unit.data:
+        targets = [queries.get_by_code(Unit, form.unit.data)]
+    else:
+        targets = list(db.session.scalars(select(Unit).where(
+            Unit.type == form.unit_type.data, Unit.active.is_(True)).order_by(Unit.code)))
+    for unit in targets:
+        links.create_link(cycle=cycle, questionnaire=q, unit=unit, rater_group=group,
+                          mode=form.mode.data, record_rater=form.record_rater.data)
+    return len(targets)
+
+
+@bp.post("/cycles/<int:cycle_id>/status")
+@admin_only
+def cycle_status(cycle_id: int):
+    cycle = get_or_404(Cycle, cycle_id)
+    form = _status_form(cycle)
+    if form.validate_on_submit():
+        cycle.status = form.status.data
+        if cycle.status == CycleStatus.CLOSED:
+            cycle.closed_at = utcnow()
+        db.session.commit()
+        flash(_("周期状态已改为 {s}。", s=cycle.status))
+    else:
+        flash(_("不允许的状态变更。"))
+    return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+
+
+@bp.get("/cycles/<int:cycle_id>/posters")
+@readers
+def posters(cycle_id: int):
+    cycle = get_or_404(Cycle, cycle_id)
+    rows = [link for link in queries.cycle_links(cycle, visible_unit_ids())
+            if link.mode == LinkMode.PUBLIC and link.active]
+    cards = [(link, links.link_url(_base_url(), link), links.qr_svg(links.link_url(
+        _base_url(), link))) for link in rows]
+    return render_template("admin/posters.html", cycle=cycle, cards=cards)
+
+
+@bp.get("/cycles/<int:cycle_id>/responses")
+@readers
+def responses(cycle_id: int):
+    cycle = get_or_404(Cycle, cycle_id)
+    unit_ids = visible_unit_ids()
+    unit_code = request.args.get("unit")
+    if unit_code:
+        unit = require_unit(queries.get_by_code(Unit, unit_code))
+        unit_ids = unit.subtree_ids()
+    counts = queries.response_counts(cycle, unit_ids)
+    groups = list(db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)))
+    recent = queries.recent_responses(cycle, unit_ids)
+    return render_template("admin/responses.html", cycle=cycle, counts=counts, groups=groups,
+                           channels=forms.CHANNELS, recent=recent, unit_code=unit_code or "",
+                           total=sum(c.total for c in counts),
+                           status_form=forms.ResponseStatusForm())
+
+
+@bp.get("/cycles/<int:cycle_id>/responses.csv")
+@readers
+def export_csv(cycle_id: int):
+    cycle = get_or_404(Cycle, cycle_id)
+    out = io.StringIO()
+    interchange.export_responses(out, cycle=cycle, unit_ids=visible_unit_ids())
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="responses-{cycle.code}.csv"'})
+
+
+@bp.post("/responses/<public_id>/status")
+@roles_required(Role.ADMIN, Role.INSPECTOR)
+def response_status(public_id: str):
+    r = db.session.scalar(select(SurveyResponse).where(SurveyResponse.public_id == public_id))
+    if r is None:
+        abort(404)
+    form = forms.ResponseStatusForm()
+    if form.validate_on_submit():
+        r.status = form.status.data
+        db.session.commit()
+        flash(_("答卷 {id} 状态已改为 {s}。", id=r.public_id, s=r.status))
+    return redirect(url_for("admin.responses", cycle_id=r.cycle_id))
+
+
+@bp.get("/links/<int:link_id>/qr.<fmt>")
+@readers
+def link_qr(link_id: int, fmt: str):
+    link = get_or_404(Link, link_id)
+    require_unit(link.unit)
+    url = links.link_url(_base_url(), link)
+    name = f"qr-{link.unit.code}-{link.rater_group.code}"
+    if fmt == "png":
+        return Response(links.qr_png(url), mimetype="image/png", headers={
+            "Content-Disposition": f'attachment; filename="{name}.png"'})
+    if fmt == "svg":
+        return Response(links.qr_svg(url), mimetype="image/svg+xml", headers={
+            "Content-Disposition": f'attachment; filename="{name}.svg"'})
+    abort(404)
+
+
+@bp.post("/links/<int:link_id>/close")
+@admin_only
+def close_link(link_id: int):
+    link = get_or_404(Link, link_id)
+    link.active = False
+    link.closed_at = utcnow()
+    db.session.commit()
+    flash(_("链接已关闭。"))
+    return redirect(url_for("admin.cycle", cycle_id=link.cycle_id))
+
+
+@bp.route("/links/<int:link_id>/invitations", methods=["GET", "POST"])
+@admin_only
+def invitations(link_id: int):
+    link = get_or_404(Link, link_id)
+    if link.mode != LinkMode.INVITE:
+        abort(404)
+    form = forms.InvitationForm()
+    if form.validate_on_submit():
+        people = _parse_people(form.people.data or "") or [{}] * (form.count.data or 0)
+        made = links.create_invitations(link, people)
+        db.session.commit()
+        flash(_("已生成 {n} 份邀请。", n=len(made)))
+        return redirect(url_for("admin.invitations", link_id=link.id))
+    total = len(link_invitations := list(db.session.scalars(
+        select(links.Invitation).where(links.Invitation.link_id == link.id))))
+    used = sum(1 for i in link_invitations if i.used)
+    return render_template("admin/invitations.html", link=link, form=form, total=total,
+                           used=used)
+
+
+def _parse_people(text: str) -> list[dict[str, str]]:
+    people = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.replace("，", ",").split(",")] + ["", "", "", ""]
+        people.append({"name": parts[0], "contact": parts[1], "rater_code": parts[2],
+                       "rater_unit": parts[3]})
+    return people
+
+
+@bp.get("/links/<int:link_id>/invitations.csv")
+@admin_only
+def invitations_csv(link_id: int):
+    link = get_or_404(Link, link_id)
+    return Response(links.invitations_csv(_base_url(), link), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="invitations-{link.code}.csv"'})
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""Staff sign-in and the role guards every staff view uses."""

@@ -1,0 +1,67 @@
+"""Default configuration and the environment layer.
+
+Every default here is safe for development; production sets ``EVALSURVEY_SECRET_KEY``,
+``EVALSURVEY_DEVICE_SALT`` and ``EVALSURVEY_DATABASE_URL`` (PostgreSQL) in the environment
+or in ``instance/config.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+SECRET_KEY = "dev-only-change-me"
+# Salt for hashing the first-party device cookie; never store the raw id or an IP.
+DEVICE_SALT = "dev-only-device-salt"
+SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+# A questionnaire post is a few KB; anything far larger is not a real respondent.
+MAX_CONTENT_LENGTH = 64 * 1024
+MAX_FORM_MEMORY_SIZE = 64 * 1024
+# Citizens may leave a form open for a long time; the CSRF token lives with the session.
+WTF_CSRF_TIME_LIMIT = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Base URL used in printed QR codes and `evalsurvey links`.
+PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+# How long a served questionnaire page stays submittable (seconds).
+SURVEY_TICKET_MAX_AGE = 7 * 24 * 3600
+
+_ENV_PREFIX = "EVALSURVEY_"
+_ENV_KEYS = {
+    "SECRET_KEY": str,
+    "DEVICE_SALT": str,
+    "DATABASE_URL": str,
+    "PUBLIC_BASE_URL": str,
+    "MAX_CONTENT_LENGTH": int,
+}
+
+
+def sqlite_uri(instance_path: str) -> str:
+    return "sqlite:///" + os.path.join(instance_path, "evalsurvey.sqlite3")
+
+
+def apply_environment(config: MutableMapping[str, Any], environ: Mapping[str, str]) -> None:
+    """Copy ``EVALSURVEY_<KEY>`` variables into ``config``."""
+    for key, kind in _ENV_KEYS.items():
+        value = environ.get(_ENV_PREFIX + key)
+        if value:
+            config[key] = kind(value)
+    if config.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+
+
+def normalise_database_url(config: MutableMapping[str, Any]) -> None:
+    """Use psycopg 3 for ``postgresql://`` URLs and tune SQLite for concurrent use."""
+    uri: str = config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://") :]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
+    config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("timeout", 15)  # busy timeout, seconds
+        options["connect_args"] = connect_args
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options

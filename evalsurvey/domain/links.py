@@ -1,0 +1,106 @@
+"""Links, invitations and their QR codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+
+import qrcode
+import qrcode.image.pure
+import qrcode.image.svg
+from sqlalchemy import select
+
+from evalsurvey.extensions import db
+from evalsurvey.models import Cycle, Invitation, Link, LinkMode, Questionnaire, RaterGroup, Unit
+
+# 22 characters from a 32-letter alphabet without look-alikes: ~110 bits, unguessable.
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def new_code(length: int = 12) -> str:
+    """Short unguessable link code (12 chars ≈ 60 bits: plenty against guessing)."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def create_link(
+    *,
+    cycle: Cycle,
+    questionnaire: Questionnaire,
+    unit: Unit,
+    rater_group: RaterGroup,
+    mode: str = LinkMode.PUBLIC,
+    record_rater: bool = False,
+) -> Link:
+    if not questionnaire.published:
+        raise ValueError(f"questionnaire {questionnaire.label} must be published before use")
+    link = Link(
+        code=new_code(),
+        cycle=cycle,
+        questionnaire=questionnaire,
+        unit=unit,
+        rater_group=rater_group,
+        mode=mode,
+        record_rater=record_rater,
+    )
+    db.session.add(link)
+    return link
+
+
+def create_invitations(link: Link, people: list[dict[str, str]]) -> list[Invitation]:
+    """One single-use invitation per person (dicts with name, contact, rater_code, rater_unit)."""
+    if link.mode != LinkMode.INVITE:
+        raise ValueError("invitations need a link in invite mode")
+    made = []
+    for n, person in enumerate(people, start=1):
+        inv = Invitation(
+            link=link,
+            token=new_token(),
+            name=person.get("name", ""),
+            contact=person.get("contact", ""),
+            rater_code=person.get("rater_code") or (f"R{n:03d}" if link.record_rater else ""),
+            rater_unit=person.get("rater_unit", ""),
+        )
+        db.session.add(inv)
+        made.append(inv)
+    return made
+
+
+def link_url(base_url: str, link: Link) -> str:
+    return f"{base_url.rstrip('/')}/s/{link.code}"
+
+
+def invitation_url(base_url: str, invitation: Invitation) -> str:
+    return f"{base_url.rstrip('/')}/i/{invitation.token}"
+
+
+def invitations_csv(base_url: str, link: Link) -> str:
+    """Mail-merge sheet: one row per invitation with its personal URL."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "contact", "unit", "rater_code", "used", "url"])
+    rows = db.session.scalars(
+        select(Invitation).where(Invitation.link_id == link.id).order_by(Invitation.id)
+    )
+    for inv in rows:
+        writer.writerow([inv.name, inv.contact, link.unit.code, inv.rater_code,
+                         "yes" if inv.used else "no", invitation_url(base_url, inv)])
+    return "\ufeff" + out.getvalue()  # BOM so Excel opens UTF-8 Chinese correctly
+
+
+def qr_png(url: str, box_size: int = 10) -> bytes:
+    img = qrcode.make(url, image_factory=qrcode.image.pure.PyPNGImage, box_size=box_size,
+                      border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    buf = io.BytesIO()
+    img.save(buf)
+    return buf.getvalue()
+
+
+def qr_svg(url: str) -> str:
+    img = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=4,
+                      error_correction=qrcode.constants.ERROR_CORRECT_M)
+    return img.to_string(encoding="unicode")

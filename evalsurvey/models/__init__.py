@@ -1,0 +1,28 @@
+"""The data model, one module per area, re-exported here."""
+
+from evalsurvey.models.audit import AuditLog
+from evalsurvey.models.cycles import Cycle, CycleStatus
+from evalsurvey.models.links import Invitation, Link, LinkMode
+from evalsurvey.models.questionnaires import Item, ItemType, Questionnaire
+from evalsurvey.models.responses import Channel, Response, ResponseStatus
+from evalsurvey.models.staff import Role, StaffUser
+from evalsurvey.models.units import RaterGroup, Unit
+
+__all__ = [
+    "AuditLog",
+    "Channel",
+    "Cycle",
+    "CycleStatus",
+    "Invitation",
+    "Item",
+    "ItemType",
+    "Link",
+    "LinkMode",
+    "Questionnaire",
+    "RaterGroup",
+    "Response",
+    "ResponseStatus",
+    "Role",
+    "StaffUser",
+    "Unit",
+]

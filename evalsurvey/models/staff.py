@@ -1,0 +1,53 @@
+"""Staff accounts and their roles."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from evalsurvey.extensions import db
+from evalsurvey.models.units import Unit
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    INSPECTOR = "inspector"
+    PANEL = "panel"
+    UNIT_CONTACT = "unit_contact"
+    VIEWER = "viewer"
+
+
+class StaffUser(UserMixin, db.Model):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=Role.VIEWER)
+    # A unit contact sees only this unit and its children.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    unit: Mapped[Unit | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    def can_see_unit(self, unit: Unit) -> bool:
+        if self.role in (Role.ADMIN, Role.INSPECTOR, Role.VIEWER):
+            return True
+        if self.role == Role.UNIT_CONTACT and self.unit is not None:
+            return unit.id in self.unit.subtree_ids()
+        return False

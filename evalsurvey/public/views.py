@@ -1,0 +1,199 @@
+"""Public questionnaire pages: ``/s/<code>`` (QR links) and ``/i/<token>`` (invitations)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.wrappers import Response as HTTPResponse
+
+from evalsurvey.domain import responses as collect
+from evalsurvey.domain.questionnaires import QuestionnaireError, choices
+from evalsurvey.errors import Message, page
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _
+from evalsurvey.models import Invitation, Link, LinkMode, Questionnaire, Response
+from evalsurvey.models.types import utcnow
+from evalsurvey.public.forms import SurveyForm
+
+bp = Blueprint("public", __name__)
+DEVICE_COOKIE = "esd"
+
+
+def _closed_page(link: Link):
+    since = link.closed_since()
+    if since is None:  # not yet open
+        opens = link.cycle.opens_at
+        when = opens.strftime("%Y-%m-%d") if opens else None
+        msg = (_("该问卷将于 {date} 开放，请届时再来。", date=when) if when
+               else _("该问卷尚未开放。"))
+        return page(403, msg, _("问卷尚未开放"))
+    return page(410, _("该问卷已于 {date} 关闭，感谢您的关注。",
+                       date=since.strftime("%Y-%m-%d %H:%M UTC")))
+
+
+def _load_link(code: str) -> Link:
+    link = db.session.scalar(select(Link).where(Link.code == code))
+    if link is None:
+        abort(404)
+    return link
+
+
+def _device_id() -> tuple[str, str | None]:
+    """The first-party device cookie: (value, value to set if new)."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    if len(value) == 32 and value.isalnum():
+        return value, None
+    value = secrets.token_hex(16)
+    return value, value
+
+
+def _with_device_cookie(resp: HTTPResponse, new_id: str | None) -> HTTPResponse:
+    if new_id:
+        resp.set_cookie(DEVICE_COOKIE, new_id, max_age=2 * 365 * 24 * 3600,
+                        httponly=True, samesite="Lax", secure=request.is_secure)
+    return resp
+
+
+def _render(link: Link, form: SurveyForm, *, answers: dict[str, Any] | None = None,
+            problems: dict[str, str] | None = None, notice: str = "", status: int = 200,
+            action: str, new_device: str | None = None) -> HTTPResponse:
+    q: Questionnaire = link.questionnaire
+    body = render_template(
+        "public/survey.html", link=link, q=q, form=form, answers=answers or {},
+        problems=problems or {}, notice=notice, action=action, choices=choices,
+    )
+    resp = current_app.make_response((body, status))
+    resp.headers["Cache-Control"] = "no-store"
+    return _with_device_cookie(resp, new_device)
+
+
+def _raw_answers(q: Questionnaire) -> dict[str, list[str]]:
+    return {item.code: request.form.getlist(item.code) for item in q.items}
+
+
+def _serve(link: Link, action: str) -> HTTPResponse:
+    new_device = _device_id()[1]
+    form = SurveyForm()
+    form.ticket.data = collect.issue_ticket(current_app.config["SECRET_KEY"], link.id)
+    return _render(link, form, action=action, new_device=new_device)
+
+
+def _submit(link: Link, action: str, invitation: Invitation | None = None):
+    form = SurveyForm()
+    config = current_app.config
+    try:
+        ticket = collect.read_ticket(config["SECRET_KEY"], form.ticket.data or "", link.id,
+                                     config["SURVEY_TICKET_MAX_AGE"])
+    except collect.TicketError:
+        abort(400, description=Message(_("页面信息不完整或已过期，请重新打开问卷填写。")))
+    thanks = url_for("public.thanks", code=link.code, k=ticket.submission_key)
+    if collect.find_by_key(ticket.submission_key) is not None:
+        return redirect(thanks, 303)  # a double tap or a retried post: already stored
+    if invitation is not None and invitation.used:
+        return page(410, _("该邀请链接已经使用过，每份邀请只能提交一次。"), _("邀请已使用"))
+    q: Questionnaire = link.questionnaire
+    try:
+        answers, missing = collect.check_answers(q, _raw_answers(q))
+    except QuestionnaireError:
+        abort(400)
+    device_id, new_device = _device_id()
+    if missing or not form.validate():
+        kept = {k: v for k, v in _raw_answers(q).items()}
+        notice = _("还有题目未完成，请查看标出的题目。") if missing else ""
+        return _render(link, form, answers=kept, problems=missing, notice=notice,
+                       status=422, action=action, new_device=new_device)
+    device = collect.device_hash(config["DEVICE_SALT"], device_id)
+    try:
+        collect.store_response(link=link, ticket=ticket, answers=answers,
+                               comment=(form.comment.data or "").strip(), device=device,
+                               invitation=invitation)
+    except collect.InvitationUsed:
+        return page(410, _("该邀请链接已经使用过，每份邀请只能提交一次。"), _("邀请已使用"))
+    return _with_device_cookie(redirect(thanks, 303), new_device)
+
+
+@bp.route("/s/<code>", methods=["GET", "POST"])
+def survey(code: str):
+    link = _load_link(code)
+    if link.mode != LinkMode.PUBLIC:
+        abort(404)
+    if not link.cycle.accepting() or not link.active:
+        return _closed_page(link)
+    action = url_for("public.survey", code=code)
+    if request.method == "POST":
+        return _submit(link, action)
+    return _serve(link, action)
+
+
+@bp.route("/i/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    inv = db.session.scalar(select(Invitation).where(Invitation.token == token))
+    if inv is None:
+        abort(404)
+    link = inv.link
+    if not link.cycle.accepting() or not link.active:
+        return _closed_page(link)
+    action = url_for("public.invitation", token=token)
+    if request.method == "POST":
+        return _submit(link, action, invitation=inv)
+    if inv.used:
+        return page(410, _("该邀请链接已经使用过，每份邀请只能提交一次。"), _("邀请已使用"))
+    return _serve(link, action)
+
+
+@bp.get("/s/<code>/thanks")
+def thanks(code: str):
+    link = _load_link(code)
+    key = request.args.get("k", "")
+    stored = db.session.scalar(
+        select(Response.id).where(Response.submission_key == key, Response.link_id == link.id)
+    ) if key else None
+    if stored is None:
+        abort(404)
+    return render_template("public/thanks.html", link=link, now=utcnow())
+
+
+def rerender_after_csrf() -> HTTPResponse | None:
+    """After a CSRF failure on a questionnaire, show it again with the answers kept."""
+    if request.method != "POST" or request.endpoint not in ("public.survey", "public.invitation"):
+        return None
+    args = request.view_args or {}
+    if request.endpoint == "public.survey":
+        link = db.session.scalar(select(Link).where(Link.code == args.get("code")))
+        action = url_for("public.survey", code=args.get("code"))
+    else:
+        inv = db.session.scalar(select(Invitation).where(Invitation.token == args.get("token")))
+        link = inv.link if inv is not None else None
+        action = url_for("public.invitation", token=args.get("token"))
+    if link is None or not link.cycle.accepting():
+        return None
+    form = SurveyForm()
+    try:  # keep the key and start time if the ticket is intact
+        collect.read_ticket(current_app.config["SECRET_KEY"], form.ticket.data or "", link.id,
+                            current_app.config["SURVEY_TICKET_MAX_AGE"])
+    except collect.TicketError:
+        form.ticket.data = collect.issue_ticket(current_app.config["SECRET_KEY"], link.id)
+    new_device = _device_id()[1]
+    return _render(link, form, answers=_raw_answers(link.questionnaire),
+                   notice=_("页面已过期，您的答案已保留，请核对后再次提交。"), status=400,
+                   action=action, new_device=new_device)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @app.get("/")
+    def index():
+        return redirect(url_for("admin.dashboard"))

@@ -1,0 +1,102 @@
+"""Small ``make_*`` factories for test data."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import timedelta
+
+from evalsurvey.domain import links as link_domain
+from evalsurvey.domain import questionnaires as qdomain
+from evalsurvey.domain.demo import ensure_rater_groups
+from evalsurvey.extensions import db
+from evalsurvey.models import Cycle, CycleStatus, LinkMode, Role, StaffUser, Unit
+from evalsurvey.models.types import utcnow
+
+_seq = itertools.count(1)
+
+SIMPLE_QUESTIONNAIRE = {
+    "code": "WIN",
+    "title": "窗口满意度",
+    "title_en": "Window satisfaction",
+    "items": [
+        {"code": "attitude", "text": "服务态度", "text_en": "Attitude", "type": "satisfaction5"},
+        {"code": "speed", "text": "办事效率", "text_en": "Speed", "type": "satisfaction5"},
+        {"code": "nps", "text": "推荐意愿", "type": "scale10", "required": False},
+        {"code": "pts", "text": "得分", "type": "points", "max_points": 10, "required": False},
+        {"code": "chan", "text": "您从哪里得知", "type": "single", "required": False,
+         "options": [{"code": "a", "text": "海报"}, {"code": "b", "text": "朋友"}]},
+        {"code": "topics", "text": "关注哪些方面", "type": "multiple", "required": False,
+         "options": [{"code": "x", "text": "效率"}, {"code": "y", "text": "态度"},
+                     {"code": "z", "text": "环境"}]},
+        {"code": "note", "text": "其他", "type": "text", "required": False},
+    ],
+}
+
+
+def make_unit(code: str | None = None, parent: Unit | None = None, **kw) -> Unit:
+    n = next(_seq)
+    unit = Unit(code=code or f"U{n:04d}", name=kw.pop("name", f"单位{n}"),
+                type=kw.pop("type", "service_window"), parent=parent, **kw)
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def make_cycle(status: str = CycleStatus.OPEN, **kw) -> Cycle:
+    n = next(_seq)
+    now = utcnow()
+    cycle = Cycle(code=kw.pop("code", f"CY{n}"), name=kw.pop("name", f"周期{n}"),
+                  status=status, opens_at=kw.pop("opens_at", now - timedelta(days=1)),
+                  closes_at=kw.pop("closes_at", now + timedelta(days=30)), **kw)
+    db.session.add(cycle)
+    db.session.flush()
+    return cycle
+
+
+def make_questionnaire(data: dict | None = None, published: bool = True):
+    q = qdomain.from_json(data or SIMPLE_QUESTIONNAIRE)
+    db.session.add(q)
+    db.session.flush()
+    if published:
+        qdomain.publish(q)
+    db.session.flush()
+    return q
+
+
+def make_link(unit=None, cycle=None, questionnaire=None, group="citizen",
+              mode=LinkMode.PUBLIC, record_rater=False):
+    groups = ensure_rater_groups()
+    link = link_domain.create_link(
+        cycle=cycle or make_cycle(), questionnaire=questionnaire or make_questionnaire(),
+        unit=unit or make_unit(), rater_group=groups[group], mode=mode,
+        record_rater=record_rater)
+    db.session.commit()
+    return link
+
+
+def make_staff(username: str, role: str = Role.ADMIN, unit: Unit | None = None,
+               password: str = "secret-pass-1") -> StaffUser:
+    user = StaffUser(username=username, role=role, unit=unit)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    """The hidden inputs of a page (CSRF token, ticket)."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]*type=\"hidden\"[^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
+
+
+def login(client, username: str, password: str = "secret-pass-1"):
+    page = client.get("/auth/login").get_data(as_text=True)
+    token = hidden_fields(page)["csrf_token"]
+    return client.post("/auth/login", data={"csrf_token": token, "username": username,
+                                            "password": password})
