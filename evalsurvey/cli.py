@@ -106,8 +106,7 @@ def links_command(cycle_code: str) -> None:
 
 @click.command("export-responses")
 @click.option("--cycle", "cycle_code", help="only this cycle")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="-",
-              show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="-", show_default=True)
 @with_appcontext
 def export_responses(cycle_code: str | None, out_path: str) -> None:
     """Write responses as the interchange CSV."""
@@ -115,9 +114,10 @@ def export_responses(cycle_code: str | None, out_path: str) -> None:
     if out_path == "-":
         interchange.export_responses(sys.stdout, cycle=cycle)
         return
-    with open(out_path, "w", encoding="utf-8", newline="") as out, click.progressbar(
-        length=0, label="exporting", show_pos=True
-    ) as bar:
+    with (
+        open(out_path, "w", encoding="utf-8", newline="") as out,
+        click.progressbar(length=0, label="exporting", show_pos=True) as bar,
+    ):
         n = interchange.export_responses(out, cycle=cycle, progress=bar.update)
     click.echo(f"{n} responses written to {out_path}", err=True)
 

@@ -78,7 +78,6 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(Exception, _handle_500)
 
 
-
 def _non_utf8_form() -> bool:
     """True when a posted form is not UTF-8 (raw bytes or percent-escapes)."""
     if request.mimetype == "application/x-www-form-urlencoded":

@@ -47,8 +47,13 @@ def init_app(app: Flask) -> None:
     from evalsurvey import models  # noqa: F401  (register the tables)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", _migrations_dir()),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=app.config.get("MIGRATIONS_DIR", _migrations_dir()),
+        render_as_batch=True,
+        compare_type=True,
+    )
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

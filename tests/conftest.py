@@ -13,8 +13,9 @@ from sqlalchemy import text
 from evalsurvey import create_app
 from evalsurvey.extensions import db
 
-PG_ADMIN_URL = os.environ.get("EVALSURVEY_TEST_POSTGRES_URL",
-                              "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "EVALSURVEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 PG_MODE = os.environ.get("EVALSURVEY_TEST_POSTGRES", "auto")  # auto | required | off
 
 

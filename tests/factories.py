@@ -24,11 +24,24 @@ SIMPLE_QUESTIONNAIRE = {
         {"code": "speed", "text": "办事效率", "text_en": "Speed", "type": "satisfaction5"},
         {"code": "nps", "text": "推荐意愿", "type": "scale10", "required": False},
         {"code": "pts", "text": "得分", "type": "points", "max_points": 10, "required": False},
-        {"code": "chan", "text": "您从哪里得知", "type": "single", "required": False,
-         "options": [{"code": "a", "text": "海报"}, {"code": "b", "text": "朋友"}]},
-        {"code": "topics", "text": "关注哪些方面", "type": "multiple", "required": False,
-         "options": [{"code": "x", "text": "效率"}, {"code": "y", "text": "态度"},
-                     {"code": "z", "text": "环境"}]},
+        {
+            "code": "chan",
+            "text": "您从哪里得知",
+            "type": "single",
+            "required": False,
+            "options": [{"code": "a", "text": "海报"}, {"code": "b", "text": "朋友"}],
+        },
+        {
+            "code": "topics",
+            "text": "关注哪些方面",
+            "type": "multiple",
+            "required": False,
+            "options": [
+                {"code": "x", "text": "效率"},
+                {"code": "y", "text": "态度"},
+                {"code": "z", "text": "环境"},
+            ],
+        },
         {"code": "note", "text": "其他", "type": "text", "required": False},
     ],
 }
@@ -36,8 +49,13 @@ SIMPLE_QUESTIONNAIRE = {
 
 def make_unit(code: str | None = None, parent: Unit | None = None, **kw) -> Unit:
     n = next(_seq)
-    unit = Unit(code=code or f"U{n:04d}", name=kw.pop("name", f"单位{n}"),
-                type=kw.pop("type", "service_window"), parent=parent, **kw)
+    unit = Unit(
+        code=code or f"U{n:04d}",
+        name=kw.pop("name", f"单位{n}"),
+        type=kw.pop("type", "service_window"),
+        parent=parent,
+        **kw,
+    )
     db.session.add(unit)
     db.session.flush()
     return unit
@@ -46,9 +64,14 @@ def make_unit(code: str | None = None, parent: Unit | None = None, **kw) -> Unit
 def make_cycle(status: str = CycleStatus.OPEN, **kw) -> Cycle:
     n = next(_seq)
     now = utcnow()
-    cycle = Cycle(code=kw.pop("code", f"CY{n}"), name=kw.pop("name", f"周期{n}"),
-                  status=status, opens_at=kw.pop("opens_at", now - timedelta(days=1)),
-                  closes_at=kw.pop("closes_at", now + timedelta(days=30)), **kw)
+    cycle = Cycle(
+        code=kw.pop("code", f"CY{n}"),
+        name=kw.pop("name", f"周期{n}"),
+        status=status,
+        opens_at=kw.pop("opens_at", now - timedelta(days=1)),
+        closes_at=kw.pop("closes_at", now + timedelta(days=30)),
+        **kw,
+    )
     db.session.add(cycle)
     db.session.flush()
     return cycle
@@ -64,19 +87,30 @@ def make_questionnaire(data: dict | None = None, published: bool = True):
     return q
 
 
-def make_link(unit=None, cycle=None, questionnaire=None, group="citizen",
-              mode=LinkMode.PUBLIC, record_rater=False):
+def make_link(
+    unit=None,
+    cycle=None,
+    questionnaire=None,
+    group="citizen",
+    mode=LinkMode.PUBLIC,
+    record_rater=False,
+):
     groups = ensure_rater_groups()
     link = link_domain.create_link(
-        cycle=cycle or make_cycle(), questionnaire=questionnaire or make_questionnaire(),
-        unit=unit or make_unit(), rater_group=groups[group], mode=mode,
-        record_rater=record_rater)
+        cycle=cycle or make_cycle(),
+        questionnaire=questionnaire or make_questionnaire(),
+        unit=unit or make_unit(),
+        rater_group=groups[group],
+        mode=mode,
+        record_rater=record_rater,
+    )
     db.session.commit()
     return link
 
 
-def make_staff(username: str, role: str = Role.ADMIN, unit: Unit | None = None,
-               password: str = "secret-pass-1") -> StaffUser:
+def make_staff(
+    username: str, role: str = Role.ADMIN, unit: Unit | None = None, password: str = "secret-pass-1"
+) -> StaffUser:
     user = StaffUser(username=username, role=role, unit=unit)
     user.set_password(password)
     db.session.add(user)
@@ -98,5 +132,6 @@ def hidden_fields(html: str) -> dict[str, str]:
 def login(client, username: str, password: str = "secret-pass-1"):
     page = client.get("/auth/login").get_data(as_text=True)
     token = hidden_fields(page)["csrf_token"]
-    return client.post("/auth/login", data={"csrf_token": token, "username": username,
-                                            "password": password})
+    return client.post(
+        "/auth/login", data={"csrf_token": token, "username": username, "password": password}
+    )

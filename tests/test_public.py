@@ -12,8 +12,16 @@ from evalsurvey.models import Channel, CycleStatus, Invitation, LinkMode, Respon
 from evalsurvey.models.types import utcnow
 from tests.factories import hidden_fields, make_cycle, make_link
 
-ANSWERS = {"attitude": "5", "speed": "4", "nps": "9", "pts": "7", "chan": "b",
-           "topics": ["x", "z"], "note": "很好", "comment": "窗口人员耐心"}
+ANSWERS = {
+    "attitude": "5",
+    "speed": "4",
+    "nps": "9",
+    "pts": "7",
+    "chan": "b",
+    "topics": ["x", "z"],
+    "note": "很好",
+    "comment": "窗口人员耐心",
+}
 
 
 def open_form(client, url):
@@ -40,12 +48,21 @@ def test_open_submit_thank_you_and_stored_row(app, client):
     thanks = client.get(posted.headers["Location"])
     assert thanks.status_code == 200 and "感谢" in thanks.get_data(as_text=True)
     row = db.session.scalar(select(Response))
-    assert row.answers == {"attitude": 5, "speed": 4, "nps": 9, "pts": 7, "chan": "b",
-                           "topics": ["x", "z"], "note": "很好"}
+    assert row.answers == {
+        "attitude": 5,
+        "speed": 4,
+        "nps": 9,
+        "pts": 7,
+        "chan": "b",
+        "topics": ["x", "z"],
+        "note": "很好",
+    }
     assert row.comment == "窗口人员耐心"
     assert row.channel == Channel.QR and row.status == "valid"
     assert row.unit_id == link.unit_id and row.cycle_id == link.cycle_id
-    assert row.rater_group_id == link.rater_group_id and row.questionnaire_id == link.questionnaire_id
+    assert (
+        row.rater_group_id == link.rater_group_id and row.questionnaire_id == link.questionnaire_id
+    )
     assert row.started_at <= row.submitted_at and row.submitted_at >= before - timedelta(seconds=1)
     assert len(row.device) == 32 and row.device not in client.get_cookie("esd").value
     assert row.rater == "" and row.rater_unit == ""

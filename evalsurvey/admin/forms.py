@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -27,7 +28,7 @@ CODE = Regexp(r"^[A-Za-z0-9_.-]+$", message="编码只能包含字母、数字�
 class UnitForm(FlaskForm):
     code = StringField("编码", validators=[DataRequired("请填写编码。"), Length(max=40), CODE])
     name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=200)])
-    type = SelectField("类型", choices=[(k, v[0]) for k, v in UNIT_TYPES.items()])
+    type = SelectField("类型", choices=[SelectChoice(k, v[0]) for k, v in UNIT_TYPES.items()])
     parent = StringField("上级单位编码", validators=[Optional(), Length(max=40)])
     active = BooleanField("启用", default=True)
 
@@ -57,7 +58,7 @@ class FileForm(FlaskForm):
 class CycleForm(FlaskForm):
     code = StringField("编码", validators=[DataRequired("请填写编码。"), Length(max=40), CODE])
     name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=200)])
-    period = SelectField("周期类型", choices=[(p, p) for p in PERIODS])
+    period = SelectField("周期类型", choices=[SelectChoice(p, p) for p in PERIODS])
     opens_at = DateTimeLocalField("开始时间 (UTC)", validators=[Optional()])
     closes_at = DateTimeLocalField("截止时间 (UTC)", validators=[Optional()])
 
@@ -89,9 +90,13 @@ class LinkForm(FlaskForm):
     questionnaire = SelectField("问卷（已发布版本）", coerce=int, choices=[])
     rater_group = SelectField("评价群体", coerce=int, choices=[])
     unit = StringField("单位编码", validators=[Optional()])
-    unit_type = SelectField("或：该类型的全部单位", choices=[("", "—")] +
-                            [(k, v[0]) for k, v in UNIT_TYPES.items()])
-    mode = SelectField("方式", choices=[("public", "公开二维码"), ("invite", "邀请制")])
+    unit_type = SelectField(
+        "或：该类型的全部单位",
+        choices=[SelectChoice("", "—")] + [SelectChoice(k, v[0]) for k, v in UNIT_TYPES.items()],
+    )
+    mode = SelectField(
+        "方式", choices=[SelectChoice("public", "公开二维码"), SelectChoice("invite", "邀请制")]
+    )
     record_rater = BooleanField("记录评委代号（专家评审，非匿名）")
 
     def validate_unit(self, field) -> None:
@@ -103,8 +108,10 @@ class LinkForm(FlaskForm):
 
 class InvitationForm(FlaskForm):
     count = IntegerField("数量（不填名单时）", validators=[Optional(), NumberRange(1, 5000)])
-    people = TextAreaField("名单：每行 姓名,联系方式,评委代号,所在单位编码",
-                           validators=[Optional(), Length(max=200_000)])
+    people = TextAreaField(
+        "名单：每行 姓名,联系方式,评委代号,所在单位编码",
+        validators=[Optional(), Length(max=200_000)],
+    )
 
     def validate_count(self, field) -> None:
         if not field.data and not (self.people.data or "").strip():
@@ -112,7 +119,7 @@ class InvitationForm(FlaskForm):
 
 
 class ResponseStatusForm(FlaskForm):
-    status = SelectField("状态", choices=[(s.value, s.value) for s in ResponseStatus])
+    status = SelectField("状态", choices=[SelectChoice(s.value, s.value) for s in ResponseStatus])
 
 
 CHANNELS = [c.value for c in Channel]

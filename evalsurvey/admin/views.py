@@ -21,6 +21,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from evalsurvey.admin import forms
 from evalsurvey.auth.guards import STAFF_READERS, require_unit, roles_required, visible_unit_ids
@@ -36,9 +37,11 @@ from evalsurvey.models import (
     LinkMode,
     Questionnaire,
     RaterGroup,
-    Response as SurveyResponse,
     Role,
     Unit,
+)
+from evalsurvey.models import (
+    Response as SurveyResponse,
 )
 from evalsurvey.models.cycles import CYCLE_TRANSITIONS
 from evalsurvey.models.types import utcnow
@@ -78,8 +81,9 @@ def dashboard():
 def units():
     form = forms.UnitForm()
     if form.validate_on_submit():
-        unit = Unit(code=form.code.data, name=form.name.data, type=form.type.data,
-                    active=form.active.data)
+        unit = Unit(
+            code=form.code.data, name=form.name.data, type=form.type.data, active=form.active.data
+        )
         if form.parent.data:
             unit.parent = queries.get_by_code(Unit, form.parent.data)
         db.session.add(unit)
@@ -87,8 +91,9 @@ def units():
         flash(_("已创建单位 {code}。", code=unit.code))
         return redirect(url_for("admin.units"))
     rows = db.session.scalars(select(Unit).options(selectinload(Unit.parent)).order_by(Unit.code))
-    return render_template("admin/units.html", form=form, units=list(rows),
-                           import_form=forms.FileForm(prefix="imp"))
+    return render_template(
+        "admin/units.html", form=form, units=list(rows), import_form=forms.FileForm(prefix="imp")
+    )
 
 
 @bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
@@ -120,8 +125,9 @@ def import_units_view():
         db.session.commit()
     except ImportError_ as exc:
         db.session.rollback()
-        return render_template("admin/import_errors.html", errors=exc.lines(),
-                               back=url_for("admin.units")), 400
+        return render_template(
+            "admin/import_errors.html", errors=exc.lines(), back=url_for("admin.units")
+        ), 400
     flash(_("导入完成：新增 {c} 个，更新 {u} 个。", c=created, u=updated))
     return redirect(url_for("admin.units"))
 
@@ -134,8 +140,14 @@ def import_units_view():
 def rater_groups():
     form = forms.RaterGroupForm()
     if form.validate_on_submit():
-        db.session.add(RaterGroup(code=form.code.data, name=form.name.data,
-                                  name_en=form.name_en.data or "", internal=form.internal.data))
+        db.session.add(
+            RaterGroup(
+                code=form.code.data,
+                name=form.name.data,
+                name_en=form.name_en.data or "",
+                internal=form.internal.data,
+            )
+        )
         db.session.commit()
         return redirect(url_for("admin.rater_groups"))
     groups = db.session.scalars(select(RaterGroup).order_by(RaterGroup.id))
@@ -161,10 +173,12 @@ def questionnaires():
             error = _("文件不是有效的 UTF-8 JSON：") + str(exc)
         except qdomain.QuestionnaireError as exc:
             error = str(exc)
-    rows = db.session.scalars(select(Questionnaire).order_by(Questionnaire.code,
-                                                             Questionnaire.version))
-    return render_template("admin/questionnaires.html", form=form, rows=list(rows),
-                           error=error), (400 if error else 200)
+    rows = db.session.scalars(
+        select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version)
+    )
+    return render_template("admin/questionnaires.html", form=form, rows=list(rows), error=error), (
+        400 if error else 200
+    )
 
 
 @bp.get("/questionnaires/<int:qid>")
@@ -179,8 +193,11 @@ def questionnaire(qid: int):
 def questionnaire_json(qid: int):
     q = get_or_404(Questionnaire, qid)
     body = json.dumps(qdomain.to_json(q), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="{q.code}-v{q.version}.json"'})
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{q.code}-v{q.version}.json"'},
+    )
 
 
 @bp.post("/questionnaires/<int:qid>/publish")
@@ -214,11 +231,13 @@ def new_questionnaire_version(qid: int):
 def cycles():
     form = forms.CycleForm()
     if form.validate_on_submit():
-        cycle = Cycle(code=form.code.data, name=form.name.data, period=form.period.data,
-                      opens_at=form.opens_at.data.replace(tzinfo=UTC) if form.opens_at.data
-                      else None,
-                      closes_at=form.closes_at.data.replace(tzinfo=UTC) if form.closes_at.data
-                      else None)
+        cycle = Cycle(
+            code=form.code.data,
+            name=form.name.data,
+            period=form.period.data,
+            opens_at=form.opens_at.data.replace(tzinfo=UTC) if form.opens_at.data else None,
+            closes_at=form.closes_at.data.replace(tzinfo=UTC) if form.closes_at.data else None,
+        )
         db.session.add(cycle)
         db.session.commit()
         return redirect(url_for("admin.cycle", cycle_id=cycle.id))
@@ -228,18 +247,24 @@ def cycles():
 
 def _link_form() -> forms.LinkForm:
     form = forms.LinkForm(prefix="link")
-    published = db.session.scalars(select(Questionnaire).where(
-        Questionnaire.published_at.is_not(None)).order_by(Questionnaire.code,
-                                                          Questionnaire.version))
-    form.questionnaire.choices = [(q.id, f"{q.label} {q.title}") for q in published]
-    form.rater_group.choices = [(g.id, f"{g.code} {g.name}") for g in
-                                db.session.scalars(select(RaterGroup).order_by(RaterGroup.id))]
+    published = db.session.scalars(
+        select(Questionnaire)
+        .where(Questionnaire.published_at.is_not(None))
+        .order_by(Questionnaire.code, Questionnaire.version)
+    )
+    form.questionnaire.choices = [SelectChoice(q.id, f"{q.label} {q.title}") for q in published]
+    form.rater_group.choices = [
+        SelectChoice(g.id, f"{g.code} {g.name}")
+        for g in db.session.scalars(select(RaterGroup).order_by(RaterGroup.id))
+    ]
     return form
 
 
 def _status_form(cycle: Cycle) -> forms.CycleStatusForm:
     form = forms.CycleStatusForm(prefix="st")
-    form.status.choices = [(s.value, s.value) for s in CYCLE_TRANSITIONS[CycleStatus(cycle.status)]]
+    form.status.choices = [
+        SelectChoice(s.value, s.value) for s in CYCLE_TRANSITIONS[CycleStatus(cycle.status)]
+    ]
     return form
 
 
@@ -258,8 +283,12 @@ def cycle(cycle_id: int):
             return redirect(url_for("admin.cycle", cycle_id=cycle.id))
     unit_ids = visible_unit_ids()
     return render_template(
-        "admin/cycle.html", cycle=cycle, links=queries.cycle_links(cycle, unit_ids),
-        link_form=link_form, status_form=_status_form(cycle), base_url=_base_url(),
+        "admin/cycle.html",
+        cycle=cycle,
+        links=queries.cycle_links(cycle, unit_ids),
+        link_form=link_form,
+        status_form=_status_form(cycle),
+        base_url=_base_url(),
     )
 
 
@@ -269,11 +298,22 @@ def _create_links(cycle: Cycle, form: forms.LinkForm) -> int:
     if form.unit.data:
         targets = [queries.get_by_code(Unit, form.unit.data)]
     else:
-        targets = list(db.session.scalars(select(Unit).where(
-            Unit.type == form.unit_type.data, Unit.active.is_(True)).order_by(Unit.code)))
+        targets = list(
+            db.session.scalars(
+                select(Unit)
+                .where(Unit.type == form.unit_type.data, Unit.active.is_(True))
+                .order_by(Unit.code)
+            )
+        )
     for unit in targets:
-        links.create_link(cycle=cycle, questionnaire=q, unit=unit, rater_group=group,
-                          mode=form.mode.data, record_rater=form.record_rater.data)
+        links.create_link(
+            cycle=cycle,
+            questionnaire=q,
+            unit=unit,
+            rater_group=group,
+            mode=form.mode.data,
+            record_rater=form.record_rater.data,
+        )
     return len(targets)
 
 
@@ -297,10 +337,15 @@ def cycle_status(cycle_id: int):
 @readers
 def posters(cycle_id: int):
     cycle = get_or_404(Cycle, cycle_id)
-    rows = [link for link in queries.cycle_links(cycle, visible_unit_ids())
-            if link.mode == LinkMode.PUBLIC and link.active]
-    cards = [(link, links.link_url(_base_url(), link), links.qr_svg(links.link_url(
-        _base_url(), link))) for link in rows]
+    rows = [
+        link
+        for link in queries.cycle_links(cycle, visible_unit_ids())
+        if link.mode == LinkMode.PUBLIC and link.active
+    ]
+    cards = [
+        (link, links.link_url(_base_url(), link), links.qr_svg(links.link_url(_base_url(), link)))
+        for link in rows
+    ]
     return render_template("admin/posters.html", cycle=cycle, cards=cards)
 
 
@@ -316,10 +361,17 @@ def responses(cycle_id: int):
     counts = queries.response_counts(cycle, unit_ids)
     groups = list(db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)))
     recent = queries.recent_responses(cycle, unit_ids)
-    return render_template("admin/responses.html", cycle=cycle, counts=counts, groups=groups,
-                           channels=forms.CHANNELS, recent=recent, unit_code=unit_code or "",
-                           total=sum(c.total for c in counts),
-                           status_form=forms.ResponseStatusForm())
+    return render_template(
+        "admin/responses.html",
+        cycle=cycle,
+        counts=counts,
+        groups=groups,
+        channels=forms.CHANNELS,
+        recent=recent,
+        unit_code=unit_code or "",
+        total=sum(c.total for c in counts),
+        status_form=forms.ResponseStatusForm(),
+    )
 
 
 @bp.get("/cycles/<int:cycle_id>/responses.csv")
@@ -328,8 +380,11 @@ def export_csv(cycle_id: int):
     cycle = get_or_404(Cycle, cycle_id)
     out = io.StringIO()
     interchange.export_responses(out, cycle=cycle, unit_ids=visible_unit_ids())
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="responses-{cycle.code}.csv"'})
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="responses-{cycle.code}.csv"'},
+    )
 
 
 @bp.post("/responses/<public_id>/status")
@@ -354,11 +409,17 @@ def link_qr(link_id: int, fmt: str):
     url = links.link_url(_base_url(), link)
     name = f"qr-{link.unit.code}-{link.rater_group.code}"
     if fmt == "png":
-        return Response(links.qr_png(url), mimetype="image/png", headers={
-            "Content-Disposition": f'attachment; filename="{name}.png"'})
+        return Response(
+            links.qr_png(url),
+            mimetype="image/png",
+            headers={"Content-Disposition": f'attachment; filename="{name}.png"'},
+        )
     if fmt == "svg":
-        return Response(links.qr_svg(url), mimetype="image/svg+xml", headers={
-            "Content-Disposition": f'attachment; filename="{name}.svg"'})
+        return Response(
+            links.qr_svg(url),
+            mimetype="image/svg+xml",
+            headers={"Content-Disposition": f'attachment; filename="{name}.svg"'},
+        )
     abort(404)
 
 
@@ -386,11 +447,13 @@ def invitations(link_id: int):
         db.session.commit()
         flash(_("已生成 {n} 份邀请。", n=len(made)))
         return redirect(url_for("admin.invitations", link_id=link.id))
-    total = len(link_invitations := list(db.session.scalars(
-        select(links.Invitation).where(links.Invitation.link_id == link.id))))
+    total = len(
+        link_invitations := list(
+            db.session.scalars(select(links.Invitation).where(links.Invitation.link_id == link.id))
+        )
+    )
     used = sum(1 for i in link_invitations if i.used)
-    return render_template("admin/invitations.html", link=link, form=form, total=total,
-                           used=used)
+    return render_template("admin/invitations.html", link=link, form=form, total=total, used=used)
 
 
 def _parse_people(text: str) -> list[dict[str, str]]:
@@ -399,8 +462,9 @@ def _parse_people(text: str) -> list[dict[str, str]]:
         if not line.strip():
             continue
         parts = [p.strip() for p in line.replace("，", ",").split(",")] + ["", "", "", ""]
-        people.append({"name": parts[0], "contact": parts[1], "rater_code": parts[2],
-                       "rater_unit": parts[3]})
+        people.append(
+            {"name": parts[0], "contact": parts[1], "rater_code": parts[2], "rater_unit": parts[3]}
+        )
     return people
 
 
@@ -408,8 +472,11 @@ def _parse_people(text: str) -> list[dict[str, str]]:
 @admin_only
 def invitations_csv(link_id: int):
     link = get_or_404(Link, link_id)
-    return Response(links.invitations_csv(_base_url(), link), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="invitations-{link.code}.csv"'})
+    return Response(
+        links.invitations_csv(_base_url(), link),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="invitations-{link.code}.csv"'},
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -34,41 +34,142 @@ from evalsurvey.models.units import DEFAULT_RATER_GROUPS
 DEMO_ADMIN = ("admin", "admin-demo-2026")
 
 CITIZEN_QUESTIONNAIRE = {
-    "code": "CITIZEN-WINDOW", "title": "窗口服务满意度评价", "title_en": "Service window satisfaction",
-    "intro": "请根据您本次办事的体验评价。", "intro_en": "Please rate your visit today.",
+    "code": "CITIZEN-WINDOW",
+    "title": "窗口服务满意度评价",
+    "title_en": "Service window satisfaction",
+    "intro": "请根据您本次办事的体验评价。",
+    "intro_en": "Please rate your visit today.",
     "items": [
-        {"code": "attitude", "text": "工作人员服务态度", "text_en": "Staff attitude", "type": "satisfaction5"},
-        {"code": "efficiency", "text": "办事效率", "text_en": "Speed of service", "type": "satisfaction5"},
-        {"code": "guidance", "text": "政策解释和办事指引", "text_en": "Explanations and guidance", "type": "satisfaction5"},
+        {
+            "code": "attitude",
+            "text": "工作人员服务态度",
+            "text_en": "Staff attitude",
+            "type": "satisfaction5",
+        },
+        {
+            "code": "efficiency",
+            "text": "办事效率",
+            "text_en": "Speed of service",
+            "type": "satisfaction5",
+        },
+        {
+            "code": "guidance",
+            "text": "政策解释和办事指引",
+            "text_en": "Explanations and guidance",
+            "type": "satisfaction5",
+        },
         {"code": "environment", "text": "服务环境", "text_en": "Premises", "type": "satisfaction5"},
-        {"code": "integrity", "text": "廉洁办事情况", "text_en": "Integrity", "type": "satisfaction5"},
-        {"code": "overall", "text": "总体满意度", "text_en": "Overall satisfaction", "type": "satisfaction5"},
+        {
+            "code": "integrity",
+            "text": "廉洁办事情况",
+            "text_en": "Integrity",
+            "type": "satisfaction5",
+        },
+        {
+            "code": "overall",
+            "text": "总体满意度",
+            "text_en": "Overall satisfaction",
+            "type": "satisfaction5",
+        },
     ],
 }
 MEMBER_QUESTIONNAIRE = {
-    "code": "MEMBER", "title": "党员对基层党组织满意度测评", "title_en": "Members' rating of their Party organisation",
-    "intro": "匿名填写，请如实评价。", "intro_en": "Anonymous: please answer frankly.",
+    "code": "MEMBER",
+    "title": "党员对基层党组织满意度测评",
+    "title_en": "Members' rating of their Party organisation",
+    "intro": "匿名填写，请如实评价。",
+    "intro_en": "Anonymous: please answer frankly.",
     "items": [
-        {"code": "m_life", "text": "组织生活开展情况", "text_en": "Organisational life", "type": "satisfaction5"},
-        {"code": "m_three", "text": "“三会一课”落实情况", "text_en": "Regular meetings and Party lectures", "type": "satisfaction5"},
-        {"code": "m_team", "text": "班子团结和作风", "text_en": "Leadership team's unity and conduct", "type": "satisfaction5"},
-        {"code": "m_open", "text": "党务公开情况", "text_en": "Openness of Party affairs", "type": "satisfaction5"},
-        {"code": "m_contact", "text": "联系服务群众情况", "text_en": "Contact with residents", "type": "satisfaction5"},
-        {"code": "m_score", "text": "总体评分（0–10）", "text_en": "Overall score (0–10)", "type": "scale10"},
-        {"code": "m_years", "text": "您的党龄", "text_en": "Years of membership", "type": "single", "required": False,
-         "options": [{"code": "lt5", "text": "5年以下", "text_en": "under 5"},
-                     {"code": "5to20", "text": "5–20年", "text_en": "5–20"},
-                     {"code": "gt20", "text": "20年以上", "text_en": "over 20"}]},
+        {
+            "code": "m_life",
+            "text": "组织生活开展情况",
+            "text_en": "Organisational life",
+            "type": "satisfaction5",
+        },
+        {
+            "code": "m_three",
+            "text": "“三会一课”落实情况",
+            "text_en": "Regular meetings and Party lectures",
+            "type": "satisfaction5",
+        },
+        {
+            "code": "m_team",
+            "text": "班子团结和作风",
+            "text_en": "Leadership team's unity and conduct",
+            "type": "satisfaction5",
+        },
+        {
+            "code": "m_open",
+            "text": "党务公开情况",
+            "text_en": "Openness of Party affairs",
+            "type": "satisfaction5",
+        },
+        {
+            "code": "m_contact",
+            "text": "联系服务群众情况",
+            "text_en": "Contact with residents",
+            "type": "satisfaction5",
+        },
+        {
+            "code": "m_score",
+            "text": "总体评分（0–10）",
+            "text_en": "Overall score (0–10)",
+            "type": "scale10",
+        },
+        {
+            "code": "m_years",
+            "text": "您的党龄",
+            "text_en": "Years of membership",
+            "type": "single",
+            "required": False,
+            "options": [
+                {"code": "lt5", "text": "5年以下", "text_en": "under 5"},
+                {"code": "5to20", "text": "5–20年", "text_en": "5–20"},
+                {"code": "gt20", "text": "20年以上", "text_en": "over 20"},
+            ],
+        },
     ],
 }
 PANEL_QUESTIONNAIRE = {
-    "code": "PANEL-RUBRIC", "title": "第三方评审组评分表", "title_en": "Third-party panel rubric",
+    "code": "PANEL-RUBRIC",
+    "title": "第三方评审组评分表",
+    "title_en": "Third-party panel rubric",
     "items": [
-        {"code": "p_lead", "text": "领导班子建设（20分）", "text_en": "Leadership team (20)", "type": "points", "max_points": 20},
-        {"code": "p_org", "text": "组织和党员队伍建设（20分）", "text_en": "Organisation and membership (20)", "type": "points", "max_points": 20},
-        {"code": "p_mech", "text": "工作机制（20分）", "text_en": "Working mechanisms (20)", "type": "points", "max_points": 20},
-        {"code": "p_result", "text": "工作成效（25分）", "text_en": "Results (25)", "type": "points", "max_points": 25},
-        {"code": "p_public", "text": "群众评价（15分）", "text_en": "Public feedback (15)", "type": "points", "max_points": 15},
+        {
+            "code": "p_lead",
+            "text": "领导班子建设（20分）",
+            "text_en": "Leadership team (20)",
+            "type": "points",
+            "max_points": 20,
+        },
+        {
+            "code": "p_org",
+            "text": "组织和党员队伍建设（20分）",
+            "text_en": "Organisation and membership (20)",
+            "type": "points",
+            "max_points": 20,
+        },
+        {
+            "code": "p_mech",
+            "text": "工作机制（20分）",
+            "text_en": "Working mechanisms (20)",
+            "type": "points",
+            "max_points": 20,
+        },
+        {
+            "code": "p_result",
+            "text": "工作成效（25分）",
+            "text_en": "Results (25)",
+            "type": "points",
+            "max_points": 25,
+        },
+        {
+            "code": "p_public",
+            "text": "群众评价（15分）",
+            "text_en": "Public feedback (15)",
+            "type": "points",
+            "max_points": 15,
+        },
     ],
 }
 
@@ -96,8 +197,9 @@ def _published(data: dict) -> object:
     return q
 
 
-def load(n_responses: int = 3000, seed: int = 2026,
-         progress: Callable[[int], None] | None = None) -> str:
+def load(
+    n_responses: int = 3000, seed: int = 2026, progress: Callable[[int], None] | None = None
+) -> str:
     rng = np.random.default_rng(seed)
     groups = ensure_rater_groups()
     district = Unit(code="D01", name="示范区", type="district")
@@ -107,18 +209,28 @@ def load(n_responses: int = 3000, seed: int = 2026,
     for s, street_name in enumerate(STREETS, start=1):
         street = Unit(code=f"S{s:02d}", name=street_name, type="street", parent=district)
         for c, community_name in enumerate(COMMUNITIES, start=1):
-            community = Unit(code=f"C{s:02d}{c:02d}", name=f"{street_name}{community_name}",
-                             type="community", parent=street)
+            community = Unit(
+                code=f"C{s:02d}{c:02d}",
+                name=f"{street_name}{community_name}",
+                type="community",
+                parent=street,
+            )
             communities.append(community)
             for w, window_name in enumerate(WINDOWS, start=1):
-                windows.append(Unit(code=f"W{s:02d}{c:02d}{w}",
-                                    name=f"{community_name}党群服务中心{window_name}",
-                                    type="service_window", parent=community))
+                windows.append(
+                    Unit(
+                        code=f"W{s:02d}{c:02d}{w}",
+                        name=f"{community_name}党群服务中心{window_name}",
+                        type="service_window",
+                        parent=community,
+                    )
+                )
     db.session.add_all(communities + windows)
     admin = StaffUser(username=DEMO_ADMIN[0], name="演示管理员", role=Role.ADMIN)
     admin.set_password(DEMO_ADMIN[1])
-    contact = StaffUser(username="c0101", name="北池子社区联络员", role=Role.UNIT_CONTACT,
-                        unit=communities[0])
+    contact = StaffUser(
+        username="c0101", name="北池子社区联络员", role=Role.UNIT_CONTACT, unit=communities[0]
+    )
     contact.set_password(DEMO_ADMIN[1])
     db.session.add_all([admin, contact])
 
@@ -126,27 +238,58 @@ def load(n_responses: int = 3000, seed: int = 2026,
     q_mem = _published(MEMBER_QUESTIONNAIRE)
     q_pan = _published(PANEL_QUESTIONNAIRE)
     now = utcnow()
-    cycle = Cycle(code="2026H2", name="2026年下半年党建考评", period="half",
-                  opens_at=now - timedelta(days=60), closes_at=now + timedelta(days=60),
-                  status=CycleStatus.OPEN)
+    cycle = Cycle(
+        code="2026H2",
+        name="2026年下半年党建考评",
+        period="half",
+        opens_at=now - timedelta(days=60),
+        closes_at=now + timedelta(days=60),
+        status=CycleStatus.OPEN,
+    )
     db.session.add(cycle)
-    window_links = [link_domain.create_link(cycle=cycle, questionnaire=q_cit, unit=w,
-                                            rater_group=groups["citizen"]) for w in windows]
-    member_links = [link_domain.create_link(cycle=cycle, questionnaire=q_mem, unit=c,
-                                            rater_group=groups["member"],
-                                            mode=LinkMode.INVITE) for c in communities]
-    panel_links = [link_domain.create_link(cycle=cycle, questionnaire=q_pan, unit=c,
-                                           rater_group=groups["panel"], mode=LinkMode.INVITE,
-                                           record_rater=True) for c in communities]
+    window_links = [
+        link_domain.create_link(
+            cycle=cycle, questionnaire=q_cit, unit=w, rater_group=groups["citizen"]
+        )
+        for w in windows
+    ]
+    member_links = [
+        link_domain.create_link(
+            cycle=cycle,
+            questionnaire=q_mem,
+            unit=c,
+            rater_group=groups["member"],
+            mode=LinkMode.INVITE,
+        )
+        for c in communities
+    ]
+    panel_links = [
+        link_domain.create_link(
+            cycle=cycle,
+            questionnaire=q_pan,
+            unit=c,
+            rater_group=groups["panel"],
+            mode=LinkMode.INVITE,
+            record_rater=True,
+        )
+        for c in communities
+    ]
     experts = [f"E{e:02d}" for e in range(1, 9)]
     for link in member_links:
         link_domain.create_invitations(link, [{"name": f"党员{n:02d}"} for n in range(1, 31)])
     for link in panel_links:
         # the synthetic panel scores below stand for these experts' submissions
-        for inv in link_domain.create_invitations(link, [
-            {"name": f"专家{e}", "rater_code": e,
-             "rater_unit": communities[i].code if i < len(communities) else ""}
-            for i, e in enumerate(experts)]):
+        for inv in link_domain.create_invitations(
+            link,
+            [
+                {
+                    "name": f"专家{e}",
+                    "rater_code": e,
+                    "rater_unit": communities[i].code if i < len(communities) else "",
+                }
+                for i, e in enumerate(experts)
+            ],
+        ):
             inv.used = True
     db.session.flush()
 
@@ -155,13 +298,22 @@ def load(n_responses: int = 3000, seed: int = 2026,
 
     def base_row(link, answers, submitted, duration, channel, device, rater="", rater_unit=""):
         return {
-            "public_id": "R" + secrets.token_hex(8), "link_id": link.id, "cycle_id": cycle.id,
-            "unit_id": link.unit_id, "rater_group_id": link.rater_group_id,
-            "questionnaire_id": link.questionnaire_id, "channel": channel,
+            "public_id": "R" + secrets.token_hex(8),
+            "link_id": link.id,
+            "cycle_id": cycle.id,
+            "unit_id": link.unit_id,
+            "rater_group_id": link.rater_group_id,
+            "questionnaire_id": link.questionnaire_id,
+            "channel": channel,
             "started_at": submitted - timedelta(seconds=float(duration)),
-            "submitted_at": submitted, "answers": answers, "comment": "",
-            "device": device, "submission_key": "demo-" + secrets.token_hex(10),
-            "status": "valid", "rater": rater, "rater_unit": rater_unit,
+            "submitted_at": submitted,
+            "answers": answers,
+            "comment": "",
+            "device": device,
+            "submission_key": "demo-" + secrets.token_hex(10),
+            "status": "valid",
+            "rater": rater,
+            "rater_unit": rater_unit,
         }
 
     def when() -> object:
@@ -175,8 +327,9 @@ def load(n_responses: int = 3000, seed: int = 2026,
         link = window_links[int(rng.integers(len(window_links)))]
         latent = 4.1 + quality[link.unit_id] + rng.normal(0, 0.6)
         answers = {c: int(np.clip(round(latent + rng.normal(0, 0.5)), 1, 5)) for c in items_cit}
-        row = base_row(link, answers, when(), rng.lognormal(np.log(70), 0.4), Channel.QR,
-                       secrets.token_hex(16))
+        row = base_row(
+            link, answers, when(), rng.lognormal(np.log(70), 0.4), Channel.QR, secrets.token_hex(16)
+        )
         row["comment"] = comments[int(rng.integers(len(comments)))]
         rows.append(row)
     items_mem = [i["code"] for i in MEMBER_QUESTIONNAIRE["items"][:5]]
@@ -186,24 +339,41 @@ def load(n_responses: int = 3000, seed: int = 2026,
         answers = {c: int(np.clip(round(latent + rng.normal(0, 0.5)), 1, 5)) for c in items_mem}
         answers["m_score"] = int(np.clip(round(2 * latent + rng.normal(0, 1)), 0, 10))
         answers["m_years"] = ["lt5", "5to20", "gt20", None][int(rng.integers(4))]
-        rows.append(base_row(link, answers, when(), rng.lognormal(np.log(120), 0.4),
-                             Channel.INVITE, ""))
+        rows.append(
+            base_row(link, answers, when(), rng.lognormal(np.log(120), 0.4), Channel.INVITE, "")
+        )
     severity = {e: rng.normal(0, 0.05) for e in experts}
     maxima = {i["code"]: i["max_points"] for i in PANEL_QUESTIONNAIRE["items"]}
     for link in panel_links:
         for e in experts:
-            share = np.clip(0.82 + quality[link.unit_id] / 5 + severity[e]
-                            + rng.normal(0, 0.04), 0.3, 1.0)
-            answers = {c: round(float(m * np.clip(share + rng.normal(0, 0.03), 0, 1)) * 2) / 2
-                       for c, m in maxima.items()}
-            rows.append(base_row(link, answers, when(), rng.lognormal(np.log(600), 0.3),
-                                 Channel.INVITE, "", e, communities[experts.index(e)].code
-                                 if experts.index(e) < len(communities) else ""))
+            share = np.clip(
+                0.82 + quality[link.unit_id] / 5 + severity[e] + rng.normal(0, 0.04), 0.3, 1.0
+            )
+            answers = {
+                c: round(float(m * np.clip(share + rng.normal(0, 0.03), 0, 1)) * 2) / 2
+                for c, m in maxima.items()
+            }
+            rows.append(
+                base_row(
+                    link,
+                    answers,
+                    when(),
+                    rng.lognormal(np.log(600), 0.3),
+                    Channel.INVITE,
+                    "",
+                    e,
+                    communities[experts.index(e)].code
+                    if experts.index(e) < len(communities)
+                    else "",
+                )
+            )
     for start in range(0, len(rows), 1000):
-        chunk = rows[start:start + 1000]
+        chunk = rows[start : start + 1000]
         db.session.execute(insert(Response), chunk)
         if progress is not None:
             progress(min(len(chunk), max(0, n_responses - start)))
     db.session.commit()
-    return (f"demo loaded: {len(windows)} service windows, {len(communities)} communities, "
-            f"cycle {cycle.code}, {len(rows)} responses")
+    return (
+        f"demo loaded: {len(windows)} service windows, {len(communities)} communities, "
+        f"cycle {cycle.code}, {len(rows)} responses"
+    )

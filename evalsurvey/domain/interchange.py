@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -26,8 +26,18 @@ from evalsurvey.domain.units import ImportError_
 from evalsurvey.extensions import db
 from evalsurvey.models import Channel, Cycle, Questionnaire, RaterGroup, Response, Unit
 
-HEAD = ["response_id", "questionnaire", "unit", "rater_group", "rater", "rater_unit",
-        "channel", "device", "started_at", "submitted_at"]
+HEAD = [
+    "response_id",
+    "questionnaire",
+    "unit",
+    "rater_group",
+    "rater",
+    "rater_unit",
+    "channel",
+    "device",
+    "started_at",
+    "submitted_at",
+]
 TAIL = ["comment"]
 
 
@@ -53,10 +63,15 @@ def export_responses(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write responses (of ``cycle`` and ``unit_ids`` when given) as interchange CSV."""
-    query = select(Response).options(
-        selectinload(Response.unit), selectinload(Response.rater_group),
-        selectinload(Response.questionnaire).selectinload(Questionnaire.items),
-    ).order_by(Response.id)
+    query = (
+        select(Response)
+        .options(
+            selectinload(Response.unit),
+            selectinload(Response.rater_group),
+            selectinload(Response.questionnaire).selectinload(Questionnaire.items),
+        )
+        .order_by(Response.id)
+    )
     if cycle is not None:
         query = query.where(Response.cycle_id == cycle.id)
     if unit_ids is not None:
@@ -64,8 +79,9 @@ def export_responses(
     q_query = select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version)
     if cycle is not None:
         q_query = q_query.where(
-            Questionnaire.id.in_(select(Response.questionnaire_id).where(
-                Response.cycle_id == cycle.id))
+            Questionnaire.id.in_(
+                select(Response.questionnaire_id).where(Response.cycle_id == cycle.id)
+            )
         )
     codes = item_codes(db.session.scalars(q_query))
     writer = csv.writer(out, lineterminator="\n")
@@ -73,8 +89,18 @@ def export_responses(
     count = 0
     for r in db.session.execute(query.execution_options(yield_per=1000)).scalars():
         writer.writerow(
-            [r.public_id, r.questionnaire.label, r.unit.code, r.rater_group.code, r.rater,
-             r.rater_unit, r.channel, r.device, _iso(r.started_at), _iso(r.submitted_at)]
+            [
+                r.public_id,
+                r.questionnaire.label,
+                r.unit.code,
+                r.rater_group.code,
+                r.rater,
+                r.rater_unit,
+                r.channel,
+                r.device,
+                _iso(r.started_at),
+                _iso(r.submitted_at),
+            ]
             + [format_value(r.answers.get(c)) for c in codes]
             + [r.comment]
         )
@@ -93,12 +119,6 @@ def _parse_time(raw: str) -> datetime:
     return value
 
 
-def read_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    for n, row in enumerate(reader, start=2):
-        yield n, row
-
-
 def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMPORT) -> int:
     """Add responses from interchange CSV to ``cycle``, all or nothing.
 
@@ -114,13 +134,26 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
     if missing:
         raise ImportError_([(1, c, "column is missing from the header") for c in missing])
     if header[: len(HEAD)] != HEAD or header[-1] != "comment":
-        raise ImportError_([(1, "-", "columns must be in the interchange order: "
-                             + ", ".join(HEAD) + ", <items>, comment")])
-    item_columns = header[len(HEAD):-1]
+        raise ImportError_(
+            [
+                (
+                    1,
+                    "-",
+                    "columns must be in the interchange order: "
+                    + ", ".join(HEAD)
+                    + ", <items>, comment",
+                )
+            ]
+        )
+    item_columns = header[len(HEAD) : -1]
     units = {u.code: u for u in db.session.scalars(select(Unit))}
     groups = {g.code: g for g in db.session.scalars(select(RaterGroup))}
-    versions = {q.label: q for q in db.session.scalars(
-        select(Questionnaire).options(selectinload(Questionnaire.items)))}
+    versions = {
+        q.label: q
+        for q in db.session.scalars(
+            select(Questionnaire).options(selectinload(Questionnaire.items))
+        )
+    }
     known_ids = set(db.session.scalars(select(Response.public_id)))
     errors: list[tuple[int, str, str]] = []
     pending: list[dict[str, Any]] = []
@@ -180,21 +213,41 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
                 answers.setdefault(code, None)
         if len(errors) > 200:
             break
-        pending.append({
-            "public_id": rid, "questionnaire": q, "unit": unit, "rater_group": group,
-            "rater": row["rater"].strip(), "rater_unit": row["rater_unit"].strip(),
-            "channel": channel, "device": row["device"].strip(), "answers": answers,
-            "started_at": times.get("started_at"), "submitted_at": times.get("submitted_at"),
-            "comment": row["comment"],
-        })
+        pending.append(
+            {
+                "public_id": rid,
+                "questionnaire": q,
+                "unit": unit,
+                "rater_group": group,
+                "rater": row["rater"].strip(),
+                "rater_unit": row["rater_unit"].strip(),
+                "channel": channel,
+                "device": row["device"].strip(),
+                "answers": answers,
+                "started_at": times.get("started_at"),
+                "submitted_at": times.get("submitted_at"),
+                "comment": row["comment"],
+            }
+        )
     if errors:
         raise ImportError_(errors)
     for p in pending:
-        db.session.add(Response(
-            public_id=p["public_id"], cycle=cycle, unit=p["unit"], rater_group=p["rater_group"],
-            questionnaire=p["questionnaire"], channel=p["channel"], started_at=p["started_at"],
-            submitted_at=p["submitted_at"], answers=p["answers"], comment=p["comment"],
-            device=p["device"], submission_key="import-" + p["public_id"],
-            rater=p["rater"], rater_unit=p["rater_unit"],
-        ))
+        db.session.add(
+            Response(
+                public_id=p["public_id"],
+                cycle=cycle,
+                unit=p["unit"],
+                rater_group=p["rater_group"],
+                questionnaire=p["questionnaire"],
+                channel=p["channel"],
+                started_at=p["started_at"],
+                submitted_at=p["submitted_at"],
+                answers=p["answers"],
+                comment=p["comment"],
+                device=p["device"],
+                submission_key="import-" + p["public_id"],
+                rater=p["rater"],
+                rater_unit=p["rater_unit"],
+            )
+        )
     return len(pending)

@@ -87,20 +87,37 @@ def invitations_csv(base_url: str, link: Link) -> str:
         select(Invitation).where(Invitation.link_id == link.id).order_by(Invitation.id)
     )
     for inv in rows:
-        writer.writerow([inv.name, inv.contact, link.unit.code, inv.rater_code,
-                         "yes" if inv.used else "no", invitation_url(base_url, inv)])
+        writer.writerow(
+            [
+                inv.name,
+                inv.contact,
+                link.unit.code,
+                inv.rater_code,
+                "yes" if inv.used else "no",
+                invitation_url(base_url, inv),
+            ]
+        )
     return "\ufeff" + out.getvalue()  # BOM so Excel opens UTF-8 Chinese correctly
 
 
 def qr_png(url: str, box_size: int = 10) -> bytes:
-    img = qrcode.make(url, image_factory=qrcode.image.pure.PyPNGImage, box_size=box_size,
-                      border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    img = qrcode.make(
+        url,
+        image_factory=qrcode.image.pure.PyPNGImage,
+        box_size=box_size,
+        border=4,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+    )
     buf = io.BytesIO()
     img.save(buf)
     return buf.getvalue()
 
 
 def qr_svg(url: str) -> str:
-    img = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, border=4,
-                      error_correction=qrcode.constants.ERROR_CORRECT_M)
+    img = qrcode.make(
+        url,
+        image_factory=qrcode.image.svg.SvgPathImage,
+        border=4,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+    )
     return img.to_string(encoding="unicode")

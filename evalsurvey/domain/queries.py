@@ -24,8 +24,7 @@ class UnitCounts:
 def response_counts(cycle: Cycle, unit_ids: set[int] | None = None) -> list[UnitCounts]:
     """Counts of a cycle's responses per unit, by rater group, channel and status."""
     query = (
-        select(Response.unit_id, RaterGroup.code, Response.channel, Response.status,
-               func.count())
+        select(Response.unit_id, RaterGroup.code, Response.channel, Response.status, func.count())
         .join(RaterGroup, RaterGroup.id == Response.rater_group_id)
         .where(Response.cycle_id == cycle.id)
         .group_by(Response.unit_id, RaterGroup.code, Response.channel, Response.status)
@@ -39,15 +38,15 @@ def response_counts(cycle: Cycle, unit_ids: set[int] | None = None) -> list[Unit
     for unit_id, group, channel, status, n in rows:
         c = result.setdefault(unit_id, UnitCounts(units[unit_id]))
         c.total += n
-        for bucket, key in ((c.by_group, group), (c.by_channel, channel),
-                            (c.by_status, status)):
+        for bucket, key in ((c.by_group, group), (c.by_channel, channel), (c.by_status, status)):
             bucket[key] = bucket.get(key, 0) + n
     return sorted(result.values(), key=lambda c: c.unit.code)
 
 
 def cycle_totals(cycle_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(
-        select(Response.cycle_id, func.count()).where(Response.cycle_id.in_(cycle_ids))
+        select(Response.cycle_id, func.count())
+        .where(Response.cycle_id.in_(cycle_ids))
         .group_by(Response.cycle_id)
     ).all()
     return defaultdict(int, {cid: n for cid, n in rows})
@@ -55,10 +54,15 @@ def cycle_totals(cycle_ids: list[int]) -> dict[int, int]:
 
 def cycle_links(cycle: Cycle, unit_ids: set[int] | None = None) -> list[Link]:
     query = (
-        select(Link).where(Link.cycle_id == cycle.id)
-        .options(selectinload(Link.unit), selectinload(Link.rater_group),
-                 selectinload(Link.questionnaire))
-        .join(Unit, Unit.id == Link.unit_id).order_by(Unit.code, Link.id)
+        select(Link)
+        .where(Link.cycle_id == cycle.id)
+        .options(
+            selectinload(Link.unit),
+            selectinload(Link.rater_group),
+            selectinload(Link.questionnaire),
+        )
+        .join(Unit, Unit.id == Link.unit_id)
+        .order_by(Unit.code, Link.id)
     )
     if unit_ids is not None:
         query = query.where(Link.unit_id.in_(unit_ids))
@@ -67,9 +71,11 @@ def cycle_links(cycle: Cycle, unit_ids: set[int] | None = None) -> list[Link]:
 
 def recent_responses(cycle: Cycle, unit_ids: set[int] | None, limit: int = 50) -> list[Response]:
     query = (
-        select(Response).where(Response.cycle_id == cycle.id)
+        select(Response)
+        .where(Response.cycle_id == cycle.id)
         .options(selectinload(Response.unit), selectinload(Response.rater_group))
-        .order_by(Response.submitted_at.desc()).limit(limit)
+        .order_by(Response.submitted_at.desc())
+        .limit(limit)
     )
     if unit_ids is not None:
         query = query.where(Response.unit_id.in_(unit_ids))

@@ -195,8 +195,11 @@ def from_json(data: Any) -> Questionnaire:
                 if ";" in str(o["code"]):
                     raise QuestionnaireError(f"{where}: option codes may not contain ';'")
                 clean.append(
-                    {"code": str(o["code"]), "text": str(o["text"]),
-                     "text_en": str(o.get("text_en") or "")}
+                    {
+                        "code": str(o["code"]),
+                        "text": str(o["text"]),
+                        "text_en": str(o.get("text_en") or ""),
+                    }
                 )
             item.options = clean
         q.items.append(item)
@@ -233,6 +236,15 @@ def check_editable(q: Questionnaire) -> None:
 
 # Columns of the interchange CSV that an item code may not shadow.
 RESERVED_COLUMNS = {
-    "response_id", "questionnaire", "unit", "rater_group", "rater", "rater_unit",
-    "channel", "device", "started_at", "submitted_at", "comment",
+    "response_id",
+    "questionnaire",
+    "unit",
+    "rater_group",
+    "rater",
+    "rater_unit",
+    "channel",
+    "device",
+    "started_at",
+    "submitted_at",
+    "comment",
 }

@@ -79,8 +79,9 @@ def check_answers(
         if item.type == ItemType.TEXT and values and len(values[0]) > TEXT_MAX:
             raise QuestionnaireError(f"{item.code}: text too long")
         try:
-            value = parse_value(item, values if item.type == ItemType.MULTIPLE else
-                                (values[0] if values else ""))
+            value = parse_value(
+                item, values if item.type == ItemType.MULTIPLE else (values[0] if values else "")
+            )
         except QuestionnaireError as exc:
             if item.type == ItemType.POINTS and not _has_fixed_choices(item):
                 # typed number: a person's slip, shown by the item

@@ -60,9 +60,11 @@ def import_units(text: str) -> tuple[int, int]:
         if kind not in UNIT_TYPES:
             errors.append((n, "type", f"unknown type {kind!r}; use one of {', '.join(UNIT_TYPES)}"))
         parent = (row.get("parent") or "").strip()
-        if parent and parent not in existing and parent not in {
-            (r.get("code") or "").strip() for r in rows
-        }:
+        if (
+            parent
+            and parent not in existing
+            and parent not in {(r.get("code") or "").strip() for r in rows}
+        ):
             errors.append((n, "parent", f"unknown unit {parent!r}"))
         if parent and parent == code:
             errors.append((n, "parent", "a unit cannot be its own parent"))

@@ -101,15 +101,18 @@ def _guard_published(session, flush_context, instances) -> None:  # noqa: ARG001
                 not hist.has_changes() and obj.published_at is not None
             )
             changed = [
-                a.key for a in inspect(obj).mapper.column_attrs
+                a.key
+                for a in inspect(obj).mapper.column_attrs
                 if a.key != "published_at" and inspect(obj).attrs[a.key].history.has_changes()
             ]
             if was_published and (changed or obj in session.deleted):
                 raise ImmutableVersionError(f"{obj.label} is published and immutable")
         elif isinstance(obj, Item):
             q = obj.questionnaire
-            if q is not None and q.published_at is not None and (
-                obj in session.deleted or session.is_modified(obj)
+            if (
+                q is not None
+                and q.published_at is not None
+                and (obj in session.deleted or session.is_modified(obj))
             ):
                 raise ImmutableVersionError(f"{q.label} is published and immutable")
     for obj in session.new:

@@ -37,9 +37,7 @@ class Unit(db.Model):
         found = {self.id}
         frontier = [self.id]
         while frontier:
-            frontier = list(
-                db.session.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier)))
-            )
+            frontier = list(db.session.scalars(select(Unit.id).where(Unit.parent_id.in_(frontier))))
             frontier = [i for i in frontier if i not in found]
             found.update(frontier)
         return found

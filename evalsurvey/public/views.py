@@ -36,11 +36,13 @@ def _closed_page(link: Link):
     if since is None:  # not yet open
         opens = link.cycle.opens_at
         when = opens.strftime("%Y-%m-%d") if opens else None
-        msg = (_("该问卷将于 {date} 开放，请届时再来。", date=when) if when
-               else _("该问卷尚未开放。"))
+        msg = (
+            _("该问卷将于 {date} 开放，请届时再来。", date=when) if when else _("该问卷尚未开放。")
+        )
         return page(403, msg, _("问卷尚未开放"))
-    return page(410, _("该问卷已于 {date} 关闭，感谢您的关注。",
-                       date=since.strftime("%Y-%m-%d %H:%M UTC")))
+    return page(
+        410, _("该问卷已于 {date} 关闭，感谢您的关注。", date=since.strftime("%Y-%m-%d %H:%M UTC"))
+    )
 
 
 def _load_link(code: str) -> Link:
@@ -61,18 +63,39 @@ def _device_id() -> tuple[str, str | None]:
 
 def _with_device_cookie(resp: HTTPResponse, new_id: str | None) -> HTTPResponse:
     if new_id:
-        resp.set_cookie(DEVICE_COOKIE, new_id, max_age=2 * 365 * 24 * 3600,
-                        httponly=True, samesite="Lax", secure=request.is_secure)
+        resp.set_cookie(
+            DEVICE_COOKIE,
+            new_id,
+            max_age=2 * 365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
     return resp
 
 
-def _render(link: Link, form: SurveyForm, *, answers: dict[str, Any] | None = None,
-            problems: dict[str, str] | None = None, notice: str = "", status: int = 200,
-            action: str, new_device: str | None = None) -> HTTPResponse:
+def _render(
+    link: Link,
+    form: SurveyForm,
+    *,
+    answers: dict[str, Any] | None = None,
+    problems: dict[str, str] | None = None,
+    notice: str = "",
+    status: int = 200,
+    action: str,
+    new_device: str | None = None,
+) -> HTTPResponse:
     q: Questionnaire = link.questionnaire
     body = render_template(
-        "public/survey.html", link=link, q=q, form=form, answers=answers or {},
-        problems=problems or {}, notice=notice, action=action, choices=choices,
+        "public/survey.html",
+        link=link,
+        q=q,
+        form=form,
+        answers=answers or {},
+        problems=problems or {},
+        notice=notice,
+        action=action,
+        choices=choices,
     )
     resp = current_app.make_response((body, status))
     resp.headers["Cache-Control"] = "no-store"
@@ -94,8 +117,9 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
     form = SurveyForm()
     config = current_app.config
     try:
-        ticket = collect.read_ticket(config["SECRET_KEY"], form.ticket.data or "", link.id,
-                                     config["SURVEY_TICKET_MAX_AGE"])
+        ticket = collect.read_ticket(
+            config["SECRET_KEY"], form.ticket.data or "", link.id, config["SURVEY_TICKET_MAX_AGE"]
+        )
     except collect.TicketError:
         abort(400, description=Message(_("页面信息不完整或已过期，请重新打开问卷填写。")))
     thanks = url_for("public.thanks", code=link.code, k=ticket.submission_key)
@@ -112,13 +136,26 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
     if missing or not form.validate():
         kept = {k: v for k, v in _raw_answers(q).items()}
         notice = _("还有题目未完成，请查看标出的题目。") if missing else ""
-        return _render(link, form, answers=kept, problems=missing, notice=notice,
-                       status=422, action=action, new_device=new_device)
+        return _render(
+            link,
+            form,
+            answers=kept,
+            problems=missing,
+            notice=notice,
+            status=422,
+            action=action,
+            new_device=new_device,
+        )
     device = collect.device_hash(config["DEVICE_SALT"], device_id)
     try:
-        collect.store_response(link=link, ticket=ticket, answers=answers,
-                               comment=(form.comment.data or "").strip(), device=device,
-                               invitation=invitation)
+        collect.store_response(
+            link=link,
+            ticket=ticket,
+            answers=answers,
+            comment=(form.comment.data or "").strip(),
+            device=device,
+            invitation=invitation,
+        )
     except collect.InvitationUsed:
         return page(410, _("该邀请链接已经使用过，每份邀请只能提交一次。"), _("邀请已使用"))
     return _with_device_cookie(redirect(thanks, 303), new_device)
@@ -157,9 +194,13 @@ def invitation(token: str):
 def thanks(code: str):
     link = _load_link(code)
     key = request.args.get("k", "")
-    stored = db.session.scalar(
-        select(Response.id).where(Response.submission_key == key, Response.link_id == link.id)
-    ) if key else None
+    stored = (
+        db.session.scalar(
+            select(Response.id).where(Response.submission_key == key, Response.link_id == link.id)
+        )
+        if key
+        else None
+    )
     if stored is None:
         abort(404)
     return render_template("public/thanks.html", link=link, now=utcnow())
@@ -181,14 +222,24 @@ def rerender_after_csrf() -> HTTPResponse | None:
         return None
     form = SurveyForm()
     try:  # keep the key and start time if the ticket is intact
-        collect.read_ticket(current_app.config["SECRET_KEY"], form.ticket.data or "", link.id,
-                            current_app.config["SURVEY_TICKET_MAX_AGE"])
+        collect.read_ticket(
+            current_app.config["SECRET_KEY"],
+            form.ticket.data or "",
+            link.id,
+            current_app.config["SURVEY_TICKET_MAX_AGE"],
+        )
     except collect.TicketError:
         form.ticket.data = collect.issue_ticket(current_app.config["SECRET_KEY"], link.id)
     new_device = _device_id()[1]
-    return _render(link, form, answers=_raw_answers(link.questionnaire),
-                   notice=_("页面已过期，您的答案已保留，请核对后再次提交。"), status=400,
-                   action=action, new_device=new_device)
+    return _render(
+        link,
+        form,
+        answers=_raw_answers(link.questionnaire),
+        notice=_("页面已过期，您的答案已保留，请核对后再次提交。"),
+        status=400,
+        action=action,
+        new_device=new_device,
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,84 @@
+"""Single-use invitations and the anonymity of members' answers."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from evalsurvey.domain import links as link_domain
+from evalsurvey.extensions import db
+from evalsurvey.models import Channel, Invitation, LinkMode, Response
+from tests.factories import hidden_fields, make_link
+
+ANSWERS = {"attitude": "4", "speed": "3"}
+
+
+def answer(client, token):
+    url = f"/i/{token}"
+    fields = hidden_fields(client.get(url).get_data(as_text=True))
+    return client.post(url, data={**fields, **ANSWERS}), fields
+
+
+def test_invitation_is_single_use(app, client):
+    link = make_link(group="member", mode=LinkMode.INVITE)
+    inv = link_domain.create_invitations(link, [{"name": "张三"}])[0]
+    db.session.commit()
+    resp, fields = answer(client, inv.token)
+    assert resp.status_code == 303
+    # the same page posted again (double tap) is the same thank-you, not a second row
+    again = client.post(f"/i/{inv.token}", data={**fields, **ANSWERS})
+    assert again.status_code == 303 and again.headers["Location"] == resp.headers["Location"]
+    # a fresh page for a used invitation says so
+    used = client.get(f"/i/{inv.token}")
+    assert used.status_code == 410 and "已经使用过" in used.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+    db.session.refresh(inv)
+    assert inv.used
+
+
+def test_two_pages_of_one_invitation_store_one_response(app, client):
+    link = make_link(group="member", mode=LinkMode.INVITE)
+    inv = link_domain.create_invitations(link, [{"name": "李四"}])[0]
+    db.session.commit()
+    url = f"/i/{inv.token}"
+    first = hidden_fields(client.get(url).get_data(as_text=True))
+    second = hidden_fields(client.get(url).get_data(as_text=True))
+    assert client.post(url, data={**first, **ANSWERS}).status_code == 303
+    resp = client.post(url, data={**second, **ANSWERS})
+    assert resp.status_code == 410
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_member_response_stores_nothing_about_the_person(app, client):
+    link = make_link(group="member", mode=LinkMode.INVITE)
+    inv = link_domain.create_invitations(
+        link,
+        [{"name": "王五", "contact": "wangwu@example.org", "rater_code": "M7", "rater_unit": "U9"}],
+    )[0]
+    db.session.commit()
+    answer(client, inv.token)
+    row = db.session.scalar(select(Response))
+    values = {str(getattr(row, c.key)) for c in Response.__table__.columns}
+    for secret in (inv.token, "王五", "wangwu@example.org", "M7"):
+        assert not any(secret == v or (len(secret) > 3 and secret in v) for v in values), secret
+    assert row.channel == Channel.INVITE and row.rater == ""
+
+
+def test_panel_link_keeps_pseudonym_for_rater_effects(app, client):
+    link = make_link(group="panel", mode=LinkMode.INVITE, record_rater=True)
+    inv = link_domain.create_invitations(
+        link, [{"name": "专家甲", "rater_code": "E03", "rater_unit": "C0101"}]
+    )[0]
+    db.session.commit()
+    answer(client, inv.token)
+    row = db.session.scalar(select(Response))
+    assert (row.rater, row.rater_unit) == ("E03", "C0101")
+    assert "专家甲" not in str(row.answers)
+
+
+def test_unknown_invitation_is_404(app, client):
+    assert client.get("/i/not-a-token").status_code == 404
+
+
+def test_invitation_has_no_timestamp_of_use():
+    # a time of use could be matched with submitted_at and name the member
+    assert not [c for c in Invitation.__table__.columns if "at" == c.key[-2:]]

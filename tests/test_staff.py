@@ -1,0 +1,248 @@
+"""Staff pages: sign-in, role checks, the responses page, QR codes, posters, imports."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from evalsurvey.extensions import db
+from evalsurvey.models import AuditLog, Link, Questionnaire, Role, Unit
+from tests.factories import (
+    SIMPLE_QUESTIONNAIRE,
+    hidden_fields,
+    login,
+    make_cycle,
+    make_link,
+    make_staff,
+    make_unit,
+)
+
+STAFF_PAGES = [
+    "/admin/",
+    "/admin/units",
+    "/admin/cycles",
+    "/admin/rater-groups",
+    "/admin/questionnaires",
+]
+
+
+def submit(client, link, attitude="5"):
+    url = f"/s/{link.code}"
+    fields = hidden_fields(client.get(url).get_data(as_text=True))
+    return client.post(url, data={**fields, "attitude": attitude, "speed": "4"})
+
+
+@pytest.mark.parametrize(
+    "path", STAFF_PAGES + ["/admin/cycles/1/responses", "/admin/links/1/qr.png"]
+)
+def test_anonymous_users_reach_no_staff_page(app, client, path):
+    resp = client.get(path)
+    assert resp.status_code == 302 and "/auth/login" in resp.headers["Location"]
+
+
+def test_wrong_password_is_refused(app, client):
+    make_staff("admin1")
+    resp = login(client, "admin1", "wrong")
+    assert resp.status_code == 200 and "不正确" in resp.get_data(as_text=True)
+    assert client.get("/admin/units").status_code == 302
+
+
+def test_admin_sees_every_page(app, client):
+    make_staff("admin1")
+    link = make_link()
+    login(client, "admin1")
+    for path in STAFF_PAGES + [
+        f"/admin/cycles/{link.cycle_id}",
+        f"/admin/cycles/{link.cycle_id}/responses",
+        f"/admin/cycles/{link.cycle_id}/posters",
+        f"/admin/questionnaires/{link.questionnaire_id}",
+    ]:
+        assert client.get(path).status_code == 200, path
+
+
+def test_unit_contact_sees_only_own_subtree(app, client):
+    street = make_unit("S1", type="street")
+    mine = make_unit("W1", parent=street)
+    theirs = make_unit("W2")
+    cycle = make_cycle()
+    mine_link = make_link(unit=mine, cycle=cycle)
+    q = db.session.get(Questionnaire, mine_link.questionnaire_id)
+    theirs_link = make_link(unit=theirs, cycle=cycle, questionnaire=q)
+    submit(client, mine_link)
+    submit(client, theirs_link)
+    make_staff("contact", Role.UNIT_CONTACT, unit=street)
+    login(client, "contact")
+    assert client.get(f"/admin/cycles/{cycle.id}/responses?unit=W2").status_code == 403
+    assert client.get(f"/admin/links/{theirs_link.id}/qr.png").status_code == 403
+    assert client.get(f"/admin/cycles/{cycle.id}/responses?unit=W1").status_code == 200
+    page = client.get(f"/admin/cycles/{cycle.id}/responses").get_data(as_text=True)
+    assert "W1" in page and "W2" not in page
+    csv_text = client.get(f"/admin/cycles/{cycle.id}/responses.csv").get_data(as_text=True)
+    assert ",W1," in csv_text and ",W2," not in csv_text
+    assert client.get("/admin/units").status_code == 403
+
+
+def test_viewer_cannot_change_things(app, client):
+    link = make_link()
+    make_staff("viewer", Role.VIEWER)
+    login(client, "viewer")
+    assert client.get(f"/admin/cycles/{link.cycle_id}/responses").status_code == 200
+    token = hidden_fields(client.get(f"/admin/cycles/{link.cycle_id}").get_data(as_text=True))
+    resp = client.post(
+        f"/admin/links/{link.id}/close", data={"csrf_token": token.get("csrf_token", "")}
+    )
+    assert resp.status_code == 403
+
+
+def test_count_rises_on_responses_page(app, client):
+    link = make_link()
+    make_staff("admin1")
+    login(client, "admin1")
+    page = client.get(f"/admin/cycles/{link.cycle_id}/responses").get_data(as_text=True)
+    assert '<strong id="total">0</strong>' in page
+    submit(client, link)
+    submit(client, link)
+    page = client.get(f"/admin/cycles/{link.cycle_id}/responses").get_data(as_text=True)
+    assert '<strong id="total">2</strong>' in page
+
+
+def test_qr_codes_are_real_and_point_at_the_link(app, client):
+    import png
+
+    link = make_link()
+    make_staff("admin1")
+    login(client, "admin1")
+    resp = client.get(f"/admin/links/{link.id}/qr.png")
+    assert resp.status_code == 200 and resp.mimetype == "image/png"
+    width, height, _rows, _info = png.Reader(bytes=resp.data).read()
+    assert width == height and width >= 21 * 10
+    svg = client.get(f"/admin/links/{link.id}/qr.svg")
+    assert svg.mimetype == "image/svg+xml" and svg.data.startswith(b"<svg")
+    poster = client.get(f"/admin/cycles/{link.cycle_id}/posters").get_data(as_text=True)
+    assert link.unit.name in poster and f"http://testserver/s/{link.code}" in poster
+    assert "@page{size:A4" in poster
+
+
+def test_unit_csv_import_all_or_nothing(app, client):
+    make_staff("admin1")
+    login(client, "admin1")
+    token = hidden_fields(client.get("/admin/units").get_data(as_text=True))["imp-csrf_token"]
+    bad = "code,name,type,parent\nD1,区,district,\nS1,街道,street,NOPE\n"
+    resp = client.post(
+        "/admin/units/import",
+        data={"imp-csrf_token": token, "imp-file": (io.BytesIO(bad.encode()), "u.csv")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 400 and "row 3, column parent" in resp.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
+    good = "code,name,type,parent\nS1,街道,street,D1\nD1,区,district,\n"
+    resp = client.post(
+        "/admin/units/import",
+        data={"imp-csrf_token": token, "imp-file": (io.BytesIO(good.encode("utf-8-sig")), "u.csv")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 302
+    s1 = db.session.scalar(select(Unit).where(Unit.code == "S1"))
+    assert s1.parent.code == "D1"
+
+
+def test_questionnaire_json_round_trip_and_publish(app, client):
+    make_staff("admin1")
+    login(client, "admin1")
+    token = hidden_fields(client.get("/admin/questionnaires").get_data(as_text=True))
+    data = json.dumps(SIMPLE_QUESTIONNAIRE, ensure_ascii=False).encode()
+    resp = client.post(
+        "/admin/questionnaires",
+        data={**token, "file": (io.BytesIO(data), "q.json")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 302
+    q = db.session.scalar(select(Questionnaire))
+    exported = client.get(f"/admin/questionnaires/{q.id}.json").get_json()
+    assert [i["code"] for i in exported["items"]] == [
+        i["code"] for i in SIMPLE_QUESTIONNAIRE["items"]
+    ]
+    assert exported["items"][3]["max_points"] == 10
+    broken = client.post(
+        "/admin/questionnaires",
+        data={
+            **token,
+            "file": (
+                io.BytesIO(b'{"code": "X", "title": "t", "items": [{"code": "a"}]}'),
+                "q.json",
+            ),
+        },
+        content_type="multipart/form-data",
+    )
+    assert broken.status_code == 400 and "item 1" in broken.get_data(as_text=True)
+    page_token = hidden_fields(client.get(f"/admin/questionnaires/{q.id}").get_data(as_text=True))
+    client.post(f"/admin/questionnaires/{q.id}/publish", data=page_token)
+    db.session.refresh(q)
+    assert q.published
+
+
+def test_create_links_for_every_window_and_audit(app, client):
+    make_staff("admin1")
+    cycle = make_cycle()
+    for code in ("W1", "W2", "W3"):
+        make_unit(code)
+    make_link(cycle=cycle)  # publishes a questionnaire and seeds the rater groups
+    q = db.session.scalar(select(Questionnaire))
+    db.session.commit()
+    login(client, "admin1")
+    page = client.get(f"/admin/cycles/{cycle.id}").get_data(as_text=True)
+    token = hidden_fields(page)["link-csrf_token"]
+    from evalsurvey.models import RaterGroup
+
+    citizen = db.session.scalar(select(RaterGroup).where(RaterGroup.code == "citizen"))
+    resp = client.post(
+        f"/admin/cycles/{cycle.id}",
+        data={
+            "link-csrf_token": token,
+            "link-questionnaire": q.id,
+            "link-rater_group": citizen.id,
+            "link-unit": "",
+            "link-unit_type": "service_window",
+            "link-mode": "public",
+        },
+    )
+    assert resp.status_code == 302
+    n_links = db.session.scalar(select(func.count()).select_from(Link))
+    windows = db.session.scalar(
+        select(func.count()).select_from(Unit).where(Unit.type == "service_window")
+    )
+    assert n_links == 1 + windows
+    audit_rows = db.session.scalars(
+        select(AuditLog).where(AuditLog.entity == "Link", AuditLog.actor == "admin1")
+    ).all()
+    assert len(audit_rows) == windows and audit_rows[0].action == "create"
+
+
+def test_response_status_change_is_audited(app, client):
+    link = make_link()
+    submit(client, link)
+    make_staff("insp", Role.INSPECTOR)
+    login(client, "insp")
+    page = client.get(f"/admin/cycles/{link.cycle_id}/responses").get_data(as_text=True)
+    from evalsurvey.models import Response
+
+    r = db.session.scalar(select(Response))
+    token = hidden_fields(page)["csrf_token"]
+    client.post(
+        f"/admin/responses/{r.public_id}/status", data={"csrf_token": token, "status": "excluded"}
+    )
+    db.session.refresh(r)
+    assert r.status == "excluded"
+    row = db.session.scalar(select(AuditLog).where(AuditLog.entity == "Response"))
+    assert row.actor == "insp" and row.changes == {"status": ["valid", "excluded"]}
+
+
+def test_staff_form_post_without_csrf_is_400(app, client):
+    make_staff("admin1")
+    login(client, "admin1")
+    resp = client.post("/admin/units", data={"code": "X1", "name": "x", "type": "other"})
+    assert resp.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
