@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from evalsurvey import config as default_config
+if TYPE_CHECKING:  # importing evalsurvey.stats must not pull in Flask
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -17,6 +16,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``instance/config.py``, then ``EVALSURVEY_*`` environment variables, then
     ``test_config``.
     """
+    from flask import Flask
+
+    from evalsurvey import config as default_config
+
     app = Flask(
         __name__,
         instance_relative_config=True,

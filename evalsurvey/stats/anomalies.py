@@ -1,0 +1,490 @@
+"""Anomalous scoring: flags on responses and on raters, each with a reason and a sentence.
+
+Reason codes (a fixed vocabulary, used in the analysis JSON):
+
+per response  ``speeder``, ``duplicate``, ``burst``, ``straightline``, ``outlier``
+per rater     ``flat_rater``, ``lenient``, ``severe``, ``collusion``, ``own_unit``
+
+Which flags make a response *suspect* (kept, excluded from scores until reviewed)
+is decided in :data:`SUSPECT_RESPONSE_REASONS` and :data:`SUSPECT_RATER_REASONS`:
+only evidence about *how* a response was submitted, or about its rater. A straight
+line alone is what many honest, satisfied citizens give; being far from the
+consensus alone is what an honest dissatisfied citizen gives: both are reported,
+neither silences a response. Every rule is O(n log n) (sorting) or better.
+See docs/statistics.md for the thresholds and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats as sps
+
+from evalsurvey.stats.raters import RaterEffects, rater_effects
+
+RESPONSE_REASONS = ("speeder", "duplicate", "burst", "straightline", "outlier")
+RATER_REASONS = ("flat_rater", "lenient", "severe", "collusion", "own_unit")
+SUSPECT_RESPONSE_REASONS = frozenset({"speeder", "duplicate", "burst"})
+SUSPECT_RATER_REASONS = frozenset({"flat_rater", "collusion", "own_unit"})
+MAD_TO_SD = 1.4826  # MAD of a normal distribution × 1.4826 = its SD
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The items (responses or raters) flagged for one reason."""
+
+    reason: str
+    index: NDArray[np.int64]
+    strength: NDArray[np.float64]
+    explanation: tuple[str, ...]
+
+    @classmethod
+    def empty(cls, reason: str) -> Flags:
+        return cls(reason, np.zeros(0, np.int64), np.zeros(0), ())
+
+
+def _int_codes(values: ArrayLike, name: str) -> NDArray[np.int64]:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name} must hold integer codes (use np.unique(..., return_inverse))")
+    return arr.astype(np.int64)
+
+
+def _float_1d(values: ArrayLike, name: str, n: int | None = None) -> NDArray[np.float64]:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D")
+    if n is not None and arr.size != n:
+        raise ValueError(f"{name} has {arr.size} values; expected {n}")
+    return arr
+
+
+def _group_medians(
+    values: NDArray[np.float64], groups: NDArray[np.int64], n_groups: int
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Median and count of ``values`` per group (NaN values ignored), by one sort."""
+    ok = ~np.isnan(values)
+    v, g = values[ok], groups[ok]
+    order = np.lexsort((v, g))
+    v, g = v[order], g[order]
+    counts = np.bincount(g, minlength=n_groups)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    med = np.full(n_groups, np.nan)
+    has = counts > 0
+    lo = starts[has] + (counts[has] - 1) // 2
+    hi = starts[has] + counts[has] // 2
+    med[has] = (v[lo] + v[hi]) / 2
+    return med, counts
+
+
+def speeders(
+    duration: ArrayLike, questionnaire: ArrayLike, ratio: float = 0.35, min_responses: int = 20
+) -> Flags:
+    r"""Responses answered far faster than their questionnaire's typical duration.
+
+    Flag when :math:`d < r \cdot \operatorname{median}(d_q)`, the median taken over
+    all responses to the same questionnaire ``q`` (robust to the speeders
+    themselves). Strength is :math:`\operatorname{median}(d_q) / d`.
+
+    Parameters
+    ----------
+    duration : array_like of float, shape (n,)
+        Seconds from page served to submission; NaN when unknown (never flagged).
+    questionnaire : array_like of int, shape (n,)
+        Questionnaire (version) code of each response.
+    ratio : float, default 0.35
+        Fraction of the typical duration below which a response is a speeder.
+    min_responses : int, default 20
+        A questionnaire needs this many timed responses for a typical duration.
+
+    References
+    ----------
+    Greszki, R., Meyer, M., & Schoen, H. (2015). Exploring the effects of removing
+    "too fast" responses and respondents from web surveys. Public Opinion Quarterly,
+    79(2), 471-503.
+    """
+    if not 0 < ratio < 1:
+        raise ValueError(f"ratio must be between 0 and 1; got {ratio}")
+    q = _int_codes(questionnaire, "questionnaire")
+    d = _float_1d(duration, "duration", q.size)
+    if q.size == 0:
+        return Flags.empty("speeder")
+    med, counts = _group_medians(np.where(d >= 0, d, np.nan), q, int(q.max()) + 1)
+    typical = med[q]
+    enough = counts[q] >= min_responses
+    hit = enough & ~np.isnan(d) & (d >= 0) & (d < ratio * typical)
+    idx = np.nonzero(hit)[0]
+    strength = typical[idx] / np.maximum(d[idx], 0.5)
+    text = tuple(
+        f"answered in {d[i]:.0f} s; typical for this questionnaire is "
+        f"{typical[i]:.0f} s ({s:.1f}x faster)"
+        for i, s in zip(idx, strength, strict=True)
+    )
+    return Flags("speeder", idx, strength, text)
+
+
+def duplicates(
+    device: ArrayLike, unit: ArrayLike, time: ArrayLike, window: float = 24 * 3600
+) -> Flags:
+    """Later submissions from the same device for the same unit within ``window`` seconds.
+
+    The first submission of a run is not flagged; each later one is, with strength
+    the number of earlier submissions in the run.
+
+    Parameters
+    ----------
+    device : array_like of int, shape (n,)
+        Device code; negative for unknown (never flagged).
+    unit : array_like of int, shape (n,)
+    time : array_like of float, shape (n,)
+        Submission times in seconds.
+    window : float, default 86400 (one day)
+    """
+    if window <= 0:
+        raise ValueError(f"window must be positive; got {window}")
+    dev = _int_codes(device, "device")
+    u = _int_codes(unit, "unit")
+    t = _float_1d(time, "time", dev.size)
+    if u.size != dev.size:
+        raise ValueError("device, unit and time must have one length")
+    known = np.nonzero(dev >= 0)[0]
+    order = known[np.lexsort((t[known], u[known], dev[known]))]
+    if order.size < 2:
+        return Flags.empty("duplicate")
+    same = (dev[order][1:] == dev[order][:-1]) & (u[order][1:] == u[order][:-1])
+    close = np.diff(t[order]) <= window
+    link = same & close
+    # run position: how many linked predecessors in a row
+    breaks = np.concatenate(([True], ~link))
+    starts = np.nonzero(breaks)[0]
+    run = np.arange(order.size) - np.repeat(starts, np.diff(np.append(starts, order.size)))
+    hit = run > 0
+    idx = order[hit]
+    strength = run[hit].astype(np.float64)
+    text = tuple(
+        f"the same device rated this unit {int(s)} time(s) before within {window / 3600:g} h"
+        for s in strength
+    )
+    back = np.argsort(idx)
+    return Flags("duplicate", idx[back], strength[back], tuple(text[i] for i in back))
+
+
+def bursts(
+    unit: ArrayLike, time: ArrayLike, window: float = 600, alpha: float = 0.01, min_count: int = 8
+) -> Flags:
+    r"""Responses inside a surge of submissions far above their unit's own rate.
+
+    For each unit the usual rate comes from its median gap between consecutive
+    submissions, :math:`\hat\lambda = \ln 2 / \operatorname{median}(\Delta t)` (the
+    median gap of a Poisson process is :math:`\ln 2 / \lambda`; the median is not
+    pulled up by a burst that holds under half of the unit's responses). For each
+    response, :math:`c` counts the unit's submissions within ``window`` seconds
+    centred on it; under the usual rate :math:`c - 1 \sim
+    \operatorname{Poisson}(\hat\lambda w)`. Flag when :math:`P(C \ge c) <
+    \alpha / n` (Bonferroni over all n responses) and :math:`c \ge` ``min_count``.
+    Devices play no part, so a surge spread over many phones is caught as well.
+    Strength is :math:`-\log_{10} P`.
+
+    Parameters
+    ----------
+    unit : array_like of int, shape (n,)
+    time : array_like of float, shape (n,)
+        Submission times in seconds.
+    window : float, default 600
+    alpha : float, default 0.01
+        Family-wise error rate over all responses.
+    min_count : int, default 8
+        Smallest surge worth a person's review.
+    """
+    if window <= 0 or not 0 < alpha < 1:
+        raise ValueError("window must be positive and alpha between 0 and 1")
+    u = _int_codes(unit, "unit")
+    t = _float_1d(time, "time", u.size)
+    n = u.size
+    if n < min_count:
+        return Flags.empty("burst")
+    order = np.lexsort((t, u))
+    us, ts = u[order], t[order]
+    n_units = int(us.max()) + 1
+    counts = np.bincount(us, minlength=n_units)
+    gaps = np.diff(ts)
+    same_unit = us[1:] == us[:-1]
+    gap_med, _ = _group_medians(np.where(same_unit, gaps, np.nan), us[1:], n_units)
+    # a unit whose submissions mostly share a timestamp: fall back to its mean gap
+    span = np.zeros(n_units)
+    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    has = counts > 1
+    span[has] = ts[first[has] + counts[has] - 1] - ts[first[has]]
+    mean_gap = np.where(has, span / np.maximum(counts - 1, 1), np.nan)
+    gap = np.where((gap_med > 0) & ~np.isnan(gap_med), gap_med, mean_gap)
+    rate = np.where(gap > 0, np.log(2) / np.where(gap > 0, gap, 1.0), np.nan)
+    # counts in a centred window, within each unit: search on (unit, time) keys
+    offset = float(np.nanmax(np.abs(ts))) * 4 + window * 4 + 1.0
+    keys = us * offset + ts
+    lo = np.searchsorted(keys, keys - window / 2, side="left")
+    hi = np.searchsorted(keys, keys + window / 2, side="right")
+    c = hi - lo
+    expected = rate[us] * window
+    candidates = (c >= min_count) & ~np.isnan(expected)
+    p = np.ones(n)
+    p[candidates] = sps.poisson.sf(c[candidates] - 2, expected[candidates])
+    hit = candidates & (p < alpha / n)
+    idx_sorted = np.nonzero(hit)[0]
+    idx = order[idx_sorted]
+    strength = -np.log10(np.maximum(p[idx_sorted], 1e-300))
+    text = tuple(
+        f"{int(c[i])} submissions for this unit within {window / 60:g} min; its usual "
+        f"rate gives {expected[i]:.2f}"
+        for i in idx_sorted
+    )
+    back = np.argsort(idx)
+    return Flags("burst", idx[back], strength[back], tuple(text[i] for i in back))
+
+
+def straightliners(items: ArrayLike, min_items: int = 3) -> Flags:
+    """Responses giving the same answer to every item (at least ``min_items`` answered).
+
+    Reported, never suspect on its own: many honest, satisfied citizens do exactly
+    this. Strength is the number of items answered.
+    """
+    x = np.asarray(items, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError("items must be 2-D, shaped (responses, items)")
+    answered = (~np.isnan(x)).sum(axis=1)
+    if x.shape[1] == 0:
+        return Flags.empty("straightline")
+    enough = answered >= min_items
+    lo = np.where(enough[:, None], x, 0.0)
+    # with NaN ignored: min == max over the answered items
+    lo_v = np.nanmin(np.where(np.isnan(lo), np.inf, lo), axis=1)
+    hi_v = np.nanmax(np.where(np.isnan(lo), -np.inf, lo), axis=1)
+    hit = enough & (lo_v == hi_v)
+    idx = np.nonzero(hit)[0]
+    text = tuple(f"the same answer ({lo_v[i]:g}) to all {int(answered[i])} items" for i in idx)
+    return Flags("straightline", idx, answered[idx].astype(np.float64), text)
+
+
+def outliers(
+    score: ArrayLike,
+    unit: ArrayLike,
+    threshold: float = 3.5,
+    min_n: int = 10,
+    scale_floor: float = 5.0,
+) -> Flags:
+    r"""Responses far from their unit's consensus (robust z-score).
+
+    :math:`z = (s - \operatorname{median}_u) / \max(1.4826\,\mathrm{MAD}_u,\ f)`,
+    flagged when :math:`|z| >` ``threshold`` (Iglewicz & Hoaglin's 3.5) in a unit with
+    at least ``min_n`` scored responses. ``scale_floor`` (points on the 0–100
+    scale) stops a unanimous unit (MAD = 0) from flagging every small difference.
+    Reported, never suspect on its own: a single very dissatisfied citizen is the
+    feedback rectification needs.
+
+    References
+    ----------
+    Iglewicz, B., & Hoaglin, D. C. (1993). How to Detect and Handle Outliers. ASQC.
+    """
+    u = _int_codes(unit, "unit")
+    s = _float_1d(score, "score", u.size)
+    if u.size == 0:
+        return Flags.empty("outlier")
+    n_units = int(u.max()) + 1
+    med, counts = _group_medians(s, u, n_units)
+    mad, _ = _group_medians(np.abs(s - med[u]), u, n_units)
+    scale = np.maximum(MAD_TO_SD * np.nan_to_num(mad), scale_floor)[u]
+    z = (s - med[u]) / scale
+    hit = (counts[u] >= min_n) & ~np.isnan(z) & (np.abs(z) > threshold)
+    idx = np.nonzero(hit)[0]
+    text = tuple(
+        f"score {s[i]:.0f} against this unit's median {med[u[i]]:.0f} (robust z = {z[i]:.1f})"
+        for i in idx
+    )
+    return Flags("outlier", idx, np.abs(z[idx]), text)
+
+
+@dataclass(frozen=True)
+class RaterReport:
+    """Rater-level flags for one group of identified raters."""
+
+    effects: RaterEffects | None
+    flags: dict[str, Flags]
+    conflict: NDArray[np.bool_]  # (units, raters): a rater's own unit
+
+
+def rater_flags(
+    x: ArrayLike,
+    own_unit: ArrayLike | None = None,
+    alpha: float = 0.05,
+    min_effect: float = 3.0,
+    flat_ratio: float = 0.5,
+    min_units: int = 5,
+    collusion_r: float = 0.6,
+    min_common: int = 8,
+) -> RaterReport:
+    r"""Flags on identified raters from their (units, raters) score matrix (0–100).
+
+    Own-unit ratings (``own_unit[j]`` is the row of rater ``j``'s own unit, or -1)
+    are conflicts of interest: they are left out of every fit below. Then, with
+    the additive fit of :func:`rater_effects` and Bonferroni over the raters (or
+    pairs) tested at family-wise ``alpha``:
+
+    - ``lenient`` / ``severe``: :math:`|\beta_j| / SE_j` beyond the two-sided
+      critical value, and :math:`|\beta_j| \ge` ``min_effect`` points.
+    - ``flat_rater`` ("balancing"): the rater's SD across units :math:`s_j` is below
+      ``flat_ratio`` times the median rater's :math:`s_0`, and
+      :math:`(n_j - 1) s_j^2 / s_0^2` is improbably small under
+      :math:`\chi^2_{n_j - 1}`.
+    - ``collusion``: two raters' residuals (deviations from the consensus after
+      severity) correlate at :math:`r \ge` ``collusion_r`` over at least
+      ``min_common`` shared units, with Fisher's :math:`z = \operatorname{atanh}(r)
+      \sqrt{m - 3}` beyond the one-sided critical value.
+    - ``own_unit``: the rater's own-unit rating exceeds what the fit expects from
+      the others and the rater's own severity, :math:`\hat\alpha_u + \hat\beta_j`,
+      by ``min_effect`` points and by the one-sided critical value times
+      :math:`\hat\sigma \sqrt{1 + 1/n_u}`.
+
+    Returns
+    -------
+    RaterReport
+        ``effects`` is None when the design cannot be fitted (e.g. a single rater).
+    """
+    arr = np.array(x, dtype=np.float64)
+    if arr.ndim != 2:
+        raise ValueError("x must be 2-D, shaped (units, raters)")
+    n_units, k = arr.shape
+    own = np.full(k, -1, np.int64) if own_unit is None else np.asarray(own_unit, np.int64)
+    if own.shape != (k,):
+        raise ValueError(f"own_unit must have one entry per rater ({k})")
+    conflict = np.zeros_like(arr, dtype=bool)
+    has_own = (own >= 0) & (own < n_units)
+    conflict[own[has_own], np.nonzero(has_own)[0]] = True
+    conflict &= ~np.isnan(arr)
+    clean = np.where(conflict, np.nan, arr)
+    flags = {r: Flags.empty(r) for r in RATER_REASONS}
+    keep = (~np.isnan(clean)).sum(axis=0) > 0
+    if keep.sum() < 2:
+        return RaterReport(None, flags, conflict)
+    try:
+        sub = rater_effects(clean[:, keep][(~np.isnan(clean[:, keep])).any(axis=1)])
+    except ValueError:
+        return RaterReport(None, flags, conflict)
+    # refit in full index space for reporting
+    rows_kept = (~np.isnan(clean[:, keep])).any(axis=1)
+    severity = np.full(k, np.nan)
+    severity_se = np.full(k, np.nan)
+    severity[keep] = sub.severity
+    severity_se[keep] = sub.severity_se
+    unit_scores = np.full(n_units, np.nan)
+    unit_scores[rows_kept] = sub.unit_scores
+    residuals = np.full_like(arr, np.nan)
+    residuals[np.ix_(rows_kept, keep)] = sub.residuals
+    n_rated = (~np.isnan(clean)).sum(axis=0)
+    effects = RaterEffects(
+        unit_scores,
+        severity,
+        severity_se,
+        sub.sigma,
+        sub.df_resid,
+        n_rated.astype(np.int64),
+        residuals,
+    )
+    tested = keep & (n_rated >= min_units)
+    n_tests = max(int(tested.sum()), 1)
+
+    # lenient / severe
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = severity / severity_se
+    crit = sps.norm.ppf(1 - alpha / (2 * n_tests))
+    for reason, sign in (("lenient", 1), ("severe", -1)):
+        hit = tested & (sign * z > crit) & (sign * severity >= min_effect)
+        idx = np.nonzero(hit)[0]
+        word = "above" if sign > 0 else "below"
+        flags[reason] = Flags(
+            reason,
+            idx,
+            np.abs(z[idx]),
+            tuple(
+                f"scores {abs(severity[j]):.1f} points {word} the other raters on the same units "
+                f"(z = {z[j]:.1f})"
+                for j in idx
+            ),
+        )
+
+    # flat rater
+    sd = np.array([np.nanstd(clean[:, j], ddof=1) if n_rated[j] >= 2 else np.nan for j in range(k)])
+    s0 = float(np.nanmedian(sd[tested])) if tested.any() else float("nan")
+    if s0 > 0:
+        stat = (n_rated - 1) * sd**2 / s0**2
+        p_flat = np.where(tested, sps.chi2.cdf(stat, np.maximum(n_rated - 1, 1)), 1.0)
+        hit = tested & (sd < flat_ratio * s0) & (p_flat < alpha / n_tests)
+        idx = np.nonzero(hit)[0]
+        flags["flat_rater"] = Flags(
+            "flat_rater",
+            idx,
+            s0 / np.maximum(sd[idx], 1e-9),
+            tuple(
+                f"gives every unit about the same score (SD {sd[j]:.1f} across {n_rated[j]} units; "
+                f"typical rater {s0:.1f})"
+                for j in idx
+            ),
+        )
+
+    # collusion: residual correlations between pairs of raters
+    present = ~np.isnan(residuals)
+    common = present.T.astype(np.float64) @ present.astype(np.float64)
+    res0 = np.where(present, residuals, 0.0)
+    pairs = [(a, b) for a in range(k) for b in range(a + 1, k) if common[a, b] >= min_common]
+    hits: dict[int, list[tuple[int, float]]] = {}
+    if pairs:
+        crit_c = sps.norm.ppf(1 - alpha / len(pairs))
+        for a, b in pairs:
+            both = present[:, a] & present[:, b]
+            ra, rb = res0[both, a], res0[both, b]
+            da, db = ra - ra.mean(), rb - rb.mean()
+            denom = np.sqrt((da @ da) * (db @ db))
+            if denom == 0:
+                continue
+            r = float(da @ db / denom)
+            m = int(both.sum())
+            zc = np.arctanh(min(r, 0.999999)) * np.sqrt(m - 3)
+            if r >= collusion_r and zc > crit_c:
+                hits.setdefault(a, []).append((b, r))
+                hits.setdefault(b, []).append((a, r))
+    if hits:
+        idx = np.array(sorted(hits), np.int64)
+        flags["collusion"] = Flags(
+            "collusion",
+            idx,
+            np.array([max(r for _, r in hits[j]) for j in idx]),
+            tuple(
+                "deviates from the consensus in step with rater(s) "
+                + ", ".join(f"#{o} (r = {r:.2f})" for o, r in hits[j])
+                for j in idx
+            ),
+        )
+
+    # own unit
+    if conflict.any() and not np.isnan(effects.sigma):
+        n_others = (~np.isnan(clean)).sum(axis=1)
+        rows, cols = np.nonzero(conflict)
+        expected = unit_scores[rows] + severity[cols]
+        dev = arr[rows, cols] - expected
+        scale = effects.sigma * np.sqrt(1 + 1 / np.maximum(n_others[rows], 1))
+        zo = dev / scale
+        crit_o = sps.norm.ppf(1 - alpha / max(rows.size, 1))
+        hit = (~np.isnan(zo)) & (zo > crit_o) & (dev >= min_effect)
+        idx = cols[hit]
+        flags["own_unit"] = Flags(
+            "own_unit",
+            idx,
+            zo[hit],
+            tuple(
+                f"rates their own unit {d:.1f} points above how the others rate it (z = {zz:.1f})"
+                for d, zz in zip(dev[hit], zo[hit], strict=True)
+            ),
+        )
+    return RaterReport(effects, flags, conflict)
