@@ -144,6 +144,70 @@ def import_responses(path: str, cycle_code: str) -> None:
     click.echo(f"{n} responses imported into {cycle.code}")
 
 
+@main.command("analyze")
+@click.argument("responses", type=click.Path(exists=True, dir_okay=False))
+@click.option("--scale", help="item scale: MIN-MAX, ITEM=MIN-MAX,… or both (default: inferred)")
+@click.option("--weights", help="GROUP=W,… or internal=W,external=W (default: equal)")
+@click.option(
+    "--method",
+    type=click.Choice(["mean", "trimmed", "adjusted"]),
+    default="adjusted",
+    show_default=True,
+    help="score for identified raters (panels); anonymous groups use the mean",
+)
+@click.option("--min-n", default=5, show_default=True, help="fewest responses to score a unit")
+@click.option(
+    "--internal",
+    default="member,leader,department",
+    show_default=True,
+    help="rater groups counted as internal for internal/external weights",
+)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="write the report")
+@click.option("--top", type=int, default=None, help="print only the first N units")
+def analyze_command(
+    responses: str,
+    scale: str | None,
+    weights: str | None,
+    method: str,
+    min_n: int,
+    internal: str,
+    json_out: str | None,
+    top: int | None,
+) -> None:
+    """Score units, flag anomalous scoring and measure agreement from an interchange CSV."""
+    import json
+
+    from evalsurvey.analysis.reader import InputError, read_responses
+    from evalsurvey.analysis.report import OptionError, Options, analyze, render_text
+
+    try:
+        table = read_responses(responses)
+        report = analyze(
+            table,
+            Options(
+                scale=scale,
+                weights=weights,
+                method=method,
+                min_n=min_n,
+                internal_groups=frozenset(g.strip() for g in internal.split(",") if g.strip()),
+            ),
+        )
+    except InputError as exc:
+        click.echo(f"{responses}: {exc}", err=True)
+        sys.exit(2)
+    except OptionError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except UnicodeDecodeError as exc:
+        click.echo(f"{responses}: not UTF-8 text (byte {exc.start})", err=True)
+        sys.exit(2)
+    click.echo(render_text(report, limit=top))
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, ensure_ascii=False, indent=1)
+        click.echo(f"report written to {json_out}", err=True)
+
+
 COMMANDS = [create_admin, demo, info, links_command, export_responses, import_responses]
 
 

@@ -82,7 +82,7 @@ def _group_medians(
 
 
 def speeders(
-    duration: ArrayLike, questionnaire: ArrayLike, ratio: float = 0.35, min_responses: int = 20
+    duration: ArrayLike, questionnaire: ArrayLike, ratio: float = 0.3, min_responses: int = 20
 ) -> Flags:
     r"""Responses answered far faster than their questionnaire's typical duration.
 
@@ -96,7 +96,7 @@ def speeders(
         Seconds from page served to submission; NaN when unknown (never flagged).
     questionnaire : array_like of int, shape (n,)
         Questionnaire (version) code of each response.
-    ratio : float, default 0.35
+    ratio : float, default 0.3
         Fraction of the typical duration below which a response is a speeder.
     min_responses : int, default 20
         A questionnaire needs this many timed responses for a typical duration.
