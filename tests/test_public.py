@@ -217,3 +217,12 @@ def test_response_has_no_column_joining_it_to_an_invitation():
     assert not {"invitation_id", "token", "name", "contact", "email"} & columns
     invitation_columns = {c.key for c in inspect(Invitation).columns}
     assert not {"response_id", "used_at", "submission_key"} & invitation_columns
+
+
+def test_security_headers_and_english_error_page(app, client):
+    resp = client.get("/s/nosuchcode?lang=en")
+    assert resp.status_code == 404
+    assert "Page not found" in resp.get_data(as_text=True)
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]

@@ -110,15 +110,20 @@ def test_count_rises_on_responses_page(app, client):
 
 
 def test_qr_codes_are_real_and_point_at_the_link(app, client):
+    import numpy as np
     import png
+    import zxingcpp
 
     link = make_link()
     make_staff("admin1")
     login(client, "admin1")
     resp = client.get(f"/admin/links/{link.id}/qr.png")
     assert resp.status_code == 200 and resp.mimetype == "image/png"
-    width, height, _rows, _info = png.Reader(bytes=resp.data).read()
+    width, height, rows, _info = png.Reader(bytes=resp.data).read()
     assert width == height and width >= 21 * 10
+    pixels = np.array([list(r) for r in rows], dtype=np.uint8) * 255
+    decoded = [code.text for code in zxingcpp.read_barcodes(pixels)]
+    assert decoded == [f"http://testserver/s/{link.code}"]  # a phone would open the link
     svg = client.get(f"/admin/links/{link.id}/qr.svg")
     assert svg.mimetype == "image/svg+xml" and svg.data.startswith(b"<svg")
     poster = client.get(f"/admin/cycles/{link.cycle_id}/posters").get_data(as_text=True)
