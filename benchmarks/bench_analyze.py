@@ -49,8 +49,13 @@ def reliability_ratio(repeats: int = 5) -> tuple[float, float]:
     rng = np.random.default_rng(11)
     x = rng.normal(75, 8, (300, 1)) + rng.normal(0, 3, (1, 30)) + rng.normal(0, 4, (300, 30))
     x = np.round(x)
-    long = pd.DataFrame({"unit": np.repeat(np.arange(300), 30),
-                         "rater": np.tile(np.arange(30), 300), "score": x.ravel()})
+    long = pd.DataFrame(
+        {
+            "unit": np.repeat(np.arange(300), 30),
+            "rater": np.tile(np.arange(30), 300),
+            "score": x.ravel(),
+        }
+    )
 
     def ours():
         icc(x)
@@ -81,20 +86,35 @@ def main() -> None:
         rows = write(str(csv_path), args.units, args.per_unit)
         print(f"generated {rows} rows in {time.perf_counter() - t:.1f} s")
     exe = Path(sys.executable).with_name("evalsurvey")
-    cmd = [str(exe), "analyze", str(csv_path), "--scale", SCALE, "--json",
-           str(data / "report.json"), "--top", "3"]
+    cmd = [
+        str(exe),
+        "analyze",
+        str(csv_path),
+        "--scale",
+        SCALE,
+        "--json",
+        str(data / "report.json"),
+        "--top",
+        "3",
+    ]
     t = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - t
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     ours, theirs = reliability_ratio(args.repeats)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, numpy {np.__version__}")
-    print(f"analyze end to end: {wall:.2f} s wall, peak RSS {peak_mb:.0f} MB "
-          f"(targets 20 s, 2048 MB): {'PASS' if wall <= 20 and peak_mb <= 2048 else 'FAIL'}")
-    print(f"reliability on 300x30: ours {ours * 1000:.2f} ms, pingouin+krippendorff "
-          f"{theirs * 1000:.2f} ms, ratio {theirs / ours:.1f}x (target 10x): "
-          f"{'PASS' if theirs / ours >= 10 else 'FAIL'}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, numpy {np.__version__}"
+    )
+    print(
+        f"analyze end to end: {wall:.2f} s wall, peak RSS {peak_mb:.0f} MB "
+        f"(targets 20 s, 2048 MB): {'PASS' if wall <= 20 and peak_mb <= 2048 else 'FAIL'}"
+    )
+    print(
+        f"reliability on 300x30: ours {ours * 1000:.2f} ms, pingouin+krippendorff "
+        f"{theirs * 1000:.2f} ms, ratio {theirs / ours:.1f}x (target 10x): "
+        f"{'PASS' if theirs / ours >= 10 else 'FAIL'}"
+    )
 
 
 if __name__ == "__main__":

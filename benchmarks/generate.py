@@ -1,7 +1,7 @@
 """Generate a large interchange CSV: citizens rating windows plus an expert panel.
 
-    python benchmarks/generate.py OUT.csv [--units 500] [--per-unit 2000] [--items 8]
-                                          [--panel-units 300] [--experts 30]
+python benchmarks/generate.py OUT.csv [--units 500] [--per-unit 2000] [--items 8]
+                                      [--panel-units 300] [--experts 30]
 """
 
 from __future__ import annotations
@@ -21,14 +21,33 @@ def _iso(seconds: np.ndarray) -> list[str]:
     return [s + "+00:00" for s in stamps]
 
 
-def write(path: str, units: int = 500, per_unit: int = 2000, items: int = 8,
-          panel_units: int = 300, experts: int = 30, seed: int = 7) -> int:
+def write(
+    path: str,
+    units: int = 500,
+    per_unit: int = 2000,
+    items: int = 8,
+    panel_units: int = 300,
+    experts: int = 30,
+    seed: int = 7,
+) -> int:
     rng = np.random.default_rng(seed)
     item_names = [f"q{i}" for i in range(1, items + 1)]
     panel_names = [f"p{i}" for i in range(1, PANEL_ITEMS + 1)]
-    header = ["response_id", "questionnaire", "unit", "rater_group", "rater", "rater_unit",
-              "channel", "device", "started_at", "submitted_at", *item_names, *panel_names,
-              "comment"]
+    header = [
+        "response_id",
+        "questionnaire",
+        "unit",
+        "rater_group",
+        "rater",
+        "rater_unit",
+        "channel",
+        "device",
+        "started_at",
+        "submitted_at",
+        *item_names,
+        *panel_names,
+        "comment",
+    ]
     n = units * per_unit
     unit = np.repeat(np.arange(units), per_unit)
     quality = rng.normal(4.0, 0.35, units)
@@ -52,7 +71,8 @@ def write(path: str, units: int = 500, per_unit: int = 2000, items: int = 8,
                 lines.append(
                     f"R{i:08d},CIT@1,W{unit[i]:04d},citizen,,,qr,{i:x}{seed:x},"
                     f"{start_iso[i]},{sub_iso[i]},{','.join(cells[i - start])}"
-                    f"{empty_panel},\n")
+                    f"{empty_panel},\n"
+                )
             out.write("".join(lines))
         true = rng.normal(75, 8, panel_units)
         severity = rng.normal(0, 3, experts)
@@ -65,7 +85,10 @@ def write(path: str, units: int = 500, per_unit: int = 2000, items: int = 8,
                 lines.append(
                     f"P{c:04d}{e:03d},PAN@1,C{c:04d},panel,E{e:03d},,invite,,"
                     f"{_iso(np.array([t - 900]))[0]},{_iso(np.array([t]))[0]},"
-                    + "," * items + ",".join(str(int(p)) for p in pts) + ",\n")
+                    + "," * items
+                    + ",".join(str(int(p)) for p in pts)
+                    + ",\n"
+                )
         out.write("".join(lines))
     return n + panel_units * experts
 

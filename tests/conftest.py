@@ -8,10 +8,17 @@ import uuid
 
 import pytest
 from flask_migrate import upgrade
+from hypothesis import settings
 from sqlalchemy import text
 
 from evalsurvey import create_app
 from evalsurvey.extensions import db
+
+# CI must be reproducible (same examples every run); locally, hypothesis explores new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
+)
 
 PG_ADMIN_URL = os.environ.get(
     "EVALSURVEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -13,6 +13,7 @@ from evalsurvey.extensions import db
 from evalsurvey.models import Response
 from tests.factories import hidden_fields, make_cycle, make_link
 
+# the contract, spelled out here on purpose: a change to it must fail this test
 HEADER_START = [
     "response_id",
     "questionnaire",

@@ -14,18 +14,8 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-HEAD = [
-    "response_id",
-    "questionnaire",
-    "unit",
-    "rater_group",
-    "rater",
-    "rater_unit",
-    "channel",
-    "device",
-    "started_at",
-    "submitted_at",
-]
+from evalsurvey.csvformat import HEAD, TAIL
+
 CHUNK = 50_000
 
 
@@ -105,7 +95,7 @@ def read_responses(path: str) -> ResponseTable:
         if header is None:
             raise InputError(1, "-", "the file is empty")
         header = [h.strip() for h in header]
-        for column in HEAD + ["comment"]:
+        for column in HEAD + TAIL:
             if column not in header:
                 raise InputError(1, column, "column is missing from the header")
         pos = {name: header.index(name) for name in HEAD}

@@ -20,25 +20,12 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from evalsurvey.csvformat import HEAD, TAIL
 from evalsurvey.domain.questionnaires import QuestionnaireError, format_value, parse_value
 from evalsurvey.domain.responses import new_public_id
 from evalsurvey.domain.units import ImportError_
 from evalsurvey.extensions import db
 from evalsurvey.models import Channel, Cycle, Questionnaire, RaterGroup, Response, Unit
-
-HEAD = [
-    "response_id",
-    "questionnaire",
-    "unit",
-    "rater_group",
-    "rater",
-    "rater_unit",
-    "channel",
-    "device",
-    "started_at",
-    "submitted_at",
-]
-TAIL = ["comment"]
 
 
 def item_codes(questionnaires: Iterable[Questionnaire]) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from evalsurvey.csvformat import RESERVED
 from evalsurvey.extensions import db
 from evalsurvey.models import Item, ItemType, Questionnaire
 from evalsurvey.models.questionnaires import SATISFACTION_LEVELS
@@ -163,7 +164,7 @@ def from_json(data: Any) -> Questionnaire:
         item_code = str(_need(raw, "code", where)).strip()
         if item_code in seen:
             raise QuestionnaireError(f"{where}: duplicate code {item_code!r}")
-        if item_code in RESERVED_COLUMNS:
+        if item_code in RESERVED:
             raise QuestionnaireError(f"{where}: code {item_code!r} is a reserved column name")
         seen.add(item_code)
         kind = str(_need(raw, "type", where))
@@ -232,19 +233,3 @@ def new_version(q: Questionnaire) -> Questionnaire:
 def check_editable(q: Questionnaire) -> None:
     if q.published:
         raise PublishedError(f"{q.label} is published and cannot change; make a new version")
-
-
-# Columns of the interchange CSV that an item code may not shadow.
-RESERVED_COLUMNS = {
-    "response_id",
-    "questionnaire",
-    "unit",
-    "rater_group",
-    "rater",
-    "rater_unit",
-    "channel",
-    "device",
-    "started_at",
-    "submitted_at",
-    "comment",
-}

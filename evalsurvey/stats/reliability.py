@@ -98,6 +98,10 @@ def icc(x: ArrayLike) -> dict[str, ICCResult]:
     ss_rows = k * ((arr.mean(axis=1) - grand) ** 2).sum()
     ss_cols = n * ((arr.mean(axis=0) - grand) ** 2).sum()
     ss_err = ss_total - ss_rows - ss_cols
+    # Sums of squares that are zero in exact arithmetic come out as ±1e-30 noise, and the
+    # order of rows or columns decides which: snap them to zero so relabelling never matters.
+    tiny = 1e-12 * ss_total
+    ss_rows, ss_cols, ss_err = (0.0 if abs(v) <= tiny else v for v in (ss_rows, ss_cols, ss_err))
     df_r, df_c, df_e, df_w = n - 1, k - 1, (n - 1) * (k - 1), n * (k - 1)
     msr, msc = ss_rows / df_r, ss_cols / df_c
     mse = max(ss_err, 0.0) / df_e

@@ -8,18 +8,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-HEAD = [
-    "response_id",
-    "questionnaire",
-    "unit",
-    "rater_group",
-    "rater",
-    "rater_unit",
-    "channel",
-    "device",
-    "started_at",
-    "submitted_at",
-]
+from evalsurvey.csvformat import HEAD
+
 CITIZEN_ITEMS = [f"c{i}" for i in range(1, 7)]
 PANEL_ITEMS = [f"p{i}" for i in range(1, 6)]  # 0–20 points each
 T0 = datetime(2026, 9, 1, tzinfo=UTC).timestamp()
