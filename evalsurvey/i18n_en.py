@@ -153,4 +153,10 @@ EN = {
     "数量（不填名单时）": "How many (when no list is given)",
     "名单：每行 姓名,联系方式,评委代号,所在单位编码": "List: one per line: name, contact, rater code, own unit code",
     "请填写数量或名单。": "Enter a number or a list.",
+    "问卷定义（JSON）": "Questionnaire definition (JSON)",
+    "请填写问卷定义。": "Please fill in the definition.",
+    "已发布的版本不能修改，请复制为新版本。": "A published version cannot change: copy it as a new version.",
+    "不是有效的 JSON：": "Not valid JSON: ",
+    "编辑草稿": "Edit draft",
+    "题型：satisfaction5（五级满意度）、scale10（0–10）、points（0–max_points）、single、multiple、text。": "Types: satisfaction5, scale10, points (0–max_points), single, multiple, text.",
 }

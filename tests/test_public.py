@@ -226,3 +226,32 @@ def test_security_headers_and_english_error_page(app, client):
     assert resp.headers["Referrer-Policy"] == "no-referrer"
     assert resp.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+
+
+def test_concurrent_double_taps_store_one_row(app):
+    """Eight simultaneous posts of one page (a flaky network's retries): one row."""
+    import threading
+
+    link = make_link()
+    url = f"/s/{link.code}"
+    first = app.test_client()
+    fields = open_form(first, url)
+    cookie = first.get_cookie("session")
+    results: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def tap():
+        with app.app_context():
+            client = app.test_client()
+            client.set_cookie("session", cookie.value)
+            barrier.wait()
+            results.append(client.post(url, data={**fields, **ANSWERS}).status_code)
+            db.session.remove()
+
+    threads = [threading.Thread(target=tap) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == [303] * 8
+    assert count_responses() == 1

@@ -251,3 +251,40 @@ def test_staff_form_post_without_csrf_is_400(app, client):
     resp = client.post("/admin/units", data={"code": "X1", "name": "x", "type": "other"})
     assert resp.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
+
+
+def test_edit_a_draft_questionnaire_but_never_a_published_one(app, client):
+    from tests.factories import make_questionnaire
+
+    make_staff("admin1")
+    draft = make_questionnaire(published=False)
+    published = make_questionnaire()
+    db.session.commit()
+    login(client, "admin1")
+    page = client.get(f"/admin/questionnaires/{draft.id}/edit").get_data(as_text=True)
+    token = hidden_fields(page)["csrf_token"]
+    data = json.loads(json.dumps(SIMPLE_QUESTIONNAIRE))
+    data["title"] = "改过的标题"
+    data["items"] = data["items"][:2] + [{"code": "new", "text": "新题", "type": "text"}]
+    resp = client.post(
+        f"/admin/questionnaires/{draft.id}/edit",
+        data={"csrf_token": token, "definition": json.dumps(data)},
+    )
+    assert resp.status_code == 302
+    db.session.refresh(draft)
+    assert draft.title == "改过的标题"
+    assert [i.code for i in draft.items] == ["attitude", "speed", "new"]
+    bad = client.post(
+        f"/admin/questionnaires/{draft.id}/edit",
+        data={"csrf_token": token, "definition": "{not json"},
+    )
+    assert bad.status_code == 400 and "JSON" in bad.get_data(as_text=True)
+    locked = client.get(f"/admin/questionnaires/{published.id}/edit")
+    assert locked.status_code == 302
+    before = [i.code for i in published.items]
+    client.post(
+        f"/admin/questionnaires/{published.id}/edit",
+        data={"csrf_token": token, "definition": json.dumps(data)},
+    )
+    db.session.refresh(published)
+    assert [i.code for i in published.items] == before

@@ -55,6 +55,10 @@ class FileForm(FlaskForm):
     file = FileField("文件", validators=[FileRequired("请选择文件。")])
 
 
+class QuestionnaireJSONForm(FlaskForm):
+    definition = TextAreaField("问卷定义（JSON）", validators=[DataRequired("请填写问卷定义。")])
+
+
 class CycleForm(FlaskForm):
     code = StringField("编码", validators=[DataRequired("请填写编码。"), Length(max=40), CODE])
     name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=200)])

@@ -188,6 +188,34 @@ def questionnaire(qid: int):
     return render_template("admin/questionnaire.html", q=q, choices=qdomain.choices)
 
 
+@bp.route("/questionnaires/<int:qid>/edit", methods=["GET", "POST"])
+@admin_only
+def edit_questionnaire(qid: int):
+    q = get_or_404(Questionnaire, qid)
+    if q.published:
+        flash(_("已发布的版本不能修改，请复制为新版本。"))
+        return redirect(url_for("admin.questionnaire", qid=q.id))
+    form = forms.QuestionnaireJSONForm()
+    error = ""
+    if form.validate_on_submit():
+        try:
+            qdomain.replace_draft(q, json.loads(form.definition.data))
+            db.session.commit()
+            flash(_("已保存。"))
+            return redirect(url_for("admin.questionnaire", qid=q.id))
+        except json.JSONDecodeError as exc:
+            db.session.rollback()
+            error = _("不是有效的 JSON：") + str(exc)
+        except qdomain.QuestionnaireError as exc:
+            db.session.rollback()
+            error = str(exc)
+    elif request.method == "GET":
+        form.definition.data = json.dumps(qdomain.to_json(q), ensure_ascii=False, indent=2)
+    return render_template("admin/questionnaire_edit.html", q=q, form=form, error=error), (
+        400 if error else 200
+    )
+
+
 @bp.get("/questionnaires/<int:qid>.json")
 @admin_only
 def questionnaire_json(qid: int):

@@ -233,3 +233,20 @@ def new_version(q: Questionnaire) -> Questionnaire:
 def check_editable(q: Questionnaire) -> None:
     if q.published:
         raise PublishedError(f"{q.label} is published and cannot change; make a new version")
+
+
+def replace_draft(q: Questionnaire, data: Any) -> None:
+    """Replace a draft's texts and items with those of its JSON form (same code)."""
+    check_editable(q)
+    if isinstance(data, dict) and str(data.get("code", q.code)).strip() != q.code:
+        raise QuestionnaireError(f"questionnaire: 'code' must stay {q.code!r}")
+    parsed = from_json(data)
+    q.title, q.title_en = parsed.title, parsed.title_en
+    q.intro, q.intro_en = parsed.intro, parsed.intro_en
+    items = list(parsed.items)
+    parsed.items.clear()
+    # delete the old rows first: the unit of work would insert before deleting, and the
+    # new items reuse the old codes
+    q.items.clear()
+    db.session.flush()
+    q.items.extend(items)
