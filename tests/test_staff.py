@@ -288,3 +288,35 @@ def test_edit_a_draft_questionnaire_but_never_a_published_one(app, client):
     )
     db.session.refresh(published)
     assert [i.code for i in published.items] == before
+
+
+def test_edit_cycle_dates_and_see_it_in_the_audit_log(app, client):
+    make_staff("admin1")
+    cycle = make_cycle()
+    login(client, "admin1")
+    page = client.get(f"/admin/cycles/{cycle.id}/edit").get_data(as_text=True)
+    token = hidden_fields(page)["csrf_token"]
+    bad = client.post(
+        f"/admin/cycles/{cycle.id}/edit",
+        data={
+            "csrf_token": token,
+            "name": "周期",
+            "opens_at": "2026-12-01T00:00",
+            "closes_at": "2026-11-01T00:00",
+        },
+    )
+    assert bad.status_code == 200 and "截止时间必须晚于开始时间" in bad.get_data(as_text=True)
+    resp = client.post(
+        f"/admin/cycles/{cycle.id}/edit",
+        data={
+            "csrf_token": token,
+            "name": "延长后的周期",
+            "opens_at": "2026-11-01T08:00",
+            "closes_at": "2027-01-31T18:00",
+        },
+    )
+    assert resp.status_code == 302
+    db.session.refresh(cycle)
+    assert cycle.closes_at.isoformat() == "2027-01-31T18:00:00+00:00"
+    log = client.get("/admin/audit").get_data(as_text=True)
+    assert "延长后的周期" in log and "admin1" in log

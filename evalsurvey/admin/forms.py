@@ -75,6 +75,16 @@ class CycleForm(FlaskForm):
             raise ValidationError("截止时间必须晚于开始时间。")
 
 
+class CycleEditForm(FlaskForm):
+    name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=200)])
+    opens_at = DateTimeLocalField("开始时间 (UTC)", validators=[Optional()])
+    closes_at = DateTimeLocalField("截止时间 (UTC)", validators=[Optional()])
+
+    def validate_closes_at(self, field) -> None:
+        if field.data and self.opens_at.data and field.data <= self.opens_at.data:
+            raise ValidationError("截止时间必须晚于开始时间。")
+
+
 class CycleStatusForm(FlaskForm):
     status = SelectField("状态", choices=[])
 

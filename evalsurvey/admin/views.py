@@ -31,6 +31,7 @@ from evalsurvey.domain.units import ImportError_, decode_csv, import_units
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
 from evalsurvey.models import (
+    AuditLog,
     Cycle,
     CycleStatus,
     Link,
@@ -263,8 +264,8 @@ def cycles():
             code=form.code.data,
             name=form.name.data,
             period=form.period.data,
-            opens_at=form.opens_at.data.replace(tzinfo=UTC) if form.opens_at.data else None,
-            closes_at=form.closes_at.data.replace(tzinfo=UTC) if form.closes_at.data else None,
+            opens_at=_utc(form.opens_at.data),
+            closes_at=_utc(form.closes_at.data),
         )
         db.session.add(cycle)
         db.session.commit()
@@ -343,6 +344,34 @@ def _create_links(cycle: Cycle, form: forms.LinkForm) -> int:
             record_rater=form.record_rater.data,
         )
     return len(targets)
+
+
+def _utc(value):
+    return value.replace(tzinfo=UTC) if value else None
+
+
+@bp.route("/cycles/<int:cycle_id>/edit", methods=["GET", "POST"])
+@admin_only
+def edit_cycle(cycle_id: int):
+    cycle = get_or_404(Cycle, cycle_id)
+    form = forms.CycleEditForm(obj=cycle)
+    if request.method == "GET":
+        form.opens_at.data = cycle.opens_at.replace(tzinfo=None) if cycle.opens_at else None
+        form.closes_at.data = cycle.closes_at.replace(tzinfo=None) if cycle.closes_at else None
+    if form.validate_on_submit():
+        cycle.name = form.name.data
+        cycle.opens_at, cycle.closes_at = _utc(form.opens_at.data), _utc(form.closes_at.data)
+        db.session.commit()
+        flash(_("已保存。"))
+        return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+    return render_template("admin/cycle_edit.html", form=form, cycle=cycle)
+
+
+@bp.get("/audit")
+@admin_only
+def audit_log():
+    rows = db.session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(300))
+    return render_template("admin/audit.html", rows=list(rows))
 
 
 @bp.post("/cycles/<int:cycle_id>/status")

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, Invitation, Link, LinkMode, Questionnaire, RaterGroup, Unit
 
-# 22 characters from a 32-letter alphabet without look-alikes: ~110 bits, unguessable.
+# Letters and digits without look-alikes (no i, l, o, 0, 1): easy to type from a poster.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 def new_code(length: int = 12) -> str:
-    """Short unguessable link code (12 chars ≈ 60 bits: plenty against guessing)."""
+    """Short unguessable link code: 12 characters of 31 ≈ 59 bits, far beyond guessing."""
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
