@@ -38,7 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     default_config.normalise_database_url(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from evalsurvey import audit, cli, errors, extensions, i18n, security
+    from evalsurvey import audit, cli, errors, extensions, i18n, security, timezones
     from evalsurvey.admin import views as admin_views
     from evalsurvey.auth import views as auth_views
     from evalsurvey.public import views as public_views
@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     audit.init_app(app)
     i18n.init_app(app)
+    timezones.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     auth_views.init_app(app)

@@ -22,6 +22,8 @@ MAX_FORM_MEMORY_SIZE = 64 * 1024
 WTF_CSRF_TIME_LIMIT = None
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Times are stored in UTC and shown (and typed into forms) in the office's zone.
+DISPLAY_TIMEZONE = "Asia/Shanghai"
 # Base URL used in printed QR codes and `evalsurvey links`.
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 # How long a served questionnaire page stays submittable (seconds).
@@ -33,6 +35,7 @@ _ENV_KEYS = {
     "DEVICE_SALT": str,
     "DATABASE_URL": str,
     "PUBLIC_BASE_URL": str,
+    "DISPLAY_TIMEZONE": str,
     "MAX_CONTENT_LENGTH": int,
 }
 

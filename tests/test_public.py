@@ -132,11 +132,12 @@ def test_closed_cycle_is_410_saying_since_when(app, client):
     url = f"/s/{link.code}"
     fields = open_form(client, url)
     cycle.status = CycleStatus.CLOSED
-    cycle.closed_at = utcnow().replace(year=2026, month=11, day=1, hour=9, minute=30)
+    cycle.closed_at = utcnow().replace(year=2026, month=11, day=1, hour=1, minute=30)
     db.session.commit()
     for resp in (client.get(url), client.post(url, data={**fields, **ANSWERS})):
         assert resp.status_code == 410
-        assert "2026-11-01 09:30" in resp.get_data(as_text=True)
+        # stored in UTC, said in the office's time: 01:30 UTC is 09:30 in Beijing
+        assert "2026-11-01 09:30 (Asia/Shanghai)" in resp.get_data(as_text=True)
     assert count_responses() == 0
 
 
@@ -255,3 +256,15 @@ def test_concurrent_double_taps_store_one_row(app):
         t.join(30)
     assert results == [303] * 8
     assert count_responses() == 1
+
+
+def test_cycle_not_yet_open_says_when(app, client):
+    from datetime import UTC, datetime
+
+    opens = datetime(2030, 3, 1, 0, 0, tzinfo=UTC)
+    link = make_link(cycle=make_cycle(opens_at=opens, closes_at=opens + timedelta(days=30)))
+    resp = client.get(f"/s/{link.code}")
+    assert resp.status_code == 403
+    assert "2030-03-01 08:00" in resp.get_data(as_text=True)  # Beijing time
+    draft = make_link(cycle=make_cycle(status=CycleStatus.DRAFT))
+    assert client.get(f"/s/{draft.code}").status_code == 403

@@ -317,6 +317,6 @@ def test_edit_cycle_dates_and_see_it_in_the_audit_log(app, client):
     )
     assert resp.status_code == 302
     db.session.refresh(cycle)
-    assert cycle.closes_at.isoformat() == "2027-01-31T18:00:00+00:00"
+    assert cycle.closes_at.isoformat() == "2027-01-31T10:00:00+00:00"  # 18:00 in Beijing
     log = client.get("/admin/audit").get_data(as_text=True)
     assert "延长后的周期" in log and "admin1" in log

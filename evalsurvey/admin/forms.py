@@ -63,8 +63,8 @@ class CycleForm(FlaskForm):
     code = StringField("编码", validators=[DataRequired("请填写编码。"), Length(max=40), CODE])
     name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=200)])
     period = SelectField("周期类型", choices=[SelectChoice(p, p) for p in PERIODS])
-    opens_at = DateTimeLocalField("开始时间 (UTC)", validators=[Optional()])
-    closes_at = DateTimeLocalField("截止时间 (UTC)", validators=[Optional()])
+    opens_at = DateTimeLocalField("开始时间", validators=[Optional()])
+    closes_at = DateTimeLocalField("截止时间", validators=[Optional()])
 
     def validate_code(self, field) -> None:
         if db.session.scalar(select(Cycle).where(Cycle.code == field.data)) is not None:
@@ -77,8 +77,8 @@ class CycleForm(FlaskForm):
 
 class CycleEditForm(FlaskForm):
     name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=200)])
-    opens_at = DateTimeLocalField("开始时间 (UTC)", validators=[Optional()])
-    closes_at = DateTimeLocalField("截止时间 (UTC)", validators=[Optional()])
+    opens_at = DateTimeLocalField("开始时间", validators=[Optional()])
+    closes_at = DateTimeLocalField("截止时间", validators=[Optional()])
 
     def validate_closes_at(self, field) -> None:
         if field.data and self.opens_at.data and field.data <= self.opens_at.data:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC
 
 from flask import (
     Blueprint,
@@ -46,6 +45,7 @@ from evalsurvey.models import (
 )
 from evalsurvey.models.cycles import CYCLE_TRANSITIONS
 from evalsurvey.models.types import utcnow
+from evalsurvey.timezones import from_local, to_local
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 admin_only = roles_required(Role.ADMIN)
@@ -346,8 +346,7 @@ def _create_links(cycle: Cycle, form: forms.LinkForm) -> int:
     return len(targets)
 
 
-def _utc(value):
-    return value.replace(tzinfo=UTC) if value else None
+_utc = from_local  # forms take the office's wall-clock time
 
 
 @bp.route("/cycles/<int:cycle_id>/edit", methods=["GET", "POST"])
@@ -356,8 +355,8 @@ def edit_cycle(cycle_id: int):
     cycle = get_or_404(Cycle, cycle_id)
     form = forms.CycleEditForm(obj=cycle)
     if request.method == "GET":
-        form.opens_at.data = cycle.opens_at.replace(tzinfo=None) if cycle.opens_at else None
-        form.closes_at.data = cycle.closes_at.replace(tzinfo=None) if cycle.closes_at else None
+        for field, value in ((form.opens_at, cycle.opens_at), (form.closes_at, cycle.closes_at)):
+            field.data = to_local(value).replace(tzinfo=None) if value else None
     if form.validate_on_submit():
         cycle.name = form.name.data
         cycle.opens_at, cycle.closes_at = _utc(form.opens_at.data), _utc(form.closes_at.data)

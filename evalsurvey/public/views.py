@@ -26,6 +26,7 @@ from evalsurvey.i18n import _
 from evalsurvey.models import Invitation, Link, LinkMode, Questionnaire, Response
 from evalsurvey.models.types import utcnow
 from evalsurvey.public.forms import SurveyForm
+from evalsurvey.timezones import local_format
 
 bp = Blueprint("public", __name__)
 DEVICE_COOKIE = "esd"
@@ -35,13 +36,17 @@ def _closed_page(link: Link):
     since = link.closed_since()
     if since is None:  # not yet open
         opens = link.cycle.opens_at
-        when = opens.strftime("%Y-%m-%d") if opens else None
+        when = local_format(opens) if opens else None
         msg = (
             _("该问卷将于 {date} 开放，请届时再来。", date=when) if when else _("该问卷尚未开放。")
         )
         return page(403, msg, _("问卷尚未开放"))
     return page(
-        410, _("该问卷已于 {date} 关闭，感谢您的关注。", date=since.strftime("%Y-%m-%d %H:%M UTC"))
+        410,
+        _(
+            "该问卷已于 {date} 关闭，感谢您的关注。",
+            date=f"{local_format(since)} ({current_app.config['DISPLAY_TIMEZONE']})",
+        ),
     )
 
 

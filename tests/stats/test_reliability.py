@@ -106,11 +106,13 @@ def test_icc_edge_cases():
 
 # NAG Library, routine G08DAF (Kendall's coefficient of concordance), example program
 # results: 3 comparisons of 10 objects, with ties; published W = 0.828, significance 0.008.
-NAG_G08DAF = np.array([
-    [1.0, 4.5, 2.0, 4.5, 3.0, 7.5, 6.0, 9.0, 7.5, 10.0],
-    [2.5, 1.0, 2.5, 4.5, 4.5, 8.0, 9.0, 6.5, 10.0, 6.5],
-    [2.0, 1.0, 4.5, 4.5, 4.5, 4.5, 8.0, 8.0, 8.0, 10.0],
-]).T
+NAG_G08DAF = np.array(
+    [
+        [1.0, 4.5, 2.0, 4.5, 3.0, 7.5, 6.0, 9.0, 7.5, 10.0],
+        [2.5, 1.0, 2.5, 4.5, 4.5, 8.0, 9.0, 6.5, 10.0, 6.5],
+        [2.0, 1.0, 4.5, 4.5, 4.5, 4.5, 8.0, 8.0, 8.0, 10.0],
+    ]
+).T
 
 
 def test_kendall_w_nag_published_example_with_ties():

@@ -1,0 +1,38 @@
+"""Show and read times in the office's time zone; store them in UTC.
+
+``DISPLAY_TIMEZONE`` (default Asia/Shanghai) is what people see on pages and type
+into forms; the database and the interchange CSV stay in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+
+
+def to_local(value: datetime | None) -> datetime | None:
+    return value.astimezone(zone()) if value is not None else None
+
+
+def from_local(naive: datetime | None) -> datetime | None:
+    """A wall-clock time typed into a form, as an aware UTC datetime."""
+    if naive is None:
+        return None
+    return naive.replace(tzinfo=zone()).astimezone(UTC)
+
+
+def local_format(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    local = to_local(value)
+    return local.strftime(fmt) if local is not None else ""
+
+
+def init_app(app: Flask) -> None:
+    ZoneInfo(app.config["DISPLAY_TIMEZONE"])  # fail at start-up on a misspelt zone
+    app.jinja_env.filters["local"] = local_format
+    app.jinja_env.globals["display_timezone"] = lambda: app.config["DISPLAY_TIMEZONE"]
