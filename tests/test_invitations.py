@@ -82,3 +82,37 @@ def test_unknown_invitation_is_404(app, client):
 def test_invitation_has_no_timestamp_of_use():
     # a time of use could be matched with submitted_at and name the member
     assert not [c for c in Invitation.__table__.columns if "at" == c.key[-2:]]
+
+
+def test_bulk_invitations_and_mail_merge_export(app, client):
+    import csv
+    import io
+
+    from evalsurvey.models import Role
+    from tests.factories import login, make_staff
+
+    link = make_link(group="panel", mode=LinkMode.INVITE, record_rater=True)
+    make_staff("admin1", Role.ADMIN)
+    login(client, "admin1")
+    page = client.get(f"/admin/links/{link.id}/invitations").get_data(as_text=True)
+    token = hidden_fields(page)["csrf_token"]
+    people = "专家甲,a@example.org,E01,C01\n专家乙，b@example.org，E02，C02\n"
+    resp = client.post(
+        f"/admin/links/{link.id}/invitations", data={"csrf_token": token, "people": people}
+    )
+    assert resp.status_code == 302
+    client.post(f"/admin/links/{link.id}/invitations", data={"csrf_token": token, "count": "3"})
+    export = client.get(f"/admin/links/{link.id}/invitations.csv")
+    assert export.mimetype == "text/csv"
+    text = export.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert len(rows) == 5
+    assert rows[1]["name"] == "专家乙" and rows[1]["rater_code"] == "E02"
+    assert all(r["url"].startswith("http://testserver/i/") for r in rows)
+    assert len({r["url"] for r in rows}) == 5
+    # the personal link works, once
+    token_path = rows[0]["url"].removeprefix("http://testserver")
+    fields = hidden_fields(client.get(token_path).get_data(as_text=True))
+    assert client.post(token_path, data={**fields, **ANSWERS}).status_code == 303
+    assert client.get(token_path).status_code == 410

@@ -36,7 +36,7 @@ def _closed_page(link: Link):
     since = link.closed_since()
     if since is None:  # not yet open
         opens = link.cycle.opens_at
-        when = local_format(opens) if opens else None
+        when = local_format(opens) if opens and opens > utcnow() else None
         msg = (
             _("该问卷将于 {date} 开放，请届时再来。", date=when) if when else _("该问卷尚未开放。")
         )
