@@ -124,3 +124,21 @@ def test_create_admin_command(app, runner):
     assert user.check_password("long-enough-pw") and user.password_hash != "long-enough-pw"
     short = runner.invoke(args=["create-admin", "x", "--password", "short"])
     assert short.exit_code != 0
+
+
+def test_fresh_database_has_the_five_rater_groups(tmp_path):
+    from flask_migrate import upgrade
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/f.db"})
+    with app.app_context():
+        upgrade()
+        groups = {g.code: g.internal for g in db.session.scalars(select(RaterGroup))}
+        db.session.remove()
+        db.engine.dispose()
+    assert groups == {
+        "citizen": False,
+        "member": True,
+        "panel": False,
+        "leader": True,
+        "department": True,
+    }
