@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from evalsurvey.csvformat import HEAD, TAIL
+
 T0 = datetime(2026, 9, 1, tzinfo=UTC).timestamp()
 PANEL_ITEMS = 4  # 4 × 25 points
 
@@ -33,21 +35,7 @@ def write(
     rng = np.random.default_rng(seed)
     item_names = [f"q{i}" for i in range(1, items + 1)]
     panel_names = [f"p{i}" for i in range(1, PANEL_ITEMS + 1)]
-    header = [
-        "response_id",
-        "questionnaire",
-        "unit",
-        "rater_group",
-        "rater",
-        "rater_unit",
-        "channel",
-        "device",
-        "started_at",
-        "submitted_at",
-        *item_names,
-        *panel_names,
-        "comment",
-    ]
+    header = [*HEAD, *item_names, *panel_names, *TAIL]
     n = units * per_unit
     unit = np.repeat(np.arange(units), per_unit)
     quality = rng.normal(4.0, 0.35, units)
