@@ -141,3 +141,28 @@ def test_analyze_reads_what_the_web_app_exports(app, client, runner, tmp_path):
     assert report["units"][0]["unit"] == link.unit.code and report["units"][0]["n"] == 6
     assert report["input"]["empty_items"] == ["nps", "chan", "topics", "note"]
     assert report["input"]["items"] == ["attitude", "speed", "pts"]
+
+
+def test_degenerate_files_get_clear_answers(tmp_path):
+    head = (
+        "response_id,questionnaire,unit,rater_group,rater,rater_unit,channel,device,"
+        "started_at,submitted_at,q1,comment\n"
+    )
+    empty = tmp_path / "empty.csv"
+    empty.write_text(head, encoding="utf-8")
+    result = invoke(empty)
+    assert result.exit_code == 2 and "no responses" in result.output
+    one = tmp_path / "one.csv"
+    one.write_text(
+        head + "R1,Q@1,U1,panel,E1,,invite,,,2026-01-01T10:01:00+08:00,4,\n", encoding="utf-8"
+    )
+    out = tmp_path / "r.json"
+    result = invoke(one, "--json", out)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["units"][0]["status"] == "too few responses"
+    assert "two identified raters" in report["reliability"]["note"]
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    result = invoke(binary)
+    assert result.exit_code == 2 and "UTF-8" in result.output

@@ -159,6 +159,8 @@ def analyze(table: ResponseTable, options: Options) -> dict:
         raise OptionError("--min-n must be at least 1")
     weights_opt = parse_weights(options.weights)
     n = table.n
+    if n == 0:
+        raise InputError(2, "-", "the file has no responses to analyze")
     lo, hi = _scales(table, options.scale)
     items = table.items
     present = ~np.isnan(items)
@@ -490,6 +492,9 @@ def _reliability(table, matrices) -> dict:
         "units": int(clean.shape[0]),
         "raters": int(clean.shape[1]),
     }
+    if clean.shape[1] < 2:
+        out["note"] = "agreement needs at least two identified raters"
+        return out
     try:
         out["icc"] = {
             name: {
@@ -527,7 +532,8 @@ def render_text(report: dict, limit: int | None = None) -> str:
     groups = report["input"]["groups"]
     lines = [
         f"{report['input']['rows']} responses · {len(report['units'])} units · "
-        f"items {', '.join(report['input']['items'])} · scale {report['input']['scale']}",
+        f"items {', '.join(report['input']['items']) or '(none numeric)'} · "
+        f"scale {report['input']['scale']}",
         f"suspect {report['summary']['suspect']} · flags "
         + ", ".join(f"{k} {v}" for k, v in report["summary"]["flags"].items())
         + f" · weights {report['settings']['weights']}",
@@ -557,7 +563,9 @@ def render_text(report: dict, limit: int | None = None) -> str:
             for r in flagged
         ]
     rel = report["reliability"]
-    if rel.get("group"):
+    if rel.get("group") and "note" in rel:
+        lines += ["", f"reliability ({rel['group']}): {rel['note']}"]
+    elif rel.get("group"):
         icc = rel.get("icc", {})
         w = rel.get("kendall_w", {})
         lines += [
