@@ -37,6 +37,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     default_config.normalise_database_url(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config.get("PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore
 
     from evalsurvey import audit, cli, errors, extensions, i18n, security, timezones
     from evalsurvey.admin import views as admin_views

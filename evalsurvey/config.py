@@ -29,6 +29,11 @@ PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 # How long a served questionnaire page stays submittable (seconds).
 SURVEY_TICKET_MAX_AGE = 7 * 24 * 3600
 
+# Behind a TLS proxy in production: EVALSURVEY_SECURE_COOKIES=1 marks cookies Secure, and
+# EVALSURVEY_PROXIES=N trusts N proxies' X-Forwarded-* headers (scheme, host).
+SECURE_COOKIES = False
+PROXIES = 0
+
 _ENV_PREFIX = "EVALSURVEY_"
 _ENV_KEYS = {
     "SECRET_KEY": str,
@@ -37,6 +42,8 @@ _ENV_KEYS = {
     "PUBLIC_BASE_URL": str,
     "DISPLAY_TIMEZONE": str,
     "MAX_CONTENT_LENGTH": int,
+    "SECURE_COOKIES": lambda v: v.lower() in ("1", "true", "yes"),
+    "PROXIES": int,
 }
 
 
@@ -50,6 +57,8 @@ def apply_environment(config: MutableMapping[str, Any], environ: Mapping[str, st
         value = environ.get(_ENV_PREFIX + key)
         if value:
             config[key] = kind(value)
+    if config.get("SECURE_COOKIES"):
+        config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
     if config.get("DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
 

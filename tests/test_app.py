@@ -142,3 +142,12 @@ def test_fresh_database_has_the_five_rater_groups(tmp_path):
         "leader": True,
         "department": True,
     }
+
+
+def test_production_cookie_and_proxy_settings(monkeypatch, tmp_path):
+    monkeypatch.setenv("EVALSURVEY_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("EVALSURVEY_SECURE_COOKIES", "1")
+    monkeypatch.setenv("EVALSURVEY_PROXIES", "1")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert type(app.wsgi_app).__name__ == "ProxyFix"

@@ -162,6 +162,8 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
             invitation=invitation,
         )
     except collect.InvitationUsed:
+        if collect.find_by_key(ticket.submission_key) is not None:
+            return redirect(thanks, 303)  # our own double tap won the invitation
         return page(410, _("该邀请链接已经使用过，每份邀请只能提交一次。"), _("邀请已使用"))
     return _with_device_cookie(redirect(thanks, 303), new_device)
 
