@@ -116,3 +116,33 @@ def test_bulk_invitations_and_mail_merge_export(app, client):
     fields = hidden_fields(client.get(token_path).get_data(as_text=True))
     assert client.post(token_path, data={**fields, **ANSWERS}).status_code == 303
     assert client.get(token_path).status_code == 410
+
+
+def test_concurrent_double_taps_on_an_invitation(app):
+    import threading
+
+    link = make_link(group="member", mode=LinkMode.INVITE)
+    inv = link_domain.create_invitations(link, [{"name": "赵六"}])[0]
+    db.session.commit()
+    url = f"/i/{inv.token}"
+    first = app.test_client()
+    fields = hidden_fields(first.get(url).get_data(as_text=True))
+    cookie = first.get_cookie("session").value
+    results: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def tap():
+        with app.app_context():
+            client = app.test_client()
+            client.set_cookie("session", cookie)
+            barrier.wait()
+            results.append(client.post(url, data={**fields, **ANSWERS}).status_code)
+            db.session.remove()
+
+    threads = [threading.Thread(target=tap) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == [303] * 6  # every tap of the one page ends on the thank-you page
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 1
