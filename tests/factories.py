@@ -135,3 +135,37 @@ def login(client, username: str, password: str = "secret-pass-1"):
     return client.post(
         "/auth/login", data={"csrf_token": token, "username": username, "password": password}
     )
+
+
+def make_response(
+    link,
+    answers: dict,
+    *,
+    seconds: float = 90.0,
+    device: str = "",
+    when=None,
+    status: str = "valid",
+):
+    """A stored response for ``link`` (straight to the database, like an import)."""
+    from evalsurvey.domain.responses import new_public_id
+    from evalsurvey.models import Response
+
+    submitted = when or utcnow()
+    response = Response(
+        public_id=new_public_id(),
+        link_id=link.id,
+        cycle_id=link.cycle_id,
+        unit_id=link.unit_id,
+        rater_group_id=link.rater_group_id,
+        questionnaire_id=link.questionnaire_id,
+        channel="qr",
+        started_at=submitted - timedelta(seconds=seconds),
+        submitted_at=submitted,
+        answers=answers,
+        comment="",
+        device=device or f"dev{next(_seq)}",
+        submission_key=f"k{next(_seq)}-{new_public_id()}",
+        status=status,
+    )
+    db.session.add(response)
+    return response

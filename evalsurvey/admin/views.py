@@ -23,7 +23,10 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from evalsurvey.admin import forms
+from evalsurvey.analysis.reader import InputError
+from evalsurvey.analysis.report import OptionError
 from evalsurvey.auth.guards import STAFF_READERS, require_unit, roles_required, visible_unit_ids
+from evalsurvey.domain import analysis as cycle_analysis
 from evalsurvey.domain import interchange, links, queries
 from evalsurvey.domain import questionnaires as qdomain
 from evalsurvey.domain.units import ImportError_, decode_csv, import_units
@@ -428,6 +431,52 @@ def responses(cycle_id: int):
         total=sum(c.total for c in counts),
         status_form=forms.ResponseStatusForm(),
     )
+
+
+ANALYSTS = (Role.ADMIN, Role.INSPECTOR, Role.VIEWER)
+
+
+def _analysis(cycle: Cycle):
+    """(report, message, status): the report, or why there is none."""
+    method = request.values.get("method", "adjusted")
+    weights = request.values.get("weights", "").strip() or None
+    try:
+        return cycle_analysis.analyze_cycle(cycle, method=method, weights=weights), "", 200
+    except InputError:
+        return None, _("还没有可分析的答卷。"), 200
+    except OptionError as exc:
+        return None, _("参数有误：") + str(exc), 400
+
+
+@bp.get("/cycles/<int:cycle_id>/analysis")
+@roles_required(*ANALYSTS)
+def analysis(cycle_id: int):
+    cycle = get_or_404(Cycle, cycle_id)
+    report, message, status = _analysis(cycle)
+    suspects = [r for r in report["responses"] if r["suspect"]] if report else []
+    return render_template(
+        "admin/analysis.html",
+        cycle=cycle,
+        report=report,
+        message=message,
+        suspects=suspects,
+        method=request.args.get("method", "adjusted"),
+        weights=request.args.get("weights", ""),
+    ), status
+
+
+@bp.post("/cycles/<int:cycle_id>/analysis/mark")
+@roles_required(Role.ADMIN, Role.INSPECTOR)
+def mark_suspects(cycle_id: int):
+    cycle = get_or_404(Cycle, cycle_id)
+    report, message, _status = _analysis(cycle)
+    if report is None:
+        flash(message)
+    else:
+        changed = cycle_analysis.mark_suspects(report)
+        db.session.commit()
+        flash(_("已将 {n} 份答卷标记为可疑，待人工复核。", n=changed))
+    return redirect(url_for("admin.analysis", cycle_id=cycle.id))
 
 
 @bp.get("/cycles/<int:cycle_id>/responses.csv")

@@ -10,6 +10,7 @@ import csv
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TextIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -78,8 +79,8 @@ def _timestamp(raw: str, row: int, column: str) -> float:
     return value.timestamp()
 
 
-def read_responses(path: str) -> ResponseTable:
-    """Read and check an interchange CSV.
+def read_responses(source: str | TextIO) -> ResponseTable:
+    """Read and check an interchange CSV, from a path or an open text stream.
 
     Raises
     ------
@@ -89,74 +90,80 @@ def read_responses(path: str) -> ResponseTable:
     OSError, UnicodeDecodeError
         The file cannot be read as UTF-8.
     """
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise InputError(1, "-", "the file is empty")
-        header = [h.strip() for h in header]
-        for column in HEAD + TAIL:
-            if column not in header:
-                raise InputError(1, column, "column is missing from the header")
-        pos = {name: header.index(name) for name in HEAD}
-        item_names = [h for h in header[len(HEAD) :] if h != "comment"]
-        item_pos = [header.index(h) for h in item_names]
-        width = len(header)
+    if isinstance(source, str):
+        with open(source, encoding="utf-8-sig", newline="") as fh:
+            return _read(fh)
+    return _read(source)
 
-        ids: list[str] = []
-        seen: dict[str, int] = {}
-        codes = {k: Codes() for k in ("questionnaire", "unit", "group", "rater", "device")}
-        cols: dict[str, list[int]] = {
-            k: [] for k in ("questionnaire", "unit", "group", "rater", "device")
-        }
-        rater_unit_raw: list[str] = []
-        started = np.empty(0)
-        submitted = np.empty(0)
-        raw_items: list[list[str]] = [[] for _ in item_names]
-        st_chunk: list[float] = []
-        su_chunk: list[float] = []
-        row_no = 1
-        for cells in reader:
-            row_no += 1
-            if not cells or (len(cells) == 1 and not cells[0].strip()):
-                continue
-            if len(cells) != width:
-                raise InputError(row_no, "-", f"{len(cells)} cells; the header has {width}")
-            rid = cells[pos["response_id"]].strip()
-            if not rid:
-                raise InputError(row_no, "response_id", "empty")
-            if rid in seen:
-                raise InputError(row_no, "response_id", f"{rid!r} repeats row {seen[rid]}")
-            seen[rid] = row_no
-            ids.append(rid)
-            unit = cells[pos["unit"]].strip()
-            if not unit:
-                raise InputError(row_no, "unit", "empty")
-            group = cells[pos["rater_group"]].strip()
-            if not group:
-                raise InputError(row_no, "rater_group", "empty")
-            cols["questionnaire"].append(codes["questionnaire"].code(cells[pos["questionnaire"]]))
-            cols["unit"].append(codes["unit"].code(unit))
-            cols["group"].append(codes["group"].code(group))
-            rater = cells[pos["rater"]].strip()
-            cols["rater"].append(codes["rater"].code(rater) if rater else -1)
-            device = cells[pos["device"]].strip()
-            cols["device"].append(codes["device"].code(device) if device else -1)
-            rater_unit_raw.append(cells[pos["rater_unit"]].strip())
-            raw = cells[pos["started_at"]].strip()
-            st_chunk.append(_timestamp(raw, row_no, "started_at") if raw else math.nan)
-            raw = cells[pos["submitted_at"]].strip()
-            if not raw:
-                raise InputError(row_no, "submitted_at", "empty")
-            su_chunk.append(_timestamp(raw, row_no, "submitted_at"))
-            for store, p in zip(raw_items, item_pos, strict=True):
-                store.append(cells[p])
-            if len(su_chunk) >= CHUNK:
-                started = np.concatenate((started, st_chunk))
-                submitted = np.concatenate((submitted, su_chunk))
-                st_chunk, su_chunk = [], []
-        started = np.concatenate((started, st_chunk))
-        submitted = np.concatenate((submitted, su_chunk))
+
+def _read(fh: TextIO) -> ResponseTable:
+    reader = csv.reader(fh)
+    header = next(reader, None)
+    if header is None:
+        raise InputError(1, "-", "the file is empty")
+    header = [h.strip() for h in header]
+    for column in HEAD + TAIL:
+        if column not in header:
+            raise InputError(1, column, "column is missing from the header")
+    pos = {name: header.index(name) for name in HEAD}
+    item_names = [h for h in header[len(HEAD) :] if h != "comment"]
+    item_pos = [header.index(h) for h in item_names]
+    width = len(header)
+
+    ids: list[str] = []
+    seen: dict[str, int] = {}
+    codes = {k: Codes() for k in ("questionnaire", "unit", "group", "rater", "device")}
+    cols: dict[str, list[int]] = {
+        k: [] for k in ("questionnaire", "unit", "group", "rater", "device")
+    }
+    rater_unit_raw: list[str] = []
+    started = np.empty(0)
+    submitted = np.empty(0)
+    raw_items: list[list[str]] = [[] for _ in item_names]
+    st_chunk: list[float] = []
+    su_chunk: list[float] = []
+    row_no = 1
+    for cells in reader:
+        row_no += 1
+        if not cells or (len(cells) == 1 and not cells[0].strip()):
+            continue
+        if len(cells) != width:
+            raise InputError(row_no, "-", f"{len(cells)} cells; the header has {width}")
+        rid = cells[pos["response_id"]].strip()
+        if not rid:
+            raise InputError(row_no, "response_id", "empty")
+        if rid in seen:
+            raise InputError(row_no, "response_id", f"{rid!r} repeats row {seen[rid]}")
+        seen[rid] = row_no
+        ids.append(rid)
+        unit = cells[pos["unit"]].strip()
+        if not unit:
+            raise InputError(row_no, "unit", "empty")
+        group = cells[pos["rater_group"]].strip()
+        if not group:
+            raise InputError(row_no, "rater_group", "empty")
+        cols["questionnaire"].append(codes["questionnaire"].code(cells[pos["questionnaire"]]))
+        cols["unit"].append(codes["unit"].code(unit))
+        cols["group"].append(codes["group"].code(group))
+        rater = cells[pos["rater"]].strip()
+        cols["rater"].append(codes["rater"].code(rater) if rater else -1)
+        device = cells[pos["device"]].strip()
+        cols["device"].append(codes["device"].code(device) if device else -1)
+        rater_unit_raw.append(cells[pos["rater_unit"]].strip())
+        raw = cells[pos["started_at"]].strip()
+        st_chunk.append(_timestamp(raw, row_no, "started_at") if raw else math.nan)
+        raw = cells[pos["submitted_at"]].strip()
+        if not raw:
+            raise InputError(row_no, "submitted_at", "empty")
+        su_chunk.append(_timestamp(raw, row_no, "submitted_at"))
+        for store, p in zip(raw_items, item_pos, strict=True):
+            store.append(cells[p])
+        if len(su_chunk) >= CHUNK:
+            started = np.concatenate((started, st_chunk))
+            submitted = np.concatenate((submitted, su_chunk))
+            st_chunk, su_chunk = [], []
+    started = np.concatenate((started, st_chunk))
+    submitted = np.concatenate((submitted, su_chunk))
 
     row_of = np.array(list(seen.values()), dtype=np.int64)
     numeric: list[NDArray[np.float64]] = []

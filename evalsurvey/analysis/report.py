@@ -30,6 +30,7 @@ class Options:
     internal_groups: frozenset[str] = field(default_factory=lambda: DEFAULT_INTERNAL)
     duplicate_window: float = 24 * 3600
     burst_window: float = 600.0
+    items: tuple[str, ...] | None = None  # score only these item columns (None: every numeric)
 
 
 class OptionError(ValueError):
@@ -131,6 +132,15 @@ def _scales(table: ResponseTable, option: str | None) -> tuple[np.ndarray, np.nd
     return lo, hi
 
 
+def _keep_items(table: ResponseTable, names: tuple[str, ...]) -> None:
+    """Score only ``names``: other numeric columns (e.g. choice codes) become text items."""
+    keep = [j for j, name in enumerate(table.item_names) if name in names]
+    dropped = [name for name in table.item_names if name not in names]
+    table.items = table.items[:, keep]
+    table.item_names = [table.item_names[j] for j in keep]
+    table.text_items = table.text_items + dropped
+
+
 def _round(x: float | None, digits: int = 1) -> float | None:
     if x is None or not math.isfinite(x):
         return None
@@ -161,6 +171,8 @@ def analyze(table: ResponseTable, options: Options) -> dict:
     n = table.n
     if n == 0:
         raise InputError(2, "-", "the file has no responses to analyze")
+    if options.items is not None:
+        _keep_items(table, options.items)
     lo, hi = _scales(table, options.scale)
     items = table.items
     present = ~np.isnan(items)

@@ -48,8 +48,9 @@ def export_responses(
     cycle: Cycle | None = None,
     unit_ids: set[int] | None = None,
     progress: Callable[[int], None] | None = None,
+    statuses: set[str] | None = None,
 ) -> int:
-    """Write responses (of ``cycle`` and ``unit_ids`` when given) as interchange CSV."""
+    """Write responses (of ``cycle``, ``unit_ids`` and ``statuses`` when given) as CSV."""
     query = (
         select(Response)
         .options(
@@ -63,6 +64,8 @@ def export_responses(
         query = query.where(Response.cycle_id == cycle.id)
     if unit_ids is not None:
         query = query.where(Response.unit_id.in_(unit_ids))
+    if statuses is not None:
+        query = query.where(Response.status.in_(statuses))
     q_query = select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version)
     if cycle is not None:
         q_query = q_query.where(
