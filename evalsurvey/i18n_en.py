@@ -166,6 +166,8 @@ EN = {
     "变更": "Changes",
     "暂无记录。": "Nothing yet.",
     "统计分析": "Analysis",
+    "单位类型": "Unit type",
+    "全部": "All",
     "还没有可分析的答卷。": "No responses to analyze yet.",
     "参数有误：": "Bad option: ",
     "已将 {n} 份答卷标记为可疑，待人工复核。": "{n} responses marked suspect, awaiting review.",

@@ -43,6 +43,22 @@ def test_scales_come_from_the_questionnaire(app):
     assert "chan" in report["input"]["text_items"]  # option codes are never scored
 
 
+def test_rank_within_one_unit_type(app):
+    from tests.factories import make_unit
+
+    window = make_link()
+    community = make_link(
+        unit=make_unit(type="community"), cycle=window.cycle, questionnaire=window.questionnaire
+    )
+    seed(window)
+    seed(community)
+    both = analysis.analyze_cycle(window.cycle)
+    assert {u["unit"] for u in both["units"]} == {window.unit.code, community.unit.code}
+    only = analysis.analyze_cycle(window.cycle, unit_type="community")
+    assert [u["unit"] for u in only["units"]] == [community.unit.code]
+    assert only["units"][0]["rank"] == 1
+
+
 def test_page_and_marking_suspects_keeps_reviews(app, client):
     link = make_link()
     speeder, unhappy = seed(link)

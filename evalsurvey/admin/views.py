@@ -48,6 +48,7 @@ from evalsurvey.models import (
 )
 from evalsurvey.models.cycles import CYCLE_TRANSITIONS
 from evalsurvey.models.types import utcnow
+from evalsurvey.models.units import UNIT_TYPES
 from evalsurvey.timezones import from_local, to_local
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -440,8 +441,12 @@ def _analysis(cycle: Cycle):
     """(report, message, status): the report, or why there is none."""
     method = request.values.get("method", "adjusted")
     weights = request.values.get("weights", "").strip() or None
+    unit_type = request.values.get("type") or None
     try:
-        return cycle_analysis.analyze_cycle(cycle, method=method, weights=weights), "", 200
+        report = cycle_analysis.analyze_cycle(
+            cycle, method=method, weights=weights, unit_type=unit_type
+        )
+        return report, "", 200
     except InputError:
         return None, _("还没有可分析的答卷。"), 200
     except OptionError as exc:
@@ -462,6 +467,8 @@ def analysis(cycle_id: int):
         suspects=suspects,
         method=request.args.get("method", "adjusted"),
         weights=request.args.get("weights", ""),
+        unit_type=request.args.get("type", ""),
+        unit_types=UNIT_TYPES,
     ), status
 
 

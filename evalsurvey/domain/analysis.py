@@ -16,7 +16,15 @@ from evalsurvey.analysis.reader import read_responses
 from evalsurvey.analysis.report import Options, analyze
 from evalsurvey.domain.interchange import export_responses
 from evalsurvey.extensions import db
-from evalsurvey.models import AuditLog, Cycle, ItemType, Questionnaire, Response, ResponseStatus
+from evalsurvey.models import (
+    AuditLog,
+    Cycle,
+    ItemType,
+    Questionnaire,
+    Response,
+    ResponseStatus,
+    Unit,
+)
 
 SCORED = {ItemType.SATISFACTION5, ItemType.SCALE10, ItemType.POINTS}
 
@@ -46,15 +54,32 @@ def item_scales(cycle: Cycle) -> dict[str, tuple[float, float]]:
 
 
 def analyze_cycle(
-    cycle: Cycle, method: str = "adjusted", weights: str | None = None, min_n: int = 5
+    cycle: Cycle,
+    method: str = "adjusted",
+    weights: str | None = None,
+    min_n: int = 5,
+    unit_type: str | None = None,
 ) -> dict:
     """The analysis report of a cycle's responses, leaving out those a person excluded.
+
+    ``unit_type`` restricts it to units of one type, so that communities are ranked
+    against communities and service windows against service windows.
 
     Raises :class:`~evalsurvey.analysis.reader.InputError` when there is nothing to
     analyze and :class:`~evalsurvey.analysis.report.OptionError` for bad options.
     """
     buffer = io.StringIO()
-    export_responses(buffer, cycle=cycle, statuses={ResponseStatus.VALID, ResponseStatus.SUSPECT})
+    unit_ids = (
+        set(db.session.scalars(select(Unit.id).where(Unit.type == unit_type)))
+        if unit_type
+        else None
+    )
+    export_responses(
+        buffer,
+        cycle=cycle,
+        unit_ids=unit_ids,
+        statuses={ResponseStatus.VALID, ResponseStatus.SUSPECT},
+    )
     buffer.seek(0)
     scales = item_scales(cycle)
     scale = ",".join(f"{code}={lo:g}-{hi:g}" for code, (lo, hi) in scales.items())

@@ -108,14 +108,16 @@ def icc(x: ArrayLike) -> dict[str, ICCResult]:
     msw = (ss_cols + max(ss_err, 0.0)) / df_w
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        v1 = _div(msr - msw, msr + (k - 1) * msw)
-        v2 = _div(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n)
-        v3 = _div(msr - mse, msr + (k - 1) * mse)
-        v1k = _div(msr - msw, msr)
-        v2k = _div(msr - mse, msr + (msc - mse) / n)
-        v3k = _div(msr - mse, msr)
-        f1, f3 = _div(msr, msw), _div(msr, mse)
-        fc = _div(msc, mse)
+        # a denominator that is zero in exact arithmetic must not become 1e-16 noise
+        size = k * (msr + msc + msw + mse)
+        v1 = _div(msr - msw, msr + (k - 1) * msw, size)
+        v2 = _div(msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n, size)
+        v3 = _div(msr - mse, msr + (k - 1) * mse, size)
+        v1k = _div(msr - msw, msr, size)
+        v2k = _div(msr - mse, msr + (msc - mse) / n, size)
+        v3k = _div(msr - mse, msr, size)
+        f1, f3 = _div(msr, msw, size), _div(msr, mse, size)
+        fc = _div(msc, mse, size)
 
         # McGraw & Wong (1996) confidence limits
         f1l = f1 / sps.f.ppf(0.975, df_r, df_w)
@@ -153,10 +155,12 @@ def icc(x: ArrayLike) -> dict[str, ICCResult]:
     }
 
 
-def _div(a, b):
-    """a / b, NaN where b is 0 (never a warning)."""
+def _div(a, b, scale: float = 0.0):
+    """a / b, NaN where b is 0 — or round-off next to ``scale`` — and never a warning."""
     a, b = np.float64(a), np.float64(b)
-    return np.float64(np.nan) if b == 0 or np.isnan(b) else a / b
+    if np.isnan(b) or abs(b) <= 1e-12 * scale or b == 0:
+        return np.float64(np.nan)
+    return a / b
 
 
 def kendall_w(x: ArrayLike) -> KendallWResult:

@@ -213,3 +213,11 @@ def test_stats_package_imports_without_flask_sqlalchemy_or_pandas():
         "sys.exit(1 if bad else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_icc_zero_denominator_is_nan_in_any_order():
+    # ICC2k's denominator MSR + (MSC - MSE)/n is exactly 0 here; round-off must not
+    # turn it into ±1e16 for one ordering of the units and NaN for another
+    x = np.array([[1.0, 4.0], [4.0, 3.0], [3.0, 1.0]])
+    for rows in ([0, 1, 2], [2, 0, 1], [1, 2, 0]):
+        assert np.isnan(icc(x[rows])["ICC2k"].value)
