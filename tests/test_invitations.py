@@ -60,7 +60,7 @@ def test_member_response_stores_nothing_about_the_person(app, client):
     values = {str(getattr(row, c.key)) for c in Response.__table__.columns}
     for secret in (inv.token, "王五", "wangwu@example.org", "M7"):
         assert not any(secret == v or (len(secret) > 3 and secret in v) for v in values), secret
-    assert row.channel == Channel.INVITE and row.rater == ""
+    assert row.channel == Channel.INVITE and row.rater == "" and row.device == ""
 
 
 def test_panel_link_keeps_pseudonym_for_rater_effects(app, client):

@@ -151,7 +151,9 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
             action=action,
             new_device=new_device,
         )
-    device = collect.device_hash(config["DEVICE_SALT"], device_id)
+    # Invitations are single-use already; a device hash on members' answers would only
+    # add a way to link one member's answers across cycles.
+    device = "" if invitation is not None else collect.device_hash(config["DEVICE_SALT"], device_id)
     try:
         collect.store_response(
             link=link,
