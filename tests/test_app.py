@@ -151,3 +151,12 @@ def test_production_cookie_and_proxy_settings(monkeypatch, tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     assert type(app.wsgi_app).__name__ == "ProxyFix"
+
+
+def test_migrations_go_down_and_up_again(app):
+    from flask_migrate import downgrade, upgrade
+
+    downgrade(revision="base")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    upgrade()
+    assert "responses" in inspect(db.engine).get_table_names()
