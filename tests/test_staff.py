@@ -320,3 +320,31 @@ def test_edit_cycle_dates_and_see_it_in_the_audit_log(app, client):
     assert cycle.closes_at.isoformat() == "2027-01-31T10:00:00+00:00"  # 18:00 in Beijing
     log = client.get("/admin/audit").get_data(as_text=True)
     assert "延长后的周期" in log and "admin1" in log
+
+
+def test_comments_reach_staff_but_members_words_not_their_own_branch(app, client):
+    from tests.factories import make_response
+
+    branch = make_unit("B1", type="agency_branch")
+    cycle = make_cycle()
+    citizen_link = make_link(unit=branch, cycle=cycle)
+    member_link = make_link(
+        unit=branch,
+        cycle=cycle,
+        group="member",
+        questionnaire=db.session.get(Questionnaire, citizen_link.questionnaire_id),
+    )
+    make_response(citizen_link, {"attitude": 2}).comment = "窗口排队太久<script>"
+    make_response(member_link, {"attitude": 3}).comment = "支部会议流于形式"
+    db.session.commit()
+    make_staff("admin1")
+    make_staff("contact", Role.UNIT_CONTACT, unit=branch)
+    login(client, "admin1")
+    page = client.get(f"/admin/cycles/{cycle.id}/responses").get_data(as_text=True)
+    assert "窗口排队太久&lt;script&gt;" in page and "支部会议流于形式" in page  # escaped
+    client.post("/auth/logout", data={"csrf_token": hidden_fields(page)["csrf_token"]})
+    login(client, "contact")
+    page = client.get(f"/admin/cycles/{cycle.id}/responses").get_data(as_text=True)
+    assert "窗口排队太久" in page and "支部会议流于形式" not in page
+    exported = client.get(f"/admin/cycles/{cycle.id}/responses.csv").get_data(as_text=True)
+    assert ",citizen," in exported and ",member," not in exported

@@ -420,7 +420,9 @@ def responses(cycle_id: int):
         unit_ids = unit.subtree_ids()
     counts = queries.response_counts(cycle, unit_ids)
     groups = list(db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)))
-    recent = queries.recent_responses(cycle, unit_ids)
+    external_only = current_user.role == Role.UNIT_CONTACT
+    recent = queries.recent_responses(cycle, unit_ids, external_only)
+    comments = queries.recent_comments(cycle, unit_ids, external_only)
     return render_template(
         "admin/responses.html",
         cycle=cycle,
@@ -428,6 +430,7 @@ def responses(cycle_id: int):
         groups=groups,
         channels=forms.CHANNELS,
         recent=recent,
+        comments=comments,
         unit_code=unit_code or "",
         total=sum(c.total for c in counts),
         status_form=forms.ResponseStatusForm(),
@@ -491,7 +494,12 @@ def mark_suspects(cycle_id: int):
 def export_csv(cycle_id: int):
     cycle = get_or_404(Cycle, cycle_id)
     out = io.StringIO()
-    interchange.export_responses(out, cycle=cycle, unit_ids=visible_unit_ids())
+    interchange.export_responses(
+        out,
+        cycle=cycle,
+        unit_ids=visible_unit_ids(),
+        external_only=current_user.role == Role.UNIT_CONTACT,
+    )
     return Response(
         "\ufeff" + out.getvalue(),
         mimetype="text/csv",

@@ -49,6 +49,7 @@ def export_responses(
     unit_ids: set[int] | None = None,
     progress: Callable[[int], None] | None = None,
     statuses: set[str] | None = None,
+    external_only: bool = False,
 ) -> int:
     """Write responses (of ``cycle``, ``unit_ids`` and ``statuses`` when given) as CSV."""
     query = (
@@ -66,6 +67,10 @@ def export_responses(
         query = query.where(Response.unit_id.in_(unit_ids))
     if statuses is not None:
         query = query.where(Response.status.in_(statuses))
+    if external_only:  # see queries.recent_comments: internal groups' rows stay with the office
+        query = query.where(
+            Response.rater_group_id.in_(select(RaterGroup.id).where(RaterGroup.internal.is_(False)))
+        )
     q_query = select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version)
     if cycle is not None:
         q_query = q_query.where(

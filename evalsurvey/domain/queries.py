@@ -69,9 +69,13 @@ def cycle_links(cycle: Cycle, unit_ids: set[int] | None = None) -> list[Link]:
     return list(db.session.scalars(query))
 
 
-def recent_responses(cycle: Cycle, unit_ids: set[int] | None, limit: int = 50) -> list[Response]:
+def recent_responses(
+    cycle: Cycle, unit_ids: set[int] | None, external_only: bool = False, limit: int = 50
+) -> list[Response]:
+    """Latest responses; ``external_only`` as in :func:`recent_comments`."""
     query = (
         select(Response)
+        .join(RaterGroup, RaterGroup.id == Response.rater_group_id)
         .where(Response.cycle_id == cycle.id)
         .options(selectinload(Response.unit), selectinload(Response.rater_group))
         .order_by(Response.submitted_at.desc())
@@ -79,6 +83,31 @@ def recent_responses(cycle: Cycle, unit_ids: set[int] | None, limit: int = 50) -
     )
     if unit_ids is not None:
         query = query.where(Response.unit_id.in_(unit_ids))
+    if external_only:
+        query = query.where(RaterGroup.internal.is_(False))
+    return list(db.session.scalars(query))
+
+
+def recent_comments(
+    cycle: Cycle, unit_ids: set[int] | None, external_only: bool, limit: int = 100
+) -> list[Response]:
+    """Latest responses with a comment: the feedback rectification starts from.
+
+    ``external_only`` leaves out internal groups (members, leaders, departments): a
+    branch's own contact reading its members' words could tell who wrote them.
+    """
+    query = (
+        select(Response)
+        .join(RaterGroup, RaterGroup.id == Response.rater_group_id)
+        .where(Response.cycle_id == cycle.id, Response.comment != "")
+        .options(selectinload(Response.unit), selectinload(Response.rater_group))
+        .order_by(Response.submitted_at.desc())
+        .limit(limit)
+    )
+    if unit_ids is not None:
+        query = query.where(Response.unit_id.in_(unit_ids))
+    if external_only:
+        query = query.where(RaterGroup.internal.is_(False))
     return list(db.session.scalars(query))
 
 
