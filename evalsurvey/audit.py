@@ -16,10 +16,22 @@ from flask import Flask, has_request_context
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
-from evalsurvey.models import AuditLog, Cycle, Item, Link, Questionnaire, RaterGroup, Response, Unit
+from evalsurvey.models import (
+    AuditLog,
+    Cycle,
+    Item,
+    Link,
+    Questionnaire,
+    RaterGroup,
+    Response,
+    StaffUser,
+    Unit,
+)
 from evalsurvey.models.types import utcnow
 
-AUDITED = (Unit, Cycle, RaterGroup, Questionnaire, Item, Link)
+AUDITED = (Unit, Cycle, RaterGroup, Questionnaire, Item, Link, StaffUser)
+# never copied into the log, even hashed
+SECRET_COLUMNS = {"password_hash"}
 _cli_actor = "system"
 
 
@@ -57,6 +69,10 @@ def _column_changes(obj: Any, only: set[str] | None = None) -> dict[str, list[An
     for attr in state.mapper.column_attrs:
         if only is not None and attr.key not in only:
             continue
+        if attr.key in SECRET_COLUMNS:
+            if state.attrs[attr.key].history.has_changes():
+                changes[attr.key] = ["***", "***"]
+            continue
         hist = state.attrs[attr.key].history
         if hist.has_changes():
             old = hist.deleted[0] if hist.deleted else None
@@ -68,7 +84,10 @@ def _column_changes(obj: Any, only: set[str] | None = None) -> dict[str, list[An
 
 def _snapshot(obj: Any) -> dict[str, list[Any]]:
     state = inspect(obj)
-    return {a.key: [None, _plain(getattr(obj, a.key))] for a in state.mapper.column_attrs}
+    return {
+        a.key: [None, "***" if a.key in SECRET_COLUMNS else _plain(getattr(obj, a.key))]
+        for a in state.mapper.column_attrs
+    }
 
 
 def _after_flush(session: Session, flush_context) -> None:  # noqa: ARG001

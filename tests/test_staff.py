@@ -348,3 +348,43 @@ def test_comments_reach_staff_but_members_words_not_their_own_branch(app, client
     assert "窗口排队太久" in page and "支部会议流于形式" not in page
     exported = client.get(f"/admin/cycles/{cycle.id}/responses.csv").get_data(as_text=True)
     assert ",citizen," in exported and ",member," not in exported
+
+
+def test_admin_creates_a_unit_contact_who_then_signs_in(app, client):
+    make_staff("admin1")
+    street = make_unit("S9", type="street")
+    login(client, "admin1")
+    token = hidden_fields(client.get("/admin/staff").get_data(as_text=True))["csrf_token"]
+    missing_unit = client.post(
+        "/admin/staff",
+        data={
+            "csrf_token": token,
+            "username": "c9",
+            "role": "unit_contact",
+            "password": "long-pass-99",
+        },
+    )
+    assert "必须指定所属单位" in missing_unit.get_data(as_text=True)
+    resp = client.post(
+        "/admin/staff",
+        data={
+            "csrf_token": token,
+            "username": "c9",
+            "name": "联络员",
+            "role": "unit_contact",
+            "unit": "S9",
+            "password": "long-pass-99",
+        },
+    )
+    assert resp.status_code == 302
+    from evalsurvey.models import StaffUser
+
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == "c9"))
+    assert user.unit_id == street.id and user.password_hash != "long-pass-99"
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.entity == "StaffUser"))
+    assert entry.changes["password_hash"] == [None, "***"]  # never in the log
+    client.post(f"/admin/staff/{user.id}/active", data={"csrf_token": token})
+    db.session.refresh(user)
+    assert not user.active
+    client.post("/auth/logout", data={"csrf_token": token})
+    assert "不正确" in login(client, "c9", "long-pass-99").get_data(as_text=True)

@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     IntegerField,
+    PasswordField,
     SelectChoice,
     SelectField,
     StringField,
@@ -18,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from evalsurvey.extensions import db
-from evalsurvey.models import Channel, Cycle, RaterGroup, ResponseStatus, Unit
+from evalsurvey.models import Channel, Cycle, RaterGroup, ResponseStatus, Role, StaffUser, Unit
 from evalsurvey.models.cycles import PERIODS
 from evalsurvey.models.units import UNIT_TYPES
 
@@ -130,6 +131,38 @@ class InvitationForm(FlaskForm):
     def validate_count(self, field) -> None:
         if not field.data and not (self.people.data or "").strip():
             raise ValidationError("请填写数量或名单。")
+
+
+class StaffForm(FlaskForm):
+    username = StringField(
+        "用户名", validators=[DataRequired("请输入用户名。"), Length(max=80), CODE]
+    )
+    name = StringField("姓名", validators=[Optional(), Length(max=120)])
+    role = SelectField("角色", choices=[SelectChoice(r.value, r.value) for r in Role])
+    unit = StringField("所属单位编码（单位联络员必填）", validators=[Optional(), Length(max=40)])
+    password = PasswordField(
+        "初始密码（至少 8 位）",
+        validators=[
+            DataRequired("请输入密码。"),
+            Length(min=8, max=200, message="密码至少 8 位。"),
+        ],
+    )
+
+    def validate_username(self, field) -> None:
+        if db.session.scalar(select(StaffUser).where(StaffUser.username == field.data)):
+            raise ValidationError("该用户名已被使用。")
+
+    def validate_unit(self, field) -> None:
+        if db.session.scalar(select(Unit).where(Unit.code == field.data)) is None:
+            raise ValidationError("找不到该单位。")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # Optional() ends the unit field's own checks when it is empty, so say it here
+        if self.role.data == Role.UNIT_CONTACT and not self.unit.data:
+            self.unit.errors = [*self.unit.errors, "单位联络员必须指定所属单位。"]
+            ok = False
+        return ok
 
 
 class ResponseStatusForm(FlaskForm):

@@ -41,6 +41,7 @@ from evalsurvey.models import (
     Questionnaire,
     RaterGroup,
     Role,
+    StaffUser,
     Unit,
 )
 from evalsurvey.models import (
@@ -368,6 +369,39 @@ def edit_cycle(cycle_id: int):
         flash(_("已保存。"))
         return redirect(url_for("admin.cycle", cycle_id=cycle.id))
     return render_template("admin/cycle_edit.html", form=form, cycle=cycle)
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@admin_only
+def staff():
+    form = forms.StaffForm()
+    if form.validate_on_submit():
+        user = StaffUser(
+            username=form.username.data, name=form.name.data or "", role=form.role.data
+        )
+        user.unit = queries.get_by_code(Unit, form.unit.data) if form.unit.data else None
+        user.set_password(form.password.data)
+        db.session.add(user)
+        db.session.commit()
+        flash(_("已创建用户 {u}。", u=user.username))
+        return redirect(url_for("admin.staff"))
+    users = db.session.scalars(
+        select(StaffUser).options(selectinload(StaffUser.unit)).order_by(StaffUser.username)
+    )
+    return render_template("admin/staff.html", form=form, users=list(users))
+
+
+@bp.post("/staff/<int:user_id>/active")
+@admin_only
+def toggle_staff(user_id: int):
+    user = get_or_404(StaffUser, user_id)
+    if user.id == current_user.id:
+        flash(_("不能停用自己的账号。"))
+    else:
+        user.active = not user.active
+        db.session.commit()
+        flash(_("已更新用户 {u}。", u=user.username))
+    return redirect(url_for("admin.staff"))
 
 
 @bp.get("/audit")
