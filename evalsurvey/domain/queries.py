@@ -73,19 +73,7 @@ def recent_responses(
     cycle: Cycle, unit_ids: set[int] | None, external_only: bool = False, limit: int = 50
 ) -> list[Response]:
     """Latest responses; ``external_only`` as in :func:`recent_comments`."""
-    query = (
-        select(Response)
-        .join(RaterGroup, RaterGroup.id == Response.rater_group_id)
-        .where(Response.cycle_id == cycle.id)
-        .options(selectinload(Response.unit), selectinload(Response.rater_group))
-        .order_by(Response.submitted_at.desc())
-        .limit(limit)
-    )
-    if unit_ids is not None:
-        query = query.where(Response.unit_id.in_(unit_ids))
-    if external_only:
-        query = query.where(RaterGroup.internal.is_(False))
-    return list(db.session.scalars(query))
+    return _latest(cycle, unit_ids, external_only, limit)
 
 
 def recent_comments(
@@ -96,10 +84,14 @@ def recent_comments(
     ``external_only`` leaves out internal groups (members, leaders, departments): a
     branch's own contact reading its members' words could tell who wrote them.
     """
+    return _latest(cycle, unit_ids, external_only, limit, Response.comment != "")
+
+
+def _latest(cycle, unit_ids, external_only, limit, *conditions) -> list[Response]:
     query = (
         select(Response)
         .join(RaterGroup, RaterGroup.id == Response.rater_group_id)
-        .where(Response.cycle_id == cycle.id, Response.comment != "")
+        .where(Response.cycle_id == cycle.id, *conditions)
         .options(selectinload(Response.unit), selectinload(Response.rater_group))
         .order_by(Response.submitted_at.desc())
         .limit(limit)
