@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install db demo browser lint format bench clean
+.PHONY: run test install db demo browser lint format bench clean translations translations-update
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -14,7 +14,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-install: $(STAMP)
+# Compiled catalogues are built here, never committed.
+MO := $(patsubst %.po,%.mo,$(wildcard evalsurvey/translations/*/LC_MESSAGES/messages.po))
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@
+
+translations: $(MO)
+
+# After changing messages: extract them and merge into the catalogues, then translate.
+translations-update: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k DomainError -k QuestionnaireError \
+		-k PublishedError -k problem:3 --no-location --sort-output -o messages.pot .
+	$(BIN)/pybabel update -i messages.pot -d evalsurvey/translations --no-fuzzy-matching
+	rm -f messages.pot
+
+install: $(STAMP) translations
 
 # Bring the embedded SQLite database in instance/ to the newest schema.
 db: install
@@ -41,7 +56,7 @@ format: install
 	$(BIN)/ruff format evalsurvey tests benchmarks
 
 test: install browser lint
-	$(BIN)/pytest
+	HYPOTHESIS_STORAGE_DIRECTORY=$(CURDIR)/.pytest_cache/hypothesis $(BIN)/pytest
 
 bench: install
 	$(BIN)/python benchmarks/bench_analyze.py

@@ -32,7 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_object(default_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = default_config.sqlite_uri(app.instance_path)
     app.config.from_pyfile("config.py", silent=True)
-    default_config.apply_environment(app.config, os.environ)
+    # EVALSURVEY_<KEY> variables; values that parse as JSON (numbers, true) are typed
+    app.config.from_prefixed_env("EVALSURVEY")
+    default_config.derive(app.config)
     if test_config is not None:
         app.config.update(test_config)
     default_config.normalise_database_url(app.config)
@@ -43,8 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         n = int(app.config["PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore
 
-    from evalsurvey import audit, cli, errors, extensions, i18n, security, timezones
-    from evalsurvey.admin import views as admin_views
+    from evalsurvey import admin, audit, cli, errors, extensions, i18n, security, timezones
     from evalsurvey.auth import views as auth_views
     from evalsurvey.public import views as public_views
 
@@ -56,7 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     auth_views.init_app(app)
-    admin_views.init_app(app)
+    admin.init_app(app)
     public_views.init_app(app)
     cli.init_app(app)
     return app

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlsplit
 
 import click
-from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask import Flask, current_app, has_app_context
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import func, select
 
 from evalsurvey import audit
 from evalsurvey.domain import interchange, links, queries
+from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.units import ImportError_, decode_csv
 from evalsurvey.extensions import db
+from evalsurvey.i18n import _, in_language
 from evalsurvey.models import Cycle, Link, LinkMode, Role, StaffUser, Unit
 
 
@@ -41,22 +44,47 @@ def _cycle(code: str) -> Cycle:
 @click.option("--unit", "unit_code", help="unit code, for a unit contact")
 @with_appcontext
 def create_admin(username: str, password: str, role: str, unit_code: str | None) -> None:
-    """Create (or reset the password of) a staff user."""
-    if len(password) < 8:
-        raise click.ClickException("the password needs at least 8 characters")
+    """Create a staff user, or reset an existing one's password, role and unit."""
+    from evalsurvey.domain import staff
+
+    audit.set_cli_actor("create-admin")
     user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
-    if user is None:
-        user = StaffUser(username=username, role=role)
-        db.session.add(user)
-    user.role = role
-    if unit_code:
-        unit = queries.get_by_code(Unit, unit_code)
-        if unit is None:
-            raise click.ClickException(f"no unit with code {unit_code!r}")
-        user.unit = unit
-    user.set_password(password)
-    db.session.commit()
+    try:
+        if user is None:
+            user = staff.create_staff(username, password, role, unit_code)
+        else:
+            staff.change_role(user, role, unit_code)
+            staff.set_password(user, password)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        _fail(exc)
     click.echo(f"staff user {username} ({role}) is ready")
+
+
+def _fail(error: DomainError) -> None:
+    """A domain error for the terminal: the message, and exit status 2."""
+    click.echo(f"error: {english(error.text)}", err=True)
+    sys.exit(2)
+
+
+def english(make):
+    """``make(translate)`` with the English catalogue: commands speak English."""
+    with in_language("en"):
+        return make(_)
+
+
+def _base_url() -> str:
+    """The public address for printed links, and a warning when it will not work on a phone."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+    host = urlsplit(base).hostname or ""
+    if host in ("localhost", "127.0.0.1", "::1") or host.startswith("127."):
+        click.echo(
+            f"warning: links point at {base}, which phones cannot reach; set "
+            "EVALSURVEY_PUBLIC_BASE_URL to the public address before printing QR codes",
+            err=True,
+        )
+    return base
 
 
 @click.command("demo")
@@ -83,11 +111,12 @@ def demo(responses: int, if_empty: bool, seed: int) -> None:
 @with_appcontext
 def info() -> None:
     """Print how to sign in and one questionnaire URL to try."""
-    base = current_app.config["PUBLIC_BASE_URL"]
+    base = _base_url()
     link = db.session.scalar(
         select(Link).where(Link.mode == LinkMode.PUBLIC, Link.active.is_(True)).order_by(Link.id)
     )
     click.echo(f"Staff pages:  {base}/admin/  (demo login: admin / admin-demo-2026)")
+    click.echo("Unit contact: c0101 / admin-demo-2026 · office viewer: viewer / admin-demo-2026")
     if link is not None:
         click.echo(f"Rate a window: {links.link_url(base, link)}  ({link.unit.name})")
 
@@ -98,7 +127,7 @@ def info() -> None:
 def links_command(cycle_code: str) -> None:
     """One line per link: unit, rater group, full URL."""
     cycle = _cycle(cycle_code)
-    base = current_app.config["PUBLIC_BASE_URL"]
+    base = _base_url()
     for link in queries.cycle_links(cycle):
         url = links.link_url(base, link) if link.mode == LinkMode.PUBLIC else "(invitations only)"
         click.echo(f"{link.unit.code}\t{link.rater_group.code}\t{url}")
@@ -137,15 +166,35 @@ def import_responses(path: str, cycle_code: str) -> None:
         db.session.commit()
     except ImportError_ as exc:
         db.session.rollback()
-        for line in exc.lines():
+        for line in english(exc.lines):
             click.echo(f"{path}: {line}", err=True)
         click.echo("nothing was imported", err=True)
         sys.exit(2)
     click.echo(f"{n} responses imported into {cycle.code}")
 
 
+# What each OptionError code means, for the terminal (pages use their own catalogue).
+OPTION_MESSAGES = {
+    "scale_syntax": "--scale: {detail!r} is not MIN-MAX",
+    "scale_order": "--scale: {detail!r} needs MAX > MIN",
+    "scale_item": "--scale: {detail!r} is not a numeric item column",
+    "scale_unknown": "cannot infer the scale of item {detail!r}: give --scale MIN-MAX "
+    "or --scale {detail}=MIN-MAX",
+    "weights_syntax": "--weights: {detail!r} is not GROUP=WEIGHT",
+    "weights_number": "--weights: {detail!r} is not a number",
+    "weights_negative": "--weights: {detail} must be a non-negative number",
+    "weights_zero": "--weights: the weights must not all be zero",
+    "weights_side": "--weights: no rater group in the data is {detail}",
+    "weights_group": "--weights names rater group(s) not in the data: {detail}",
+    "method": "--method must be one of mean, trimmed, adjusted",
+    "min_n": "--min-n must be at least 1",
+}
+
+
 @main.command("analyze")
-@click.argument("responses", type=click.Path(exists=True, dir_okay=False))
+@click.argument("responses", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--cycle", "cycle_code", help="analyze this cycle's stored responses instead")
+@click.option("--unit-type", help="with --cycle: only units of this type (default: each type)")
 @click.option("--scale", help="item scale: MIN-MAX, ITEM=MIN-MAX,… or both (default: inferred)")
 @click.option("--weights", help="GROUP=W,… or internal=W,external=W (default: equal)")
 @click.option(
@@ -160,12 +209,16 @@ def import_responses(path: str, cycle_code: str) -> None:
     "--internal",
     default="member,leader,department",
     show_default=True,
-    help="rater groups counted as internal for internal/external weights",
+    help="rater groups counted as internal for internal/external weights (file input)",
 )
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="write the report")
 @click.option("--top", type=int, default=None, help="print only the first N units")
+@click.pass_context
 def analyze_command(
-    responses: str,
+    ctx: click.Context,
+    responses: str | None,
+    cycle_code: str | None,
+    unit_type: str | None,
     scale: str | None,
     weights: str | None,
     method: str,
@@ -174,41 +227,89 @@ def analyze_command(
     json_out: str | None,
     top: int | None,
 ) -> None:
-    """Score units, flag anomalous scoring and measure agreement from an interchange CSV."""
+    """Score units, flag anomalous scoring and measure agreement.
+
+    From an interchange CSV file (no database needed), or with --cycle from the
+    database, honouring review decisions and storing the result as a run.
+    """
     import json
 
     from evalsurvey.analysis.reader import InputError, read_responses
-    from evalsurvey.analysis.report import OptionError, Options, analyze, render_text
+    from evalsurvey.analysis.report import (
+        OptionError,
+        Options,
+        analyze,
+        parse_scale,
+        parse_weights,
+        render_text,
+    )
 
+    if (responses is None) == (cycle_code is None):
+        raise click.UsageError("give a responses CSV file or --cycle CODE (one of them)")
     try:
-        table = read_responses(responses)
-        report = analyze(
-            table,
-            Options(
-                scale=scale,
-                weights=weights,
+        parsed_weights = parse_weights(weights)
+        if cycle_code is not None:
+            reports = _analyze_cycle(ctx, cycle_code, unit_type, parsed_weights, method, min_n)
+        else:
+            default_scale, item_scales = parse_scale(scale)
+            options = Options(
+                scale=default_scale,
+                item_scales=item_scales,
+                weights=parsed_weights,
                 method=method,
                 min_n=min_n,
                 internal_groups=frozenset(g.strip() for g in internal.split(",") if g.strip()),
-            ),
-        )
+            )
+            reports = {"": analyze(read_responses(responses), options)}
     except InputError as exc:
         click.echo(f"{responses}: {exc}", err=True)
         sys.exit(2)
     except OptionError as exc:
-        click.echo(f"error: {exc}", err=True)
+        message = OPTION_MESSAGES.get(exc.code, exc.code).format(detail=exc.detail)
+        click.echo(f"error: {message}", err=True)
         sys.exit(2)
     except UnicodeDecodeError as exc:
         click.echo(f"{responses}: not UTF-8 text (byte {exc.start})", err=True)
         sys.exit(2)
-    click.echo(render_text(report, limit=top))
+    for kind, report in reports.items():
+        if kind:
+            click.echo(f"== unit type {kind} ==")
+        if report is None:
+            click.echo("no responses to analyze")
+            continue
+        click.echo(render_text(report, limit=top))
     if json_out:
+        document = reports[""] if list(reports) == [""] else reports
         with open(json_out, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, ensure_ascii=False, indent=1)
+            json.dump(document, fh, ensure_ascii=False, indent=1)
         click.echo(f"report written to {json_out}", err=True)
 
 
-COMMANDS = [create_admin, demo, info, links_command, export_responses, import_responses]
+def _analyze_cycle(ctx, cycle_code, unit_type, weights, method, min_n) -> dict:
+    from evalsurvey.domain import analysis as cycle_analysis
+
+    app = current_app._get_current_object() if has_app_context() else None
+    app = app or ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        cycle = _cycle(cycle_code)
+        options = cycle_analysis.cycle_options(cycle, weights=weights, method=method, min_n=min_n)
+        runs = cycle_analysis.run_analysis(
+            cycle, "cli", options, [unit_type] if unit_type else None
+        )
+        if not runs:
+            raise click.ClickException(f"cycle {cycle_code} has no responses")
+        return {run.unit_type: run.result for run in runs}
+
+
+COMMANDS = [
+    analyze_command,
+    create_admin,
+    demo,
+    info,
+    links_command,
+    export_responses,
+    import_responses,
+]
 
 
 def init_app(app: Flask) -> None:

@@ -8,7 +8,7 @@ or in ``instance/config.py``.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 SECRET_KEY = "dev-only-change-me"
@@ -24,8 +24,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Times are stored in UTC and shown (and typed into forms) in the office's zone.
 DISPLAY_TIMEZONE = "Asia/Shanghai"
-# Base URL used in printed QR codes and `evalsurvey links`.
-PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+# Public address printed in QR codes and `evalsurvey links`. Empty: the address the
+# staff page was opened on (pages warn while that is a loopback address).
+PUBLIC_BASE_URL = ""
 # How long a served questionnaire page stays submittable (seconds).
 SURVEY_TICKET_MAX_AGE = 7 * 24 * 3600
 
@@ -34,30 +35,14 @@ SURVEY_TICKET_MAX_AGE = 7 * 24 * 3600
 SECURE_COOKIES = False
 PROXIES = 0
 
-_ENV_PREFIX = "EVALSURVEY_"
-_ENV_KEYS = {
-    "SECRET_KEY": str,
-    "DEVICE_SALT": str,
-    "DATABASE_URL": str,
-    "PUBLIC_BASE_URL": str,
-    "DISPLAY_TIMEZONE": str,
-    "MAX_CONTENT_LENGTH": int,
-    "SECURE_COOKIES": lambda v: v.lower() in ("1", "true", "yes"),
-    "PROXIES": int,
-}
-
 
 def sqlite_uri(instance_path: str) -> str:
     return "sqlite:///" + os.path.join(instance_path, "evalsurvey.sqlite3")
 
 
-def apply_environment(config: MutableMapping[str, Any], environ: Mapping[str, str]) -> None:
-    """Copy ``EVALSURVEY_<KEY>`` variables into ``config``."""
-    for key, kind in _ENV_KEYS.items():
-        value = environ.get(_ENV_PREFIX + key)
-        if value:
-            config[key] = kind(value)
-    if config.get("SECURE_COOKIES"):
+def derive(config: MutableMapping[str, Any]) -> None:
+    """Settings that follow from others (after the environment layer)."""
+    if str(config.get("SECURE_COOKIES", "")).lower() in ("1", "true", "yes"):
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
     if config.get("DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]

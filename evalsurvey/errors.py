@@ -2,33 +2,35 @@
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _
+from evalsurvey.i18n import N_, _
 
 # Default messages per status; views pass a more specific one with abort(code, description=…).
 MESSAGES = {
-    400: "提交的内容无法识别，请返回重新填写。",
-    403: "您没有权限访问此页面。",
-    404: "找不到该页面，请检查二维码或链接是否完整。",
-    405: "不支持该操作。",
-    410: "该问卷已关闭。",
-    413: "提交的内容过大，请缩短后再提交。",
-    500: "服务器暂时出现问题，您的操作未完成，请稍后再试。",
+    400: N_("提交的内容无法识别，请返回重新填写。"),
+    403: N_("您没有权限访问此页面。"),
+    404: N_("找不到该页面，请检查二维码或链接是否完整。"),
+    405: N_("不支持该操作。"),
+    410: N_("该问卷已关闭。"),
+    413: N_("提交的内容过大，请缩短后再提交。"),
+    500: N_("服务器暂时出现问题，您的操作未完成，请稍后再试。"),
 }
 TITLES = {
-    400: "无法处理的提交",
-    403: "无权访问",
-    404: "页面不存在",
-    405: "不支持的操作",
-    410: "问卷已关闭",
-    413: "内容过大",
-    500: "服务器错误",
+    400: N_("无法处理的提交"),
+    403: N_("无权访问"),
+    404: N_("页面不存在"),
+    405: N_("不支持的操作"),
+    410: N_("问卷已关闭"),
+    413: N_("内容过大"),
+    500: N_("服务器错误"),
 }
 
 
@@ -37,16 +39,27 @@ class Message(str):
 
 
 def page(status: int, message: str | None = None, title: str | None = None):
-    """Render the error page for ``status``."""
+    """Render the error page for ``status``: the staff layout for signed-in staff pages."""
+    staff = request.path.startswith(("/admin", "/auth")) and _signed_in()
     return (
         render_template(
-            "error.html",
+            "admin/error.html" if staff else "error.html",
             status=status,
-            title=title or _(TITLES.get(status, "出错了")),
-            message=message or _(MESSAGES.get(status, "出错了。")),
+            title=title or _(TITLES.get(status, N_("出错了"))),
+            message=message or _(MESSAGES.get(status, N_("出错了。"))),
+            request_id=g.get("request_id", ""),
         ),
         status,
     )
+
+
+def _signed_in() -> bool:
+    try:
+        from flask_login import current_user
+
+        return bool(current_user and current_user.is_authenticated)
+    except Exception:  # noqa: BLE001 - an error page must render whatever broke
+        return False
 
 
 def _handle_http(error: HTTPException):
@@ -65,8 +78,20 @@ def _handle_csrf(error: CSRFError):
     return page(400, _("页面已过期或来源无法验证，请返回刷新后重试。"))
 
 
-def _handle_500(error: Exception):  # noqa: ARG001
-    db.session.rollback()
+def _handle_500(error: Exception):
+    # the original exception when Flask wrapped it, so the log shows the real cause
+    cause = getattr(error, "original_exception", None) or error
+    current_app.logger.error(
+        "request %s: unexpected error on %s %s",
+        g.get("request_id", "-"),
+        request.method,
+        request.path,
+        exc_info=(type(cause), cause, cause.__traceback__),
+    )
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the database may be what failed
+        current_app.logger.exception("rollback after request %s failed", g.get("request_id"))
     return page(500)
 
 
@@ -94,11 +119,51 @@ def _non_utf8_form() -> bool:
     return False
 
 
+# The only form fields that may carry a file (the staff import forms).
+FILE_FIELDS = frozenset({"file", "imp-file"})
+
+
+def _malformed() -> str | None:
+    """Why this request cannot be a real person's, before any view reads it."""
+    if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+        return _("提交的内容无法识别，请返回重新填写。")
+    if request.method != "POST":
+        return None
+    if _non_utf8_form():
+        return _("提交的内容不是有效的 UTF-8 文本，请返回重新填写。")
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _("提交的内容无法识别，请返回重新填写。")
+    if any(name not in FILE_FIELDS for name in request.files):
+        return _("提交的内容无法识别，请返回重新填写。")
+    if any("\x00" in v for values in request.form.listvalues() for v in values):
+        return _("提交的内容包含无法保存的字符，请删除后再提交。")
+    return None
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` that stays inside a database integer: larger ids are simply not found."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_request_checks(app: Flask) -> None:
     """Checks that must run before any extension reads the form (register first)."""
+    app.url_map.converters["int"] = BoundedIntConverter
 
     @app.before_request
-    def _reject_non_utf8():
-        if request.method == "POST" and _non_utf8_form():
-            return page(400, _("提交的内容不是有效的 UTF-8 文本，请返回重新填写。"))
+    def _request_id_and_checks():
+        g.request_id = uuid.uuid4().hex[:12]
+        problem = _malformed()
+        if problem is not None:
+            return page(400, problem)
         return None
+
+    @app.after_request
+    def _send_request_id(response):
+        if g.get("request_id"):
+            response.headers["X-Request-Id"] = g.request_id
+        return response

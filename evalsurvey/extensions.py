@@ -58,9 +58,16 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
+    login_manager.localize_callback = _translate
 
 
 def _migrations_dir() -> str:
     import os
 
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def _translate(message: str) -> str:
+    from evalsurvey.i18n import _
+
+    return _(message)

@@ -1,42 +1,198 @@
-"""Chinese first, English available.
+"""Chinese first, English complete, through Flask-Babel.
 
-Messages are written in Chinese in the code and templates; ``_()`` looks up the
-English text when the visitor chose English (``?lang=en``, remembered in a cookie).
+Messages are written in Chinese in the code and templates (the catalogue's source
+language); ``evalsurvey/translations/en`` holds the English. ``_()`` formats with
+``{name}`` placeholders after translating. The visitor picks the language with
+``?lang=en`` / ``?lang=zh``, remembered in a cookie.
+
+Every code a person sees (status, role, link mode, group, channel, unit type, …) is
+shown through :func:`label`, never raw.
 """
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from contextlib import contextmanager
+from datetime import datetime
+
+from flask import Flask, has_request_context, request
+from flask_babel import (
+    Babel,
+    force_locale,
+    format_datetime,
+    gettext,
+    lazy_gettext,
+    refresh,
+)
 from markupsafe import Markup
 
-from evalsurvey.i18n_en import EN
-
-LANGS = ("zh", "en")
+LANGS = {"zh": "zh_CN", "en": "en"}
 COOKIE = "lang"
+babel = Babel()
 
 
 def current_lang() -> str:
-    lang = g.get("lang")
-    if lang:
-        return lang
-    chosen = request.args.get("lang") or request.form.get("lang") or request.cookies.get(COOKIE)
-    lang = chosen if chosen in LANGS else "zh"
-    g.lang = lang
-    return lang
+    """``zh`` or ``en`` for this request (``?lang=`` first, then the remembered cookie)."""
+    if not has_request_context():
+        return "zh"
+    chosen = request.args.get("lang") or request.cookies.get(COOKIE)
+    return chosen if chosen in LANGS else "zh"
 
 
-def gettext(message: str, **params: object) -> str:
-    if current_lang() == "en":
-        message = EN.get(message, message)
-    return message.format(**params) if params else message
+@contextmanager
+def in_language(lang: str):
+    """Messages in ``lang`` outside a page (commands, tests): ``_`` translates inside."""
+    from flask import current_app
+
+    with current_app.test_request_context(f"/?lang={lang}"), force_locale(LANGS[lang]):
+        yield
 
 
-_ = gettext
+def _select_locale() -> str:
+    return LANGS[current_lang()]
+
+
+def _(message: str, **params: object) -> str:
+    """The message in the visitor's language, with ``{name}`` placeholders filled."""
+    text = gettext(message) if has_request_context() else message
+    return text.format(**params) if params else text
+
+
+def _l(message: str):
+    """Translated when shown (form labels and validators defined at import time)."""
+    return lazy_gettext(message)
 
 
 def pick(zh: str, en: str | None) -> str:
     """Choose a stored bilingual field: English when asked for and present."""
     return en if current_lang() == "en" and en else zh
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogue; it is translated later, where it is shown."""
+    return message
+
+
+# Labels for every code a person sees; the Chinese is the catalogue's source message.
+LABELS: dict[str, dict[str, str]] = {
+    "cycle_status": {
+        "draft": N_("草稿"),
+        "open": N_("进行中"),
+        "closed": N_("已关闭"),
+        "published": N_("已公布"),
+    },
+    "role": {
+        "admin": N_("管理员"),
+        "inspector": N_("考核人员"),
+        "panel": N_("评审专家"),
+        "unit_contact": N_("单位联络员"),
+        "viewer": N_("观察员"),
+    },
+    "link_mode": {"public": N_("公开二维码"), "invite": N_("邀请制")},
+    "channel": {"qr": N_("扫码"), "invite": N_("邀请"), "import": N_("导入"), "paper": N_("纸质")},
+    "response_status": {"valid": N_("有效"), "suspect": N_("可疑"), "excluded": N_("剔除")},
+    "period": {"year": N_("年度"), "half": N_("半年"), "quarter": N_("季度"), "month": N_("月度")},
+    "unit_type": {
+        "district": N_("区"),
+        "street": N_("街道"),
+        "community": N_("社区"),
+        "agency_branch": N_("机关支部"),
+        "enterprise": N_("企业"),
+        "village": N_("村"),
+        "service_window": N_("窗口单位"),
+        "other": N_("其他"),
+    },
+    "item_type": {
+        "satisfaction5": N_("五级满意度"),
+        "scale10": N_("0–10 分"),
+        "points": N_("评分"),
+        "single": N_("单选"),
+        "multiple": N_("多选"),
+        "text": N_("文字"),
+    },
+    "method": {
+        "adjusted": N_("校正评委宽严"),
+        "trimmed": N_("去掉最高最低分"),
+        "mean": N_("简单平均"),
+    },
+    "flag": {
+        "speeder": N_("答题过快"),
+        "duplicate": N_("同一设备重复提交"),
+        "burst": N_("短时集中提交"),
+        "straightline": N_("所有题选同一项"),
+        "outlier": N_("偏离同组太远"),
+        "flat_rater": N_("评分几乎无差别"),
+        "lenient": N_("评分明显偏宽"),
+        "severe": N_("评分明显偏严"),
+        "collusion": N_("评分高度雷同"),
+        "own_unit": N_("给本单位打分"),
+    },
+    "audit_action": {
+        "create": N_("新建"),
+        "update": N_("修改"),
+        "delete": N_("删除"),
+        "reopen": N_("重新开放"),
+    },
+    "entity": {
+        "Unit": N_("单位"),
+        "Cycle": N_("考评周期"),
+        "RaterGroup": N_("评价群体"),
+        "Questionnaire": N_("问卷"),
+        "Item": N_("题目"),
+        "Link": N_("链接"),
+        "StaffUser": N_("用户"),
+        "Response": N_("答卷"),
+    },
+}
+
+
+def label(kind: str, code: str | None) -> str:
+    """The label of ``code`` in the visitor's language; an unknown code shows as is."""
+    if code is None:
+        return ""
+    source = LABELS.get(kind, {}).get(str(code))
+    return _(source) if source else str(code)
+
+
+def labels(kind: str) -> list[tuple[str, str]]:
+    """(code, label) pairs of a kind, for select boxes."""
+    return [(code, _(text)) for code, text in LABELS[kind].items()]
+
+
+# What the analysis's option codes mean on a page.
+OPTION_MESSAGES = {
+    "weights_number": N_("权重必须是数字：{detail}"),
+    "weights_negative": N_("权重不能为负数：{detail}"),
+    "weights_zero": N_("权重不能全为 0。"),
+    "weights_side": N_("数据中没有属于 {detail} 的评价群体。"),
+    "weights_group": N_("这些评价群体在数据中没有答卷：{detail}"),
+    "scale_unknown": N_("无法确定题目 {detail} 的分值范围。"),
+    "method": N_("未知的计分方法。"),
+}
+
+
+def option_error(error) -> str:
+    return _(OPTION_MESSAGES.get(error.code, N_("参数有误：{detail}")), detail=error.detail)
+
+
+_PATTERNS = {"seconds": "yyyy-MM-dd HH:mm:ss", "minutes": "yyyy-MM-dd HH:mm", "date": "yyyy-MM-dd"}
+
+
+def datetime_local(value: datetime | None, kind: str = "seconds") -> str:
+    """A UTC time in the display time zone (to the second unless ``kind`` says otherwise)."""
+    if value is None:
+        return ""
+    return format_datetime(value, _PATTERNS[kind])
+
+
+def lang_url(lang: str) -> str:
+    """This page in another language, its other query arguments kept."""
+    from flask import url_for
+
+    args = request.args.to_dict()
+    args["lang"] = lang
+    if request.endpoint is None:
+        return "?lang=" + lang
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
 def _remember_lang(response):
@@ -47,5 +203,25 @@ def _remember_lang(response):
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(_=gettext, pick=pick, current_lang=current_lang, Markup=Markup)
+    import os
+
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["DISPLAY_TIMEZONE"]
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", os.path.join(os.path.dirname(__file__), "translations")
+    )
+    babel.init_app(app, locale_selector=_select_locale)
+    app.jinja_env.globals.update(
+        _=_,
+        pick=pick,
+        current_lang=current_lang,
+        lang_url=lang_url,
+        Markup=Markup,
+        label=label,
+        labels=labels,
+    )
+    app.jinja_env.filters["local"] = datetime_local
     app.after_request(_remember_lang)
+    # Flask-Babel caches the locale on ``g``; tests and commands run several requests
+    # in one application context, so each request chooses afresh
+    app.before_request(refresh)

@@ -34,5 +34,5 @@ def local_format(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def init_app(app: Flask) -> None:
     ZoneInfo(app.config["DISPLAY_TIMEZONE"])  # fail at start-up on a misspelt zone
-    app.jinja_env.filters["local"] = local_format
+
     app.jinja_env.globals["display_timezone"] = lambda: app.config["DISPLAY_TIMEZONE"]

@@ -15,10 +15,31 @@ from evalsurvey import create_app
 from evalsurvey.extensions import db
 
 # CI must be reproducible (same examples every run); locally, hypothesis explores new ones.
-settings.register_profile("ci", derandomize=True, print_blob=True)
-settings.load_profile(
-    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
-)
+# Neither keeps an example database: a failure once seen must not replay on a newcomer's
+# machine as if it were new, nor can a test pass only because of what a past run stored.
+settings.register_profile("ci", derandomize=True, print_blob=True, database=None)
+settings.register_profile("dev", print_blob=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def _compile_catalogues() -> None:
+    """Build the .mo files when pytest runs without `make` (they are never committed)."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent / "evalsurvey" / "translations"
+    for po in root.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as fh:
+                catalog = read_po(fh)
+            with mo.open("wb") as fh:
+                write_mo(fh, catalog)
+
+
+_compile_catalogues()
 
 PG_ADMIN_URL = os.environ.get(
     "EVALSURVEY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -6,8 +6,11 @@ import itertools
 import re
 from datetime import timedelta
 
+from evalsurvey.domain import cycles as cycle_domain
 from evalsurvey.domain import links as link_domain
 from evalsurvey.domain import questionnaires as qdomain
+from evalsurvey.domain import staff as staff_domain
+from evalsurvey.domain import units as unit_domain
 from evalsurvey.domain.demo import ensure_rater_groups
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, CycleStatus, LinkMode, Role, StaffUser, Unit
@@ -48,32 +51,35 @@ SIMPLE_QUESTIONNAIRE = {
 
 
 def make_unit(code: str | None = None, parent: Unit | None = None, **kw) -> Unit:
+    """A unit through the domain, committed."""
     n = next(_seq)
-    unit = Unit(
-        code=code or f"U{n:04d}",
-        name=kw.pop("name", f"单位{n}"),
-        type=kw.pop("type", "service_window"),
-        parent=parent,
-        **kw,
+    unit = unit_domain.create_unit(
+        code or f"U{n:04d}",
+        kw.pop("name", f"单位{n}"),
+        kw.pop("type", "service_window"),
+        parent.code if parent is not None else None,
+        kw.pop("active", True),
     )
-    db.session.add(unit)
-    db.session.flush()
+    db.session.commit()
     return unit
 
 
 def make_cycle(status: str = CycleStatus.OPEN, **kw) -> Cycle:
+    """A cycle through the domain, moved to ``status`` by the allowed transitions."""
     n = next(_seq)
     now = utcnow()
-    cycle = Cycle(
-        code=kw.pop("code", f"CY{n}"),
-        name=kw.pop("name", f"周期{n}"),
-        status=status,
-        opens_at=kw.pop("opens_at", now - timedelta(days=1)),
-        closes_at=kw.pop("closes_at", now + timedelta(days=30)),
-        **kw,
+    cycle = cycle_domain.create_cycle(
+        kw.pop("code", f"CY{n}"),
+        kw.pop("name", f"周期{n}"),
+        kw.pop("period", "year"),
+        kw.pop("opens_at", now - timedelta(days=1)),
+        kw.pop("closes_at", now + timedelta(days=30)),
     )
-    db.session.add(cycle)
-    db.session.flush()
+    for step in (CycleStatus.OPEN, CycleStatus.CLOSED, CycleStatus.PUBLISHED):
+        if cycle.status == status:
+            break
+        cycle_domain.transition(cycle, step)
+    db.session.commit()
     return cycle
 
 
@@ -96,7 +102,7 @@ def make_link(
     record_rater=False,
 ):
     groups = ensure_rater_groups()
-    link = link_domain.create_link(
+    link, _created = link_domain.create_link(
         cycle=cycle or make_cycle(),
         questionnaire=questionnaire or make_questionnaire(),
         unit=unit or make_unit(),
@@ -111,9 +117,7 @@ def make_link(
 def make_staff(
     username: str, role: str = Role.ADMIN, unit: Unit | None = None, password: str = "secret-pass-1"
 ) -> StaffUser:
-    user = StaffUser(username=username, role=role, unit=unit)
-    user.set_password(password)
-    db.session.add(user)
+    user = staff_domain.create_staff(username, password, role, unit.code if unit else None)
     db.session.commit()
     return user
 
@@ -147,25 +151,16 @@ def make_response(
     status: str = "valid",
 ):
     """A stored response for ``link`` (straight to the database, like an import)."""
-    from evalsurvey.domain.responses import new_public_id
-    from evalsurvey.models import Response
+    from evalsurvey.domain.responses import add_response
 
     submitted = when or utcnow()
-    response = Response(
-        public_id=new_public_id(),
-        link_id=link.id,
-        cycle_id=link.cycle_id,
-        unit_id=link.unit_id,
-        rater_group_id=link.rater_group_id,
-        questionnaire_id=link.questionnaire_id,
+    return add_response(
+        link=link,
         channel="qr",
         started_at=submitted - timedelta(seconds=seconds),
         submitted_at=submitted,
         answers=answers,
-        comment="",
         device=device or f"dev{next(_seq)}",
-        submission_key=f"k{next(_seq)}-{new_public_id()}",
+        submission_key=f"k{next(_seq)}",
         status=status,
     )
-    db.session.add(response)
-    return response

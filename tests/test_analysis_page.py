@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from evalsurvey.domain import analysis
+from evalsurvey.domain import responses as response_domain
 from evalsurvey.extensions import db
-from evalsurvey.models import AuditLog, Response, Role
+from evalsurvey.models import AnalysisRun, AuditLog, Response, Role
 from evalsurvey.models.types import utcnow
 from tests.factories import hidden_fields, login, make_link, make_response, make_staff
 
@@ -59,25 +60,43 @@ def test_rank_within_one_unit_type(app):
     assert only["units"][0]["rank"] == 1
 
 
+def recompute(client, cycle_id: int, **fields):
+    page = client.get(f"/admin/cycles/{cycle_id}/analysis").get_data(as_text=True)
+    token = hidden_fields(page)["csrf_token"]
+    return client.post(
+        f"/admin/cycles/{cycle_id}/analysis", data={"csrf_token": token, **fields}
+    ), token
+
+
 def test_page_and_marking_suspects_keeps_reviews(app, client):
     link = make_link()
     speeder, unhappy = seed(link)
     make_staff("insp", Role.INSPECTOR)
     login(client, "insp")
+    before = client.get(f"/admin/cycles/{link.cycle_id}/analysis").get_data(as_text=True)
+    assert "还没有计算结果" in before  # a page view computes nothing
+    resp, token = recompute(client, link.cycle_id)
+    assert resp.status_code == 302
     page = client.get(f"/admin/cycles/{link.cycle_id}/analysis")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and link.unit.code in html and speeder.public_id in html
-    token = hidden_fields(html)["csrf_token"]
-    resp = client.post(f"/admin/cycles/{link.cycle_id}/analysis/mark", data={"csrf_token": token})
+    assert link.unit.name in html  # units by name and code
+    mark = f"/admin/cycles/{link.cycle_id}/analysis/mark"
+    resp = client.post(mark, data={"csrf_token": token, "type": "service_window"})
     assert resp.status_code == 302
     db.session.refresh(speeder)
     db.session.refresh(unhappy)
     assert speeder.status == "suspect"  # how it was submitted
     assert unhappy.status == "valid"  # an honest bad review is never silenced
     # a reviewer restores the speeder; marking again must not overturn that decision
-    speeder.status = "valid"
-    db.session.commit()
-    client.post(f"/admin/cycles/{link.cycle_id}/analysis/mark", data={"csrf_token": token})
+    client.post(
+        f"/admin/responses/{speeder.public_id}/status",
+        data={"csrf_token": token, "status": "valid"},
+    )
+    db.session.refresh(speeder)
+    assert speeder.status == "valid" and speeder.reviewed
+    recompute(client, link.cycle_id)
+    client.post(mark, data={"csrf_token": token, "type": "service_window"})
     db.session.refresh(speeder)
     assert speeder.status == "valid"
     changes = db.session.scalars(select(AuditLog).where(AuditLog.entity == "Response")).all()
@@ -87,21 +106,87 @@ def test_page_and_marking_suspects_keeps_reviews(app, client):
 def test_analysis_roles_and_empty_cycle(app, client):
     link = make_link()
     make_staff("viewer", Role.VIEWER)
+    make_staff("insp", Role.INSPECTOR)
     make_staff("contact", Role.UNIT_CONTACT, unit=link.unit)
     login(client, "viewer")
     empty = client.get(f"/admin/cycles/{link.cycle_id}/analysis")
-    assert empty.status_code == 200 and "还没有可分析的答卷" in empty.get_data(as_text=True)
+    assert empty.status_code == 200 and "还没有计算结果" in empty.get_data(as_text=True)
     seed(link)
-    bad = client.get(f"/admin/cycles/{link.cycle_id}/analysis?weights=aliens=1")
-    assert bad.status_code == 400 and "aliens" in bad.get_data(as_text=True)
     token = hidden_fields(empty.get_data(as_text=True))["csrf_token"]
-    assert (
-        client.post(
-            f"/admin/cycles/{link.cycle_id}/analysis/mark", data={"csrf_token": token}
-        ).status_code
-        == 403
-    )
+    # a viewer reads results but neither recomputes nor marks
+    for url in ("analysis", "analysis/mark"):
+        resp = client.post(f"/admin/cycles/{link.cycle_id}/{url}", data={"csrf_token": token})
+        assert resp.status_code == 403
     client.post("/auth/logout", data={"csrf_token": token})
+    login(client, "insp")
+    resp, _token = recompute(client, link.cycle_id, w_citizen="-1")
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "权重不能为负数" in page  # a plain message, nothing stored
+    assert db.session.scalar(select(func.count()).select_from(AnalysisRun)) == 0
+    client.post("/auth/logout", data={"csrf_token": _token})
     login(client, "contact")
     assert client.get(f"/admin/cycles/{link.cycle_id}/analysis").status_code == 403
     assert {r.status for r in db.session.scalars(select(Response))} == {"valid"}
+
+
+def test_review_decisions_change_the_scores(app):
+    """excluded never counts; suspect counts only once a person makes it valid."""
+    link = make_link()
+    seed(link, honest=20)
+    low = [
+        make_response(
+            link, {"attitude": 1, "speed": 1}, seconds=90, when=utcnow() - timedelta(days=2)
+        )
+        for _ in range(5)
+    ]
+    db.session.commit()
+
+    def score() -> float:
+        return analysis.analyze_cycle(link.cycle)["units"][0]["score"]
+
+    base = score()
+    for r in low:
+        r.status = "excluded"
+    db.session.commit()
+    without = score()
+    assert without > base
+    for r in low:
+        r.status = "suspect"  # marked by the rules, not yet reviewed
+    db.session.commit()
+    assert score() == without
+    for r in low:
+        response_domain.set_status(r, "valid")
+    db.session.commit()
+    assert score() == base
+
+
+def test_person_beats_the_rules(app):
+    link = make_link()
+    speeder, _unhappy = seed(link)
+    report = analysis.analyze_cycle(link.cycle)
+    assert speeder.public_id in {r["response_id"] for r in report["responses"] if r["suspect"]}
+    response_domain.set_status(speeder, "valid")
+    db.session.commit()
+    report = analysis.analyze_cycle(link.cycle)
+    flagged = {r["response_id"]: r for r in report["responses"]}
+    assert "speeder" in flagged[speeder.public_id]["reasons"]  # still shown as flagged
+    assert not flagged[speeder.public_id]["suspect"]  # but counted
+    assert report["summary"]["reviewed_valid"] == 1
+
+
+def test_runs_are_stored_per_unit_type(app, runner):
+    from tests.factories import make_unit
+
+    window = make_link()
+    community = make_link(
+        unit=make_unit(type="community"), cycle=window.cycle, questionnaire=window.questionnaire
+    )
+    seed(window)
+    seed(community)
+    result = runner.invoke(args=["analyze", "--cycle", window.cycle.code])
+    assert result.exit_code == 0, result.output
+    runs = analysis.latest_runs(window.cycle)
+    assert set(runs) == {"community", "service_window"}
+    assert runs["community"].created_by == "cli"
+    assert [u["unit"] for u in runs["community"].result["units"]] == [community.unit.code]
+    assert runs["service_window"].n_responses == 42

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from evalsurvey.domain import interchange
 from evalsurvey.domain.units import ImportError_
 from evalsurvey.extensions import db
+from evalsurvey.i18n import _, in_language
 from evalsurvey.models import Response
 from tests.factories import hidden_fields, make_cycle, make_link
 
@@ -115,7 +116,9 @@ def test_broken_import_changes_nothing_and_names_row_and_column(app, client):
         interchange.import_responses(out.getvalue(), cycle)
         raise AssertionError("import should fail")
     except ImportError_ as exc:
-        assert exc.errors == [(3, "attitude", "9 is outside 1–5")]
+        assert [(r, c, e.text()) for r, c, e in exc.errors] == [(3, "attitude", "9 超出范围 1–5。")]
+        with in_language("en"):
+            assert exc.lines(_) == ["row 3, column attitude: 9 is outside 1–5."]
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Response)) == 0
 

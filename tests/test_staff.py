@@ -141,7 +141,8 @@ def test_unit_csv_import_all_or_nothing(app, client):
         data={"imp-csrf_token": token, "imp-file": (io.BytesIO(bad.encode()), "u.csv")},
         content_type="multipart/form-data",
     )
-    assert resp.status_code == 400 and "row 3, column parent" in resp.get_data(as_text=True)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "<td>3</td><td>parent</td>" in html and "NOPE" in html
     assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
     good = "code,name,type,parent\nS1,街道,street,D1\nD1,区,district,\n"
     resp = client.post(
@@ -182,9 +183,15 @@ def test_questionnaire_json_round_trip_and_publish(app, client):
         },
         content_type="multipart/form-data",
     )
-    assert broken.status_code == 400 and "item 1" in broken.get_data(as_text=True)
-    page_token = hidden_fields(client.get(f"/admin/questionnaires/{q.id}").get_data(as_text=True))
-    client.post(f"/admin/questionnaires/{q.id}/publish", data=page_token)
+    assert broken.status_code == 400 and "#1：缺少“type”。" in broken.get_data(as_text=True)
+    # publishing asks first (a page, no JavaScript), and only the confirmed post publishes
+    confirm = client.get(f"/admin/questionnaires/{q.id}/publish")
+    assert confirm.status_code == 200 and "确认发布" in confirm.get_data(as_text=True)
+    db.session.refresh(q)
+    assert not q.published
+    client.post(
+        f"/admin/questionnaires/{q.id}/publish", data=hidden_fields(confirm.get_data(as_text=True))
+    )
     db.session.refresh(q)
     assert q.published
 
@@ -203,27 +210,29 @@ def test_create_links_for_every_window_and_audit(app, client):
     from evalsurvey.models import RaterGroup
 
     citizen = db.session.scalar(select(RaterGroup).where(RaterGroup.code == "citizen"))
-    resp = client.post(
-        f"/admin/cycles/{cycle.id}",
-        data={
-            "link-csrf_token": token,
-            "link-questionnaire": q.id,
-            "link-rater_group": citizen.id,
-            "link-unit": "",
-            "link-unit_type": "service_window",
-            "link-mode": "public",
-        },
-    )
+    form = {
+        "link-csrf_token": token,
+        "link-questionnaire": q.id,
+        "link-rater_group": citizen.id,
+        "link-unit": "",
+        "link-unit_type": "service_window",
+        "link-mode": "public",
+    }
+    resp = client.post(f"/admin/cycles/{cycle.id}/links", data=form)
     assert resp.status_code == 302
     n_links = db.session.scalar(select(func.count()).select_from(Link))
     windows = db.session.scalar(
         select(func.count()).select_from(Unit).where(Unit.type == "service_window")
     )
-    assert n_links == 1 + windows
+    assert n_links == windows  # the window that had a link keeps it
     audit_rows = db.session.scalars(
         select(AuditLog).where(AuditLog.entity == "Link", AuditLog.actor == "admin1")
     ).all()
-    assert len(audit_rows) == windows and audit_rows[0].action == "create"
+    assert len(audit_rows) == windows - 1 and audit_rows[0].action == "create"
+    # the same again: nothing doubles, and the page says so
+    again = client.post(f"/admin/cycles/{cycle.id}/links", data=form, follow_redirects=True)
+    assert db.session.scalar(select(func.count()).select_from(Link)) == windows
+    assert f"{windows} 个单位已有相同的链接" in again.get_data(as_text=True)
 
 
 def test_response_status_change_is_audited(app, client):
@@ -315,7 +324,7 @@ def test_edit_cycle_dates_and_see_it_in_the_audit_log(app, client):
             "closes_at": "2027-01-31T18:00",
         },
     )
-    assert resp.status_code == 302
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-1500:]
     db.session.refresh(cycle)
     assert cycle.closes_at.isoformat() == "2027-01-31T10:00:00+00:00"  # 18:00 in Beijing
     log = client.get("/admin/audit").get_data(as_text=True)
@@ -376,7 +385,7 @@ def test_admin_creates_a_unit_contact_who_then_signs_in(app, client):
             "password": "long-pass-99",
         },
     )
-    assert resp.status_code == 302
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-2500:]
     from evalsurvey.models import StaffUser
 
     user = db.session.scalar(select(StaffUser).where(StaffUser.username == "c9"))

@@ -1,10 +1,14 @@
-"""Staff forms; each owns the checks that need the database."""
+"""Staff forms; each owns the checks a person should see by the field.
+
+The rules themselves (codes, uniqueness, parents, passwords) live in
+:mod:`evalsurvey.domain`; a :class:`~evalsurvey.domain.errors.DomainError` is shown by
+its field through :func:`evalsurvey.admin.blueprint.show_error`.
+"""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -13,160 +17,155 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    SubmitField,
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
-from evalsurvey.extensions import db
-from evalsurvey.models import Channel, Cycle, RaterGroup, ResponseStatus, Role, StaffUser, Unit
+from evalsurvey.i18n import LABELS, _l
+from evalsurvey.models import ResponseStatus, Role
 from evalsurvey.models.cycles import PERIODS
 from evalsurvey.models.units import UNIT_TYPES
 
-CODE = Regexp(r"^[A-Za-z0-9_.-]+$", message="编码只能包含字母、数字、点、下划线和连字符。")
+
+def _choices(kind: str, codes=None) -> list[SelectChoice]:
+    codes = list(codes) if codes is not None else list(LABELS[kind])
+    return [SelectChoice(code, _l(LABELS[kind][code])) for code in codes]
 
 
 class UnitForm(FlaskForm):
-    code = StringField("编码", validators=[DataRequired("请填写编码。"), Length(max=40), CODE])
-    name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=200)])
-    type = SelectField("类型", choices=[SelectChoice(k, v[0]) for k, v in UNIT_TYPES.items()])
-    parent = StringField("上级单位编码", validators=[Optional(), Length(max=40)])
-    active = BooleanField("启用", default=True)
-
-    def __init__(self, *args, unit: Unit | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._unit = unit
-
-    def validate_code(self, field) -> None:
-        other = db.session.scalar(select(Unit).where(Unit.code == field.data))
-        if other is not None and other is not self._unit:
-            raise ValidationError("该编码已被使用。")
-
-    def validate_parent(self, field) -> None:
-        if not field.data:
-            return
-        parent = db.session.scalar(select(Unit).where(Unit.code == field.data))
-        if parent is None:
-            raise ValidationError("找不到该上级单位。")
-        if self._unit is not None and parent.id in self._unit.subtree_ids():
-            raise ValidationError("上级单位不能是本单位或其下级。")
+    code = StringField(_l("编码"), validators=[DataRequired(_l("请填写编码。")), Length(max=40)])
+    name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), Length(max=200)])
+    type = SelectField(_l("类型"), choices=_choices("unit_type", UNIT_TYPES))
+    parent = StringField(_l("上级单位编码"), validators=[Optional(), Length(max=40)])
+    active = BooleanField(_l("启用"), default=True)
 
 
 class FileForm(FlaskForm):
-    file = FileField("文件", validators=[FileRequired("请选择文件。")])
+    file = FileField(_l("文件"), validators=[FileRequired(_l("请选择文件。"))])
 
 
 class QuestionnaireJSONForm(FlaskForm):
-    definition = TextAreaField("问卷定义（JSON）", validators=[DataRequired("请填写问卷定义。")])
+    definition = TextAreaField(
+        _l("问卷定义（JSON）"),
+        validators=[DataRequired(_l("请填写问卷定义。")), Length(max=60_000)],
+    )
 
 
 class CycleForm(FlaskForm):
-    code = StringField("编码", validators=[DataRequired("请填写编码。"), Length(max=40), CODE])
-    name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=200)])
-    period = SelectField("周期类型", choices=[SelectChoice(p, p) for p in PERIODS])
-    opens_at = DateTimeLocalField("开始时间", validators=[Optional()])
-    closes_at = DateTimeLocalField("截止时间", validators=[Optional()])
-
-    def validate_code(self, field) -> None:
-        if db.session.scalar(select(Cycle).where(Cycle.code == field.data)) is not None:
-            raise ValidationError("该编码已被使用。")
-
-    def validate_closes_at(self, field) -> None:
-        if field.data and self.opens_at.data and field.data <= self.opens_at.data:
-            raise ValidationError("截止时间必须晚于开始时间。")
+    code = StringField(_l("编码"), validators=[DataRequired(_l("请填写编码。")), Length(max=40)])
+    name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), Length(max=200)])
+    period = SelectField(_l("周期类型"), choices=_choices("period", PERIODS))
+    opens_at = DateTimeLocalField(_l("开始时间"), validators=[Optional()])
+    closes_at = DateTimeLocalField(_l("截止时间"), validators=[Optional()])
 
 
 class CycleEditForm(FlaskForm):
-    name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=200)])
-    opens_at = DateTimeLocalField("开始时间", validators=[Optional()])
-    closes_at = DateTimeLocalField("截止时间", validators=[Optional()])
-
-    def validate_closes_at(self, field) -> None:
-        if field.data and self.opens_at.data and field.data <= self.opens_at.data:
-            raise ValidationError("截止时间必须晚于开始时间。")
+    name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), Length(max=200)])
+    opens_at = DateTimeLocalField(_l("开始时间"), validators=[Optional()])
+    closes_at = DateTimeLocalField(_l("截止时间"), validators=[Optional()])
 
 
-class CycleStatusForm(FlaskForm):
-    status = SelectField("状态", choices=[])
+class ConfirmForm(FlaskForm):
+    """A confirmation step: the page itself is the "are you sure"."""
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(
+        _l("原因（记入操作日志）"),
+        validators=[DataRequired(_l("请填写原因。")), Length(max=500)],
+    )
 
 
 class RaterGroupForm(FlaskForm):
-    code = StringField("编码", validators=[DataRequired("请填写编码。"), Length(max=40), CODE])
-    name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=100)])
-    name_en = StringField("英文名称", validators=[Optional(), Length(max=100)])
-    internal = BooleanField("内部评价")
-
-    def validate_code(self, field) -> None:
-        if db.session.scalar(select(RaterGroup).where(RaterGroup.code == field.data)):
-            raise ValidationError("该编码已被使用。")
+    code = StringField(_l("编码"), validators=[DataRequired(_l("请填写编码。")), Length(max=40)])
+    name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), Length(max=100)])
+    name_en = StringField(_l("英文名称"), validators=[Optional(), Length(max=100)])
+    internal = BooleanField(_l("内部评价"))
+    visible_to_unit = BooleanField(_l("被评单位可查看该群体的答卷和意见"))
 
 
 class LinkForm(FlaskForm):
-    questionnaire = SelectField("问卷（已发布版本）", coerce=int, choices=[])
-    rater_group = SelectField("评价群体", coerce=int, choices=[])
-    unit = StringField("单位编码", validators=[Optional()])
+    questionnaire = SelectField(_l("问卷（已发布版本）"), coerce=int, choices=[])
+    rater_group = SelectField(_l("评价群体"), coerce=int, choices=[])
+    unit = StringField(_l("单位编码"), validators=[Optional(), Length(max=40)])
     unit_type = SelectField(
-        "或：该类型的全部单位",
-        choices=[SelectChoice("", "—")] + [SelectChoice(k, v[0]) for k, v in UNIT_TYPES.items()],
+        _l("或：该类型的全部单位"),
+        choices=[SelectChoice("", "—"), *_choices("unit_type", UNIT_TYPES)],
     )
-    mode = SelectField(
-        "方式", choices=[SelectChoice("public", "公开二维码"), SelectChoice("invite", "邀请制")]
-    )
-    record_rater = BooleanField("记录评委代号（专家评审，非匿名）")
+    mode = SelectField(_l("方式"), choices=_choices("link_mode"))
+    record_rater = BooleanField(_l("记录评委代号（专家评审，非匿名）"))
 
     def validate_unit(self, field) -> None:
+        from evalsurvey.domain.queries import get_by_code
+        from evalsurvey.models import Unit
+
         if not field.data and not self.unit_type.data:
-            raise ValidationError("请填写单位编码或选择单位类型。")
-        if field.data and db.session.scalar(select(Unit).where(Unit.code == field.data)) is None:
-            raise ValidationError("找不到该单位。")
+            raise ValidationError(_l("请填写单位编码或选择单位类型。"))
+        if field.data and get_by_code(Unit, field.data) is None:
+            raise ValidationError(_l("找不到该单位。"))
 
 
 class InvitationForm(FlaskForm):
-    count = IntegerField("数量（不填名单时）", validators=[Optional(), NumberRange(1, 5000)])
+    count = IntegerField(
+        _l("数量（不填名单时）"),
+        validators=[Optional(), NumberRange(1, 5000, message=_l("数量应在 1 到 5000 之间。"))],
+    )
     people = TextAreaField(
-        "名单：每行 姓名,联系方式,评委代号,所在单位编码",
-        validators=[Optional(), Length(max=200_000)],
+        _l("名单：每行 姓名,联系方式,评委代号,所在单位编码"),
+        validators=[Optional(), Length(max=60_000)],
     )
 
     def validate_count(self, field) -> None:
         if not field.data and not (self.people.data or "").strip():
-            raise ValidationError("请填写数量或名单。")
+            raise ValidationError(_l("请填写数量或名单。"))
 
 
 class StaffForm(FlaskForm):
     username = StringField(
-        "用户名", validators=[DataRequired("请输入用户名。"), Length(max=80), CODE]
+        _l("用户名"), validators=[DataRequired(_l("请输入用户名。")), Length(max=80)]
     )
-    name = StringField("姓名", validators=[Optional(), Length(max=120)])
-    role = SelectField("角色", choices=[SelectChoice(r.value, r.value) for r in Role])
-    unit = StringField("所属单位编码（单位联络员必填）", validators=[Optional(), Length(max=40)])
+    name = StringField(_l("姓名"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("角色"), choices=_choices("role"), default=Role.VIEWER.value)
+    unit = StringField(
+        _l("所属单位编码（单位联络员必填）"), validators=[Optional(), Length(max=40)]
+    )
     password = PasswordField(
-        "初始密码（至少 8 位）",
+        _l("初始密码（至少 8 位）"),
+        validators=[DataRequired(_l("请输入密码。")), Length(max=200)],
+    )
+
+
+class StaffRoleForm(FlaskForm):
+    role = SelectField(_l("角色"), choices=_choices("role"))
+    unit = StringField(
+        _l("所属单位编码（单位联络员必填）"), validators=[Optional(), Length(max=40)]
+    )
+    submit = SubmitField(_l("保存角色"))
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(
+        _l("新密码（至少 8 位）"),
+        validators=[DataRequired(_l("请输入密码。")), Length(max=200)],
+    )
+    submit = SubmitField(_l("重设密码"))
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入密码。"))])
+    new = PasswordField(
+        _l("新密码（至少 8 位）"), validators=[DataRequired(_l("请输入密码。")), Length(max=200)]
+    )
+    confirm = PasswordField(
+        _l("再次输入新密码"),
         validators=[
-            DataRequired("请输入密码。"),
-            Length(min=8, max=200, message="密码至少 8 位。"),
+            DataRequired(_l("请输入密码。")),
+            EqualTo("new", message=_l("两次输入的新密码不一致。")),
         ],
     )
 
-    def validate_username(self, field) -> None:
-        if db.session.scalar(select(StaffUser).where(StaffUser.username == field.data)):
-            raise ValidationError("该用户名已被使用。")
-
-    def validate_unit(self, field) -> None:
-        if db.session.scalar(select(Unit).where(Unit.code == field.data)) is None:
-            raise ValidationError("找不到该单位。")
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        # Optional() ends the unit field's own checks when it is empty, so say it here
-        if self.role.data == Role.UNIT_CONTACT and not self.unit.data:
-            self.unit.errors = [*self.unit.errors, "单位联络员必须指定所属单位。"]
-            ok = False
-        return ok
-
 
 class ResponseStatusForm(FlaskForm):
-    status = SelectField("状态", choices=[SelectChoice(s.value, s.value) for s in ResponseStatus])
-
-
-CHANNELS = [c.value for c in Channel]
+    status = SelectField(_l("状态"), choices=_choices("response_status", list(ResponseStatus)))

@@ -63,6 +63,9 @@ class ResponseTable:
     text_items: list[str]  # item columns that are not numbers (choices, text)
     empty_items: list[str]  # item columns with no answer at all
     row: NDArray[np.int64]  # the CSV row of each response (header = row 1)
+    # A person's review of each response: 0 none (the rules decide), 1 kept as valid
+    # (no rule can drop it), -1 left out (suspect until a person says otherwise).
+    decision: NDArray[np.int8] | None = None
 
     @property
     def n(self) -> int:

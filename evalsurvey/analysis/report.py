@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,10 +22,21 @@ METHODS = ("mean", "trimmed", "adjusted")
 DEFAULT_INTERNAL = frozenset({"member", "leader", "department"})
 
 
-@dataclass
+Range = tuple[float, float]
+
+
+@dataclass(frozen=True)
 class Options:
-    scale: str | None = None  # "1-5", "p_lead=0-20,…", or "1-5,p_lead=0-20"
-    weights: str | None = None  # "citizen=0.4,member=0.2,panel=0.4" or "internal=0.3,external=0.7"
+    """What an analysis is asked to do, as typed values (commands parse their strings first).
+
+    ``scale`` gives the range every scored item uses unless ``item_scales`` names it;
+    items named nowhere have their range inferred. ``weights`` maps rater groups (or
+    ``internal``/``external``) to weights; None weighs every group present equally.
+    """
+
+    scale: Range | None = None
+    item_scales: Mapping[str, Range] = field(default_factory=dict)
+    weights: Mapping[str, float] | None = None
     method: str = "adjusted"  # for identified raters
     min_n: int = 5
     internal_groups: frozenset[str] = field(default_factory=lambda: DEFAULT_INTERNAL)
@@ -32,52 +44,57 @@ class Options:
     burst_window: float = 600.0
     items: tuple[str, ...] | None = None  # score only these item columns (None: every numeric)
 
+    def as_json(self) -> dict:
+        """The options as stored with a run."""
+        return {
+            "scale": list(self.scale) if self.scale else None,
+            "item_scales": {k: list(v) for k, v in self.item_scales.items()},
+            "weights": dict(self.weights) if self.weights is not None else None,
+            "method": self.method,
+            "min_n": self.min_n,
+            "internal_groups": sorted(self.internal_groups),
+            "items": list(self.items) if self.items is not None else None,
+        }
+
 
 class OptionError(ValueError):
-    """A command-line option that cannot be used."""
+    """An option that cannot be used: ``code`` names the problem, ``detail`` the value."""
+
+    def __init__(self, code: str, detail: str = ""):
+        self.code, self.detail = code, detail
+        super().__init__(f"{code}: {detail}" if detail else code)
 
 
 _RANGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*-\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
-def _range(text: str, what: str) -> tuple[float, float]:
+def _range(text: str) -> Range:
     found = _RANGE.match(text)
     if found is None:
-        raise OptionError(f"{what}: {text!r} is not MIN-MAX")
+        raise OptionError("scale_syntax", text)
     lo, hi = float(found.group(1)), float(found.group(2))
     if not hi > lo:
-        raise OptionError(f"{what}: {text!r} needs MAX > MIN")
+        raise OptionError("scale_order", text)
     return lo, hi
 
 
-def parse_scale(
-    text: str | None, items: list[str], ignored: tuple[str, ...] = ()
-) -> dict[str, tuple[float, float]]:
-    """Per-item scales from ``--scale``; items not named are left out (to infer)."""
-    if not text:
-        return {}
-    out: dict[str, tuple[float, float]] = {}
-    default: tuple[float, float] | None = None
-    for part in text.split(","):
+def parse_scale(text: str | None) -> tuple[Range | None, dict[str, Range]]:
+    """``--scale`` text (``1-5``, ``p_lead=0-20,…`` or both) as (default, per item)."""
+    default: Range | None = None
+    per_item: dict[str, Range] = {}
+    for part in (text or "").split(","):
         if not part.strip():
             continue
         if "=" in part:
             name, rng = part.split("=", 1)
-            name = name.strip()
-            if name in ignored:
-                continue
-            if name not in items:
-                raise OptionError(f"--scale: {name!r} is not a numeric item column")
-            out[name] = _range(rng, f"--scale {name}")
+            per_item[name.strip()] = _range(rng)
         else:
-            default = _range(part, "--scale")
-    if default is not None:
-        for name in items:
-            out.setdefault(name, default)
-    return out
+            default = _range(part)
+    return default, per_item
 
 
 def parse_weights(text: str | None) -> dict[str, float] | None:
+    """``--weights`` text (``citizen=0.4,member=0.2`` or ``internal=0.3,external=0.7``)."""
     if not text:
         return None
     out: dict[str, float] = {}
@@ -85,16 +102,24 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
         if not part.strip():
             continue
         if "=" not in part:
-            raise OptionError(f"--weights: {part!r} is not GROUP=WEIGHT")
+            raise OptionError("weights_syntax", part)
         name, value = part.split("=", 1)
         try:
             out[name.strip()] = float(value)
         except ValueError:
-            raise OptionError(f"--weights: {value!r} is not a number") from None
-        if out[name.strip()] < 0 or not math.isfinite(out[name.strip()]):
-            raise OptionError(f"--weights: {name.strip()} must be a non-negative number")
+            raise OptionError("weights_number", value) from None
+    return out
+
+
+def _check_weights(weights: Mapping[str, float] | None) -> dict[str, float] | None:
+    if weights is None:
+        return None
+    out = dict(weights)
+    for name, value in out.items():
+        if value < 0 or not math.isfinite(value):
+            raise OptionError("weights_negative", name)
     if not out or sum(out.values()) <= 0:
-        raise OptionError("--weights: the weights must not all be zero")
+        raise OptionError("weights_zero")
     return out
 
 
@@ -110,17 +135,20 @@ def _infer_scale(values: NDArray[np.float64]) -> tuple[float, float] | None:
     return None
 
 
-def _scales(table: ResponseTable, option: str | None) -> tuple[np.ndarray, np.ndarray]:
-    given = parse_scale(option, table.item_names, tuple(table.empty_items))
+def _scales(table: ResponseTable, options: Options) -> tuple[np.ndarray, np.ndarray]:
+    for name in options.item_scales:
+        if name not in table.item_names and name not in table.empty_items:
+            raise OptionError("scale_item", name)
+    given = dict(options.item_scales)
+    if options.scale is not None:
+        for name in table.item_names:
+            given.setdefault(name, options.scale)
     lo = np.empty(len(table.item_names))
     hi = np.empty(len(table.item_names))
     for j, name in enumerate(table.item_names):
         rng = given.get(name) or _infer_scale(table.items[:, j])
         if rng is None:
-            raise OptionError(
-                f"cannot infer the scale of item {name!r}: give --scale MIN-MAX "
-                f"or --scale {name}=MIN-MAX"
-            )
+            raise OptionError("scale_unknown", name)
         lo[j], hi[j] = rng
         col = table.items[:, j]
         off = np.nonzero(~np.isnan(col) & ((col < rng[0]) | (col > rng[1])))[0]
@@ -164,16 +192,16 @@ def _grouped_mean_ci(values, keys, n_keys):
 def analyze(table: ResponseTable, options: Options) -> dict:
     """The whole analysis. Raises InputError or OptionError for bad input."""
     if options.method not in METHODS:
-        raise OptionError(f"--method must be one of {', '.join(METHODS)}")
+        raise OptionError("method", options.method)
     if options.min_n < 1:
-        raise OptionError("--min-n must be at least 1")
-    weights_opt = parse_weights(options.weights)
+        raise OptionError("min_n", str(options.min_n))
+    weights_opt = _check_weights(options.weights)
     n = table.n
     if n == 0:
         raise InputError(2, "-", "the file has no responses to analyze")
     if options.items is not None:
         _keep_items(table, options.items)
-    lo, hi = _scales(table, options.scale)
+    lo, hi = _scales(table, options)
     items = table.items
     present = ~np.isnan(items)
     num = np.where(present, items - lo, 0.0).sum(axis=1)
@@ -195,14 +223,17 @@ def analyze(table: ResponseTable, options: Options) -> dict:
         stats.straightliners(items),
         stats.outliers(score, table.unit * n_groups + table.group),
     ]
-    reasons: dict[int, dict[str, tuple[float, str]]] = {}
+    reasons: dict[int, dict[str, tuple[float, dict]]] = {}
     for flags in flag_sets:
-        for i, s, text in zip(flags.index, flags.strength, flags.explanation, strict=True):
-            reasons.setdefault(int(i), {})[flags.reason] = (float(s), text)
+        for i, s, found in zip(flags.index, flags.strength, flags.details, strict=True):
+            reasons.setdefault(int(i), {})[flags.reason] = (float(s), _plain(found))
     suspect = np.zeros(n, bool)
     for flags in flag_sets:
         if flags.reason in stats.SUSPECT_RESPONSE_REASONS:
             suspect[flags.index] = True
+    decision = table.decision if table.decision is not None else np.zeros(n, np.int8)
+    kept, dropped = decision == 1, decision == -1
+    suspect = (suspect & ~kept) | dropped  # a person's decision beats the rules
 
     # -- identified raters, group by group -----------------------------------------------
     conflict = (table.rater >= 0) & (table.rater_unit == table.unit)
@@ -215,7 +246,7 @@ def analyze(table: ResponseTable, options: Options) -> dict:
         raters_out.extend(_rater_group(table, g, in_group, score, suspect, reasons, matrices))
     # a rater-level suspect reason makes responses suspect too
     for i, found in reasons.items():
-        if set(found) & stats.SUSPECT_RATER_REASONS:
+        if set(found) & stats.SUSPECT_RATER_REASONS and not kept[i]:
             suspect[i] = True
 
     # -- scores ----------------------------------------------------------------------------
@@ -287,7 +318,8 @@ def analyze(table: ResponseTable, options: Options) -> dict:
                 "suspect": bool(suspect[i]),
                 "reasons": order,
                 "strength": {r: round(found[r][0], 3) for r in order},
-                "explanation": "; ".join(found[r][1] for r in order),
+                "details": {r: found[r][1] for r in order},
+                "explanation": "; ".join(describe(r, found[r][1]) for r in order),
             }
         )
     flag_counts = {r: 0 for r in stats.RESPONSE_REASONS}
@@ -325,12 +357,60 @@ def analyze(table: ResponseTable, options: Options) -> dict:
             "used": int(used.sum()),
             "flags": flag_counts,
             "conflicts_excluded": int(conflict.sum()),
+            "reviewed_valid": int(kept.sum()),
+            "reviewed_out": int(dropped.sum()),
         },
         "responses": responses_out,
         "raters": raters_out,
         "units": units_out,
         "reliability": _reliability(table, matrices),
     }
+
+
+def _plain(found: dict) -> dict:
+    """Flag numbers rounded for the JSON (tuples become lists)."""
+    out: dict = {}
+    for key, value in found.items():
+        if isinstance(value, tuple | list):
+            out[key] = [round(v, 3) if isinstance(v, float) else v for v in value]
+        elif isinstance(value, float):
+            out[key] = round(value, 3) if math.isfinite(value) else None
+        else:
+            out[key] = value
+    return out
+
+
+# English sentences for the command and its JSON; the pages make their own.
+_SENTENCES = {
+    "speeder": "answered in {seconds:.0f} s; typical for this questionnaire is "
+    "{typical_seconds:.0f} s ({times_faster:.1f}x faster)",
+    "duplicate": "the same device rated this unit {earlier:.0f} time(s) before within "
+    "{window_hours:g} h",
+    "burst": "{count:.0f} submissions for this unit within {window_minutes:g} min; its usual "
+    "rate gives {expected:.2f}",
+    "straightline": "the same answer ({answer:g}) to all {items:.0f} items",
+    "outlier": "score {score:.0f} against this unit's median {unit_median:.0f} "
+    "(robust z = {robust_z:.1f})",
+    "lenient": "scores {points:.1f} points above the other raters on the same units",
+    "severe": "scores {points:.1f} points below the other raters on the same units",
+    "flat_rater": "gives every unit about the same score (SD {sd:.1f} across {units:.0f} "
+    "units; typical rater {typical_sd:.1f})",
+    "own_unit": "rates their own unit {points:.1f} points above how the others rate it "
+    "(z = {z:.1f})",
+}
+
+
+def describe(reason: str, details: dict) -> str:
+    """One flag as an English sentence."""
+    if reason == "collusion":
+        pairs = ", ".join(
+            f"{p} (r = {r:.2f})" for p, r in zip(details["partners"], details["r"], strict=True)
+        )
+        text = f"deviates from the consensus in step with rater(s) {pairs}"
+    else:
+        values = {k: (math.nan if v is None else v) for k, v in details.items()}
+        text = _SENTENCES[reason].format(**values)
+    return f"rater {details['rater']}: {text}" if "rater" in details else text
 
 
 def _ci(value: float, half: float) -> list[float] | None:
@@ -364,11 +444,16 @@ def _rater_group(table, g, in_group, score, suspect, reasons, matrices):
     clean = np.where(report.conflict, np.nan, matrix)
     matrices[g] = (clean, unit_codes, rater_codes)
     by_rater: dict[int, list[str]] = {}
-    texts: dict[int, list[str]] = {}
+    details: dict[int, dict[str, dict]] = {}
     for reason, flags in report.flags.items():
-        for j, text in zip(flags.index, flags.explanation, strict=True):
+        for j, found in zip(flags.index, flags.details, strict=True):
+            found = _plain(found)
+            if "partners" in found:  # columns to the raters' own ids
+                found["partners"] = [
+                    table.raters[int(rater_codes[int(o)])] for o in found["partners"]
+                ]
             by_rater.setdefault(int(j), []).append(reason)
-            texts.setdefault(int(j), []).append(text)
+            details.setdefault(int(j), {})[reason] = found
             if reason in stats.SUSPECT_RATER_REASONS:
                 mine = all_idx[r_local_all == j]
                 if reason == "own_unit":
@@ -376,7 +461,7 @@ def _rater_group(table, g, in_group, score, suspect, reasons, matrices):
                 for i in mine:
                     reasons.setdefault(int(i), {})[reason] = (
                         float(flags.strength[list(flags.index).index(j)]),
-                        "rater: " + text,
+                        {"rater": table.raters[int(rater_codes[int(j)])], **found},
                     )
     out = []
     n_per = np.bincount(r_local_all, minlength=k)
@@ -390,7 +475,8 @@ def _rater_group(table, g, in_group, score, suspect, reasons, matrices):
                 "severity": _round(eff.severity[j], 2) if eff is not None else None,
                 "severity_se": _round(eff.severity_se[j], 2) if eff is not None else None,
                 "reasons": by_rater.get(j, []),
-                "explanation": "; ".join(texts.get(j, [])),
+                "details": details.get(j, {}),
+                "explanation": "; ".join(describe(r, d) for r, d in details.get(j, {}).items()),
             }
         )
     return out
@@ -463,7 +549,7 @@ def _composite(table, group_scores, weights_opt, options, n_units):
                 if (gname in options.internal_groups) == (side == "internal")
             ]
             if not members:
-                raise OptionError(f"--weights: no rater group in the data is {side}")
+                raise OptionError("weights_side", side)
             sub = stats.combine(
                 {m: group_scores[m]["score"] for m in members}, {m: 1.0 for m in members}
             )
@@ -479,10 +565,7 @@ def _composite(table, group_scores, weights_opt, options, n_units):
     else:
         unknown = sorted(set(weights_opt) - set(table.groups))
         if unknown:
-            raise OptionError(
-                f"--weights names rater group(s) not in the data: "
-                f"{', '.join(unknown)} (groups: {', '.join(table.groups)})"
-            )
+            raise OptionError("weights_group", ", ".join(unknown))
         for gname in weights_opt:
             parts[gname] = group_scores[gname]["score"]
             halves[gname] = group_scores[gname]["half"]

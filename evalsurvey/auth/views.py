@@ -2,33 +2,59 @@
 
 from __future__ import annotations
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, Length
 
+from evalsurvey.admin.blueprint import show_error
+from evalsurvey.admin.forms import PasswordChangeForm
+from evalsurvey.domain import staff
+from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db, login_manager
-from evalsurvey.i18n import _
+from evalsurvey.i18n import _, _l
 from evalsurvey.models import StaffUser
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired("请输入用户名。")])
-    password = PasswordField("密码", validators=[DataRequired("请输入密码。")])
+    username = StringField(
+        _l("用户名"), validators=[DataRequired(_l("请输入用户名。")), Length(max=80)]
+    )
+    password = PasswordField(
+        _l("密码"), validators=[DataRequired(_l("请输入密码。")), Length(max=200)]
+    )
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> StaffUser | None:
-    try:
-        return db.session.get(StaffUser, int(user_id))
-    except ValueError:
+def load_user(session_id: str) -> StaffUser | None:
+    """The user of a session id ``"<id>:<token>"``; a revoked token finds nobody."""
+    user_id, _sep, token = session_id.partition(":")
+    if not user_id.isdigit() or len(user_id) > 12 or not token:
         return None
+    user = db.session.get(StaffUser, int(user_id))
+    if user is None or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def safe_next(target: str) -> str:
+    """Only a same-site relative path, with no control characters: no open redirect."""
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or target.startswith("/\\")
+        or any(ord(c) < 32 or c == "\\" for c in target)
+        or urlsplit(target).netloc
+    ):
+        return url_for("admin.dashboard")
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -43,19 +69,38 @@ def login():
             error = _("用户名或密码不正确。")
         else:
             login_user(user)
-            target = request.args.get("next", "")
-            # only same-site relative targets: no open redirect
-            if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-                target = url_for("admin.dashboard")
-            return redirect(target)
+            return redirect(safe_next(request.args.get("next", "")))
     return render_template("auth/login.html", form=form, error=error)
 
 
 @bp.post("/logout")
 def logout():
+    """Sign out here and everywhere: the session token changes, so a copied cookie dies."""
+    if current_user.is_authenticated:
+        staff.sign_out_everywhere(current_user)
+        db.session.commit()
     logout_user()
     flash(_("已退出登录。"))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            staff.change_own_password(
+                current_user, form.current.data, form.new.data, form.confirm.data
+            )
+            db.session.commit()
+            login_user(current_user)  # this session continues with the new token
+            flash(_("密码已修改，其他设备上的登录已退出。"))
+            return redirect(url_for("admin.dashboard"))
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+    return render_template("auth/password.html", form=form)
 
 
 def init_app(app: Flask) -> None:

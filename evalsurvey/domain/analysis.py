@@ -1,32 +1,39 @@
-"""The statistics on a cycle's stored responses: the same path as ``evalsurvey analyze``.
+"""The statistics on a cycle's stored responses, and the runs that keep their results.
 
-The cycle's responses are written as interchange CSV in memory and read back by the
-analysis reader, so the staff page and the command can never disagree. Item scales
-come from the questionnaire versions themselves.
+The response table is built straight from the database (the command reads the same
+table from the interchange CSV), so review decisions travel with every response:
+``excluded`` never counts, ``suspect`` counts only once a person makes it ``valid``,
+and a person's ``valid`` beats every statistical rule.
 """
 
 from __future__ import annotations
 
-import io
+import math
+from collections.abc import Iterable
+from dataclasses import replace
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from evalsurvey.analysis.reader import read_responses
-from evalsurvey.analysis.report import Options, analyze
-from evalsurvey.domain.interchange import export_responses
+from evalsurvey.analysis.reader import Codes, InputError, ResponseTable
+from evalsurvey.analysis.report import OptionError, Options, analyze
+from evalsurvey.domain.questionnaires import format_value
 from evalsurvey.extensions import db
 from evalsurvey.models import (
-    AuditLog,
+    AnalysisRun,
     Cycle,
     ItemType,
     Questionnaire,
+    RaterGroup,
     Response,
     ResponseStatus,
     Unit,
 )
 
 SCORED = {ItemType.SATISFACTION5, ItemType.SCALE10, ItemType.POINTS}
+# Why a run has no result; shown to people through their labels.
+NOTHING_TO_ANALYZE = "no_responses"
 
 
 def item_scales(cycle: Cycle) -> dict[str, tuple[float, float]]:
@@ -53,61 +60,190 @@ def item_scales(cycle: Cycle) -> dict[str, tuple[float, float]]:
     return scales
 
 
-def analyze_cycle(
-    cycle: Cycle,
-    method: str = "adjusted",
-    weights: str | None = None,
-    min_n: int = 5,
-    unit_type: str | None = None,
-) -> dict:
-    """The analysis report of a cycle's responses, leaving out those a person excluded.
+def _epoch(value) -> float:
+    return value.timestamp() if value is not None else math.nan
 
-    ``unit_type`` restricts it to units of one type, so that communities are ranked
-    against communities and service windows against service windows.
+
+def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> ResponseTable:
+    """The cycle's responses (``excluded`` left out) as the analysis's typed table."""
+    query = (
+        select(Response)
+        .where(Response.cycle_id == cycle.id, Response.status != ResponseStatus.EXCLUDED)
+        .options(
+            selectinload(Response.unit),
+            selectinload(Response.rater_group),
+            selectinload(Response.questionnaire),
+        )
+        .order_by(Response.id)
+    )
+    if unit_ids is not None:
+        query = query.where(Response.unit_id.in_(list(unit_ids)))
+    codes = {k: Codes() for k in ("questionnaire", "unit", "group", "rater", "device")}
+    cols: dict[str, list[int]] = {k: [] for k in codes}
+    ids: list[str] = []
+    started: list[float] = []
+    submitted: list[float] = []
+    rater_units: list[str] = []
+    decision: list[int] = []
+    answers: list[dict] = []
+    for r in db.session.execute(query.execution_options(yield_per=2000)).scalars():
+        ids.append(r.public_id)
+        cols["questionnaire"].append(codes["questionnaire"].code(r.questionnaire.label))
+        cols["unit"].append(codes["unit"].code(r.unit.code))
+        cols["group"].append(codes["group"].code(r.rater_group.code))
+        cols["rater"].append(codes["rater"].code(r.rater) if r.rater else -1)
+        cols["device"].append(codes["device"].code(r.device) if r.device else -1)
+        rater_units.append(r.rater_unit)
+        started.append(_epoch(r.started_at))
+        submitted.append(_epoch(r.submitted_at))
+        if r.status == ResponseStatus.SUSPECT:
+            decision.append(-1)
+        elif r.reviewed:
+            decision.append(1)
+        else:
+            decision.append(0)
+        answers.append(r.answers)
+    scales = item_scales(cycle)
+    scored = [c for c in scales if any(a.get(c) is not None for a in answers)]
+    empty = [c for c in scales if c not in scored]
+    items = np.full((len(ids), len(scored)), np.nan)
+    for j, code in enumerate(scored):
+        for i, a in enumerate(answers):
+            value = a.get(code)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                items[i, j] = float(value)
+    text_items = sorted(
+        {c for a in answers for c, v in a.items() if c not in scales and format_value(v) != ""}
+    )
+    unit_codes = codes["unit"]
+    return ResponseTable(
+        response_id=ids,
+        questionnaire=np.array(cols["questionnaire"], np.int64),
+        questionnaires=codes["questionnaire"].names,
+        unit=np.array(cols["unit"], np.int64),
+        units=unit_codes.names,
+        group=np.array(cols["group"], np.int64),
+        groups=codes["group"].names,
+        rater=np.array(cols["rater"], np.int64),
+        raters=codes["rater"].names,
+        rater_unit=np.array(
+            [unit_codes.index.get(v, -1) if v else -1 for v in rater_units], np.int64
+        ),
+        device=np.array(cols["device"], np.int64),
+        started=np.array(started, np.float64),
+        submitted=np.array(submitted, np.float64),
+        items=items,
+        item_names=scored,
+        text_items=text_items,
+        empty_items=empty,
+        row=np.arange(2, len(ids) + 2, dtype=np.int64),
+        decision=np.array(decision, np.int8),
+    )
+
+
+def cycle_options(cycle: Cycle, **overrides) -> Options:
+    """Options for a cycle: item scales from its questionnaires, internal groups from the
+    rater groups' own setting; ``overrides`` (method, weights, min_n) as given."""
+    scales = item_scales(cycle)
+    internal = frozenset(db.session.scalars(select(RaterGroup.code).where(RaterGroup.internal)))
+    return Options(item_scales=scales, items=tuple(scales), internal_groups=internal, **overrides)
+
+
+def analyze_cycle(cycle: Cycle, options: Options | None = None, unit_type: str | None = None):
+    """The analysis report of a cycle's responses, optionally for one unit type.
 
     Raises :class:`~evalsurvey.analysis.reader.InputError` when there is nothing to
-    analyze and :class:`~evalsurvey.analysis.report.OptionError` for bad options.
+    analyze and :class:`~evalsurvey.analysis.report.OptionError` for unusable options.
     """
-    buffer = io.StringIO()
+    options = options or cycle_options(cycle)
     unit_ids = (
-        set(db.session.scalars(select(Unit.id).where(Unit.type == unit_type)))
+        list(db.session.scalars(select(Unit.id).where(Unit.type == unit_type)))
         if unit_type
         else None
     )
-    export_responses(
-        buffer,
-        cycle=cycle,
-        unit_ids=unit_ids,
-        statuses={ResponseStatus.VALID, ResponseStatus.SUSPECT},
+    table = response_table(cycle, unit_ids)
+    # an item no response of this selection answered is not scored
+    present = set(table.item_names) | set(table.empty_items)
+    options = replace(
+        options, item_scales={k: v for k, v in options.item_scales.items() if k in present}
     )
-    buffer.seek(0)
-    scales = item_scales(cycle)
-    scale = ",".join(f"{code}={lo:g}-{hi:g}" for code, (lo, hi) in scales.items())
-    return analyze(
-        read_responses(buffer),
-        Options(
-            scale=scale or None, weights=weights, method=method, min_n=min_n, items=tuple(scales)
-        ),
+    return analyze(table, options)
+
+
+def unit_types_in(cycle: Cycle) -> list[str]:
+    """The unit types that have responses in ``cycle``, in a stable order."""
+    return sorted(
+        set(
+            db.session.scalars(
+                select(Unit.type)
+                .join(Response, Response.unit_id == Unit.id)
+                .where(Response.cycle_id == cycle.id)
+            )
+        )
     )
+
+
+def run_analysis(
+    cycle: Cycle,
+    actor: str,
+    options: Options | None = None,
+    unit_types: list[str] | None = None,
+) -> list[AnalysisRun]:
+    """Compute and store one run per unit type (every type with responses by default).
+
+    Units are ranked against units of their own type. Commits. Raises
+    :class:`OptionError` (nothing stored) when the options cannot be used.
+    """
+    options = options or cycle_options(cycle)
+    types = unit_types if unit_types is not None else unit_types_in(cycle)
+    runs = []
+    for unit_type in types:
+        run = AnalysisRun(
+            cycle_id=cycle.id,
+            unit_type=unit_type,
+            created_by=actor,
+            options=options.as_json(),
+        )
+        try:
+            report = analyze_cycle(cycle, options, unit_type or None)
+        except InputError:
+            run.message = NOTHING_TO_ANALYZE
+        except OptionError:
+            db.session.rollback()
+            raise
+        else:
+            run.result = report
+            run.n_responses = report["input"]["rows"]
+            run.n_used = report["summary"]["used"]
+            run.n_suspect = report["summary"]["suspect"]
+        db.session.add(run)
+        runs.append(run)
+    db.session.commit()
+    return runs
+
+
+def latest_runs(cycle: Cycle) -> dict[str, AnalysisRun]:
+    """The newest stored run of each unit type of ``cycle``."""
+    runs = db.session.scalars(
+        select(AnalysisRun).where(AnalysisRun.cycle_id == cycle.id).order_by(AnalysisRun.id)
+    )
+    return {run.unit_type: run for run in runs}
 
 
 def mark_suspects(report: dict) -> int:
     """Set status ``suspect`` on the report's suspect responses that no person reviewed.
 
-    Only responses still ``valid`` and whose status was never changed (no audit row)
-    are touched: a reviewer's decision is never overwritten. Returns how many changed.
+    Only responses still ``valid`` and never reviewed are touched: a reviewer's
+    decision is never overwritten. Returns how many changed.
     """
     ids = [r["response_id"] for r in report["responses"] if r["suspect"]]
-    if not ids:
-        return 0
-    reviewed = select(AuditLog.entity_id).where(AuditLog.entity == "Response")
     changed = 0
     for start in range(0, len(ids), 500):
         rows = db.session.scalars(
             select(Response).where(
                 Response.public_id.in_(ids[start : start + 500]),
                 Response.status == ResponseStatus.VALID,
-                Response.id.not_in(reviewed),
+                Response.reviewed.is_(False),
             )
         )
         for response in rows:  # through the ORM, so the audit log records each change

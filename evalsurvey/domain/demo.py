@@ -14,24 +14,27 @@ from datetime import timedelta
 import numpy as np
 from sqlalchemy import insert
 
+from evalsurvey.domain import cycles, staff
 from evalsurvey.domain import links as link_domain
 from evalsurvey.domain import questionnaires as qdomain
+from evalsurvey.domain.responses import response_row
+from evalsurvey.domain.units import create_unit
 from evalsurvey.extensions import db
 from evalsurvey.models import (
     Channel,
-    Cycle,
     CycleStatus,
     LinkMode,
     RaterGroup,
     Response,
     Role,
-    StaffUser,
     Unit,
 )
 from evalsurvey.models.types import utcnow
 from evalsurvey.models.units import DEFAULT_RATER_GROUPS
 
 DEMO_ADMIN = ("admin", "admin-demo-2026")
+DEMO_CONTACT = "c0101"  # unit contact of the first community, same password
+DEMO_VIEWER = "viewer"
 
 CITIZEN_QUESTIONNAIRE = {
     "code": "CITIZEN-WINDOW",
@@ -183,7 +186,13 @@ def ensure_rater_groups() -> dict[str, RaterGroup]:
     for code, name, name_en, internal in DEFAULT_RATER_GROUPS:
         group = db.session.query(RaterGroup).filter_by(code=code).one_or_none()
         if group is None:
-            group = RaterGroup(code=code, name=name, name_en=name_en, internal=internal)
+            group = RaterGroup(
+                code=code,
+                name=name,
+                name_en=name_en,
+                internal=internal,
+                visible_to_unit=code == "citizen",
+            )
             db.session.add(group)
         groups[code] = group
     return groups
@@ -202,55 +211,47 @@ def load(
 ) -> str:
     rng = np.random.default_rng(seed)
     groups = ensure_rater_groups()
-    district = Unit(code="D01", name="示范区", type="district")
-    db.session.add(district)
+    district = create_unit("D01", "示范区", "district")
     communities: list[Unit] = []
     windows: list[Unit] = []
     for s, street_name in enumerate(STREETS, start=1):
-        street = Unit(code=f"S{s:02d}", name=street_name, type="street", parent=district)
+        street = create_unit(f"S{s:02d}", street_name, "street", district.code)
         for c, community_name in enumerate(COMMUNITIES, start=1):
-            community = Unit(
-                code=f"C{s:02d}{c:02d}",
-                name=f"{street_name}{community_name}",
-                type="community",
-                parent=street,
+            community = create_unit(
+                f"C{s:02d}{c:02d}", f"{street_name}{community_name}", "community", street.code
             )
             communities.append(community)
             for w, window_name in enumerate(WINDOWS, start=1):
                 windows.append(
-                    Unit(
-                        code=f"W{s:02d}{c:02d}{w}",
-                        name=f"{community_name}党群服务中心{window_name}",
-                        type="service_window",
-                        parent=community,
+                    create_unit(
+                        f"W{s:02d}{c:02d}{w}",
+                        f"{community_name}党群服务中心{window_name}",
+                        "service_window",
+                        community.code,
                     )
                 )
-    db.session.add_all(communities + windows)
-    admin = StaffUser(username=DEMO_ADMIN[0], name="演示管理员", role=Role.ADMIN)
-    admin.set_password(DEMO_ADMIN[1])
-    contact = StaffUser(
-        username="c0101", name="北池子社区联络员", role=Role.UNIT_CONTACT, unit=communities[0]
+    staff.create_staff(DEMO_ADMIN[0], DEMO_ADMIN[1], Role.ADMIN, name="演示管理员")
+    staff.create_staff(
+        DEMO_CONTACT, DEMO_ADMIN[1], Role.UNIT_CONTACT, communities[0].code, "北池子社区联络员"
     )
-    contact.set_password(DEMO_ADMIN[1])
-    db.session.add_all([admin, contact])
+    staff.create_staff(DEMO_VIEWER, DEMO_ADMIN[1], Role.VIEWER, name="考核办观察员")
 
     q_cit = _published(CITIZEN_QUESTIONNAIRE)
     q_mem = _published(MEMBER_QUESTIONNAIRE)
     q_pan = _published(PANEL_QUESTIONNAIRE)
     now = utcnow()
-    cycle = Cycle(
-        code="2026H2",
-        name="2026年下半年党建考评",
-        period="half",
+    cycle = cycles.create_cycle(
+        "2026H2",
+        "2026年下半年党建考评",
+        "half",
         opens_at=now - timedelta(days=60),
         closes_at=now + timedelta(days=60),
-        status=CycleStatus.OPEN,
     )
-    db.session.add(cycle)
+    cycles.transition(cycle, CycleStatus.OPEN)
     window_links = [
         link_domain.create_link(
             cycle=cycle, questionnaire=q_cit, unit=w, rater_group=groups["citizen"]
-        )
+        )[0]
         for w in windows
     ]
     member_links = [
@@ -260,7 +261,7 @@ def load(
             unit=c,
             rater_group=groups["member"],
             mode=LinkMode.INVITE,
-        )
+        )[0]
         for c in communities
     ]
     panel_links = [
@@ -271,7 +272,7 @@ def load(
             rater_group=groups["panel"],
             mode=LinkMode.INVITE,
             record_rater=True,
-        )
+        )[0]
         for c in communities
     ]
     experts = [f"E{e:02d}" for e in range(1, 9)]
@@ -297,24 +298,17 @@ def load(
     quality = {u.id: rng.normal(0.0, 0.5) for u in windows + communities}
 
     def base_row(link, answers, submitted, duration, channel, device, rater="", rater_unit=""):
-        return {
-            "public_id": "R" + secrets.token_hex(8),
-            "link_id": link.id,
-            "cycle_id": cycle.id,
-            "unit_id": link.unit_id,
-            "rater_group_id": link.rater_group_id,
-            "questionnaire_id": link.questionnaire_id,
-            "channel": channel,
-            "started_at": submitted - timedelta(seconds=float(duration)),
-            "submitted_at": submitted,
-            "answers": answers,
-            "comment": "",
-            "device": device,
-            "submission_key": "demo-" + secrets.token_hex(10),
-            "status": "valid",
-            "rater": rater,
-            "rater_unit": rater_unit,
-        }
+        return response_row(
+            link=link,
+            channel=channel,
+            started_at=submitted - timedelta(seconds=float(duration)),
+            submitted_at=submitted,
+            answers=answers,
+            device=device,
+            submission_key="demo-" + secrets.token_hex(10),
+            rater=rater,
+            rater_unit=rater_unit,
+        )
 
     def when() -> object:
         return now - timedelta(days=float(rng.uniform(0, 55)), hours=float(rng.uniform(0, 9)))

@@ -21,11 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from evalsurvey.csvformat import HEAD, TAIL
+from evalsurvey.domain.access import Scope
 from evalsurvey.domain.questionnaires import QuestionnaireError, format_value, parse_value
-from evalsurvey.domain.responses import new_public_id
-from evalsurvey.domain.units import ImportError_
+from evalsurvey.domain.responses import add_response, new_public_id
+from evalsurvey.domain.units import ImportError_, problem
 from evalsurvey.extensions import db
 from evalsurvey.models import Channel, Cycle, Questionnaire, RaterGroup, Response, Unit
+
+# what the database columns hold: longer values are refused by row and column
+COLUMN_LIMITS = {"response_id": 40, "rater": 40, "rater_unit": 40, "device": 64, "comment": 2000}
 
 
 def item_codes(questionnaires: Iterable[Questionnaire]) -> list[str]:
@@ -49,9 +53,13 @@ def export_responses(
     unit_ids: set[int] | None = None,
     progress: Callable[[int], None] | None = None,
     statuses: set[str] | None = None,
-    external_only: bool = False,
+    scope: Scope | None = None,
 ) -> int:
-    """Write responses (of ``cycle``, ``unit_ids`` and ``statuses`` when given) as CSV."""
+    """Write responses (of ``cycle``, ``unit_ids`` and ``statuses`` when given) as CSV.
+
+    With a ``scope``, only the rows that person may read, and rater ids and own units
+    blanked where the scope does not show identities.
+    """
     query = (
         select(Response)
         .options(
@@ -67,10 +75,9 @@ def export_responses(
         query = query.where(Response.unit_id.in_(unit_ids))
     if statuses is not None:
         query = query.where(Response.status.in_(statuses))
-    if external_only:  # see queries.recent_comments: internal groups' rows stay with the office
-        query = query.where(
-            Response.rater_group_id.in_(select(RaterGroup.id).where(RaterGroup.internal.is_(False)))
-        )
+    if scope is not None:
+        query = scope.rows(query)
+    identities = scope is None or scope.identities
     q_query = select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version)
     if cycle is not None:
         q_query = q_query.where(
@@ -89,8 +96,8 @@ def export_responses(
                 r.questionnaire.label,
                 r.unit.code,
                 r.rater_group.code,
-                r.rater,
-                r.rater_unit,
+                r.rater if identities else "",
+                r.rater_unit if identities else "",
                 r.channel,
                 r.device,
                 _iso(r.started_at),
@@ -123,11 +130,11 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None:
-        raise ImportError_([(1, "-", "the file is empty")])
+        raise ImportError_([problem(1, "-", "文件是空的。")])
     header = [h.strip() for h in header]
     missing = [c for c in HEAD + TAIL if c not in header]
     if missing:
-        raise ImportError_([(1, c, "column is missing from the header") for c in missing])
+        raise ImportError_([problem(1, c, "表头缺少这一列。") for c in missing])
     if header[: len(HEAD)] != HEAD or header[-1] != "comment":
         raise ImportError_(
             [
@@ -157,39 +164,52 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            errors.append((n, "-", f"{len(cells)} cells, the header has {len(header)}"))
+            errors.append(
+                problem(
+                    n,
+                    "-",
+                    "有 {cells} 格，表头有 {header} 列。",
+                    cells=len(cells),
+                    header=len(header),
+                )
+            )
             continue
         row = dict(zip(header, cells, strict=True))
         rid = row["response_id"].strip() or new_public_id()
+        for column, limit in COLUMN_LIMITS.items():
+            if len(row[column].strip()) > limit:
+                errors.append(problem(n, column, "最多 {limit} 个字符。", limit=limit))
         if rid in known_ids:
-            errors.append((n, "response_id", f"{rid!r} is already stored"))
+            errors.append(problem(n, "response_id", "{id} 已经导入过。", id=rid))
         elif rid in seen_ids:
-            errors.append((n, "response_id", f"{rid!r} repeats row {seen_ids[rid]}"))
+            errors.append(
+                problem(n, "response_id", "{id} 与第 {other} 行重复。", id=rid, other=seen_ids[rid])
+            )
         seen_ids[rid] = n
         q = versions.get(row["questionnaire"].strip())
         if q is None:
-            errors.append((n, "questionnaire", f"unknown questionnaire {row['questionnaire']!r}"))
+            errors.append(problem(n, "questionnaire", "未知的问卷 {q}。", q=row["questionnaire"]))
         unit = units.get(row["unit"].strip())
         if unit is None:
-            errors.append((n, "unit", f"unknown unit {row['unit']!r}"))
+            errors.append(problem(n, "unit", "找不到单位 {code}。", code=row["unit"]))
         group = groups.get(row["rater_group"].strip())
         if group is None:
-            errors.append((n, "rater_group", f"unknown rater group {row['rater_group']!r}"))
+            errors.append(problem(n, "rater_group", "未知的评价群体 {g}。", g=row["rater_group"]))
         channel = row["channel"].strip() or default_channel
         if channel not in set(Channel):
-            errors.append((n, "channel", f"unknown channel {channel!r}"))
+            errors.append(problem(n, "channel", "未知的渠道 {c}。", c=channel))
         times: dict[str, datetime | None] = {}
         for col in ("started_at", "submitted_at"):
             raw = row[col].strip()
             if not raw:
                 if col == "submitted_at":
-                    errors.append((n, col, "empty"))
+                    errors.append(problem(n, col, "为空。"))
                 times[col] = None
                 continue
             try:
                 times[col] = _parse_time(raw)
-            except ValueError as exc:
-                errors.append((n, col, f"not an ISO 8601 timestamp with offset ({exc})"))
+            except ValueError:
+                errors.append(problem(n, col, "不是带时区的 ISO 8601 时间：{value}", value=raw))
         answers: dict[str, Any] = {}
         if q is not None:
             by_code = {i.code: i for i in q.items}
@@ -198,12 +218,12 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
                 item = by_code.get(col)
                 if item is None:
                     if raw.strip():
-                        errors.append((n, col, f"not an item of {q.label}"))
+                        errors.append(problem(n, col, "不是问卷 {q} 的题目。", q=q.label))
                     continue
                 try:
                     answers[col] = parse_value(item, raw)
                 except QuestionnaireError as exc:
-                    errors.append((n, col, str(exc)))
+                    errors.append((n, col, exc))
             for code in by_code:
                 answers.setdefault(code, None)
         if len(errors) > 200:
@@ -227,22 +247,19 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
     if errors:
         raise ImportError_(errors)
     for p in pending:
-        db.session.add(
-            Response(
-                public_id=p["public_id"],
-                cycle=cycle,
-                unit=p["unit"],
-                rater_group=p["rater_group"],
-                questionnaire=p["questionnaire"],
-                channel=p["channel"],
-                started_at=p["started_at"],
-                submitted_at=p["submitted_at"],
-                answers=p["answers"],
-                comment=p["comment"],
-                device=p["device"],
-                submission_key="import-" + p["public_id"],
-                rater=p["rater"],
-                rater_unit=p["rater_unit"],
-            )
+        add_response(
+            public_id=p["public_id"],
+            cycle_id=cycle.id,
+            unit_id=p["unit"].id,
+            rater_group_id=p["rater_group"].id,
+            questionnaire_id=p["questionnaire"].id,
+            channel=p["channel"],
+            started_at=p["started_at"],
+            submitted_at=p["submitted_at"],
+            answers=p["answers"],
+            comment=p["comment"],
+            device=p["device"],
+            rater=p["rater"],
+            rater_unit=p["rater_unit"],
         )
     return len(pending)

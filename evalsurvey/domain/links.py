@@ -11,8 +11,20 @@ import qrcode.image.pure
 import qrcode.image.svg
 from sqlalchemy import select
 
+from evalsurvey.audit import current_actor
+from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
-from evalsurvey.models import Cycle, Invitation, Link, LinkMode, Questionnaire, RaterGroup, Unit
+from evalsurvey.models import (
+    AuditLog,
+    Cycle,
+    Invitation,
+    Link,
+    LinkMode,
+    Questionnaire,
+    RaterGroup,
+    Unit,
+)
+from evalsurvey.models.types import utcnow
 
 # Letters and digits without look-alikes (no i, l, o, 0, 1): easy to type from a poster.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -35,9 +47,28 @@ def create_link(
     rater_group: RaterGroup,
     mode: str = LinkMode.PUBLIC,
     record_rater: bool = False,
-) -> Link:
+) -> tuple[Link, bool]:
+    """The link for this cycle, unit, rater group and questionnaire: ``(link, created)``.
+
+    A link that already exists (open) is returned as it is, so creating links twice
+    never doubles a window's QR code.
+    """
     if not questionnaire.published:
-        raise ValueError(f"questionnaire {questionnaire.label} must be published before use")
+        raise DomainError("问卷必须先发布才能使用。", "questionnaire")
+    if mode not in set(LinkMode):
+        raise DomainError("未知的方式。", "mode")
+    existing = db.session.scalar(
+        select(Link).where(
+            Link.cycle_id == cycle.id,
+            Link.unit_id == unit.id,
+            Link.rater_group_id == rater_group.id,
+            Link.questionnaire_id == questionnaire.id,
+            Link.mode == mode,
+            Link.active.is_(True),
+        )
+    )
+    if existing is not None:
+        return existing, False
     link = Link(
         code=new_code(),
         cycle=cycle,
@@ -48,13 +79,40 @@ def create_link(
         record_rater=record_rater,
     )
     db.session.add(link)
-    return link
+    db.session.flush()
+    return link, True
+
+
+def close_link(link: Link) -> None:
+    link.active = False
+    link.closed_at = utcnow()
+    db.session.flush()
+
+
+def reopen_link(link: Link, reason: str) -> None:
+    """An admin reopens a closed link, giving a reason that is audited."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("重新开放必须填写原因。", "reason")
+    if link.active:
+        return
+    link.active, link.closed_at = True, None
+    db.session.add(
+        AuditLog(
+            actor=current_actor(),
+            entity="Link",
+            entity_id=link.id,
+            action="reopen",
+            changes={"reason": [None, reason[:500]]},
+        )
+    )
+    db.session.flush()
 
 
 def create_invitations(link: Link, people: list[dict[str, str]]) -> list[Invitation]:
     """One single-use invitation per person (dicts with name, contact, rater_code, rater_unit)."""
     if link.mode != LinkMode.INVITE:
-        raise ValueError("invitations need a link in invite mode")
+        raise DomainError("只有邀请制链接可以生成邀请。")
     made = []
     for n, person in enumerate(people, start=1):
         inv = Invitation(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from evalsurvey.domain.access import Scope
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, Link, RaterGroup, Response, Unit
 
@@ -21,8 +22,14 @@ class UnitCounts:
     by_status: dict[str, int] = field(default_factory=dict)
 
 
-def response_counts(cycle: Cycle, unit_ids: set[int] | None = None) -> list[UnitCounts]:
-    """Counts of a cycle's responses per unit, by rater group, channel and status."""
+def response_counts(
+    cycle: Cycle, scope: Scope | None = None, unit_ids: set[int] | None = None
+) -> list[UnitCounts]:
+    """Counts of a cycle's responses per unit, by rater group, channel and status.
+
+    Counts are shown for every group of the units in ``scope``: a count says nothing
+    about who wrote what.
+    """
     query = (
         select(Response.unit_id, RaterGroup.code, Response.channel, Response.status, func.count())
         .join(RaterGroup, RaterGroup.id == Response.rater_group_id)
@@ -31,6 +38,8 @@ def response_counts(cycle: Cycle, unit_ids: set[int] | None = None) -> list[Unit
     )
     if unit_ids is not None:
         query = query.where(Response.unit_id.in_(unit_ids))
+    if scope is not None:
+        query = scope.units(query)
     rows = db.session.execute(query).all()
     ids = {r[0] for r in rows}
     units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(ids)))}
@@ -43,16 +52,20 @@ def response_counts(cycle: Cycle, unit_ids: set[int] | None = None) -> list[Unit
     return sorted(result.values(), key=lambda c: c.unit.code)
 
 
-def cycle_totals(cycle_ids: list[int]) -> dict[int, int]:
-    rows = db.session.execute(
+def cycle_totals(cycle_ids: list[int], scope: Scope | None = None) -> dict[int, int]:
+    """Responses per cycle, counting only the units in ``scope``."""
+    query = (
         select(Response.cycle_id, func.count())
         .where(Response.cycle_id.in_(cycle_ids))
         .group_by(Response.cycle_id)
-    ).all()
+    )
+    if scope is not None:
+        query = scope.units(query)
+    rows = db.session.execute(query).all()
     return defaultdict(int, {cid: n for cid, n in rows})
 
 
-def cycle_links(cycle: Cycle, unit_ids: set[int] | None = None) -> list[Link]:
+def cycle_links(cycle: Cycle, scope: Scope | None = None) -> list[Link]:
     query = (
         select(Link)
         .where(Link.cycle_id == cycle.id)
@@ -64,43 +77,50 @@ def cycle_links(cycle: Cycle, unit_ids: set[int] | None = None) -> list[Link]:
         .join(Unit, Unit.id == Link.unit_id)
         .order_by(Unit.code, Link.id)
     )
-    if unit_ids is not None:
-        query = query.where(Link.unit_id.in_(unit_ids))
+    if scope is not None:
+        query = scope.units(query, Link.unit_id)
     return list(db.session.scalars(query))
 
 
-def recent_responses(
-    cycle: Cycle, unit_ids: set[int] | None, external_only: bool = False, limit: int = 50
-) -> list[Response]:
-    """Latest responses; ``external_only`` as in :func:`recent_comments`."""
-    return _latest(cycle, unit_ids, external_only, limit)
+def responses_page(
+    cycle: Cycle,
+    scope: Scope,
+    *,
+    unit_ids: set[int] | None = None,
+    group: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+):
+    """A page of the cycle's responses this person may read, newest first, filtered."""
+    query = _rows(cycle, scope, unit_ids)
+    if group:
+        query = query.where(RaterGroup.code == group)
+    if status:
+        query = query.where(Response.status == status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
 
 def recent_comments(
-    cycle: Cycle, unit_ids: set[int] | None, external_only: bool, limit: int = 100
+    cycle: Cycle, scope: Scope, unit_ids: set[int] | None = None, limit: int = 100
 ) -> list[Response]:
-    """Latest responses with a comment: the feedback rectification starts from.
-
-    ``external_only`` leaves out internal groups (members, leaders, departments): a
-    branch's own contact reading its members' words could tell who wrote them.
-    """
-    return _latest(cycle, unit_ids, external_only, limit, Response.comment != "")
+    """Latest responses with a comment, of the groups this person may read: the feedback
+    rectification starts from."""
+    query = _rows(cycle, scope, unit_ids).where(Response.comment != "").limit(limit)
+    return list(db.session.scalars(query))
 
 
-def _latest(cycle, unit_ids, external_only, limit, *conditions) -> list[Response]:
+def _rows(cycle: Cycle, scope: Scope, unit_ids: set[int] | None):
     query = (
         select(Response)
         .join(RaterGroup, RaterGroup.id == Response.rater_group_id)
-        .where(Response.cycle_id == cycle.id, *conditions)
+        .where(Response.cycle_id == cycle.id)
         .options(selectinload(Response.unit), selectinload(Response.rater_group))
-        .order_by(Response.submitted_at.desc())
-        .limit(limit)
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
     )
     if unit_ids is not None:
         query = query.where(Response.unit_id.in_(unit_ids))
-    if external_only:
-        query = query.where(RaterGroup.internal.is_(False))
-    return list(db.session.scalars(query))
+    return scope.rows(query)
 
 
 def get_by_code(model, code: str):

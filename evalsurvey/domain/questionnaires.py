@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from evalsurvey.csvformat import RESERVED
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.units import CODE_RE
 from evalsurvey.extensions import db
 from evalsurvey.models import Item, ItemType, Questionnaire
 from evalsurvey.models.questionnaires import SATISFACTION_LEVELS
@@ -16,8 +18,12 @@ from evalsurvey.models.types import utcnow
 JSON_FORMAT = "evalsurvey.questionnaire/1"
 
 
-class QuestionnaireError(ValueError):
+class QuestionnaireError(DomainError):
     """A questionnaire definition or an answer that does not fit it."""
+
+
+def describe(error: DomainError, translate) -> str:
+    return error.text(translate)
 
 
 class PublishedError(QuestionnaireError):
@@ -38,7 +44,7 @@ def parse_value(item: Item, raw: str | list[str]) -> Any:
         allowed = {o["code"] for o in item.options or []}
         unknown = [v for v in values if v not in allowed]
         if unknown:
-            raise QuestionnaireError(f"unknown option {unknown[0]!r}")
+            raise QuestionnaireError("未知的选项 {value}。", value=unknown[0])
         # canonical order: as the options are listed
         return [o["code"] for o in item.options or [] if o["code"] in values]
     if isinstance(raw, list):
@@ -50,20 +56,22 @@ def parse_value(item: Item, raw: str | list[str]) -> Any:
         return raw
     if item.type == ItemType.SINGLE:
         if raw not in {o["code"] for o in item.options or []}:
-            raise QuestionnaireError(f"unknown option {raw!r}")
+            raise QuestionnaireError("未知的选项 {value}。", value=raw)
         return raw
     try:
         number = float(raw)
     except ValueError:
-        raise QuestionnaireError(f"not a number: {raw!r}") from None
+        raise QuestionnaireError("不是数字：{value}。", value=raw) from None
     if not math.isfinite(number):
-        raise QuestionnaireError(f"not a number: {raw!r}")
+        raise QuestionnaireError("不是数字：{value}。", value=raw)
     low, high = scale_of(item)
     if not low <= number <= high:
-        raise QuestionnaireError(f"{raw} is outside {low:g}–{high:g}")
+        raise QuestionnaireError(
+            "{value} 超出范围 {low}–{high}。", value=raw, low=f"{low:g}", high=f"{high:g}"
+        )
     if item.type in (ItemType.SATISFACTION5, ItemType.SCALE10):
         if number != int(number):
-            raise QuestionnaireError(f"not a whole number: {raw!r}")
+            raise QuestionnaireError("不是整数：{value}。", value=raw)
         return int(number)
     return int(number) if number == int(number) else number
 
@@ -76,7 +84,7 @@ def scale_of(item: Item) -> tuple[float, float]:
         return (0, 10)
     if item.type == ItemType.POINTS:
         return (0, float(item.max_points or 0))
-    raise QuestionnaireError(f"item {item.code} is not scored")
+    raise QuestionnaireError("题目 {code} 不计分。", code=item.code)
 
 
 def format_value(value: Any) -> str:
@@ -132,7 +140,7 @@ def to_json(q: Questionnaire) -> dict[str, Any]:
 
 def _need(data: dict[str, Any], key: str, where: str) -> Any:
     if key not in data or data[key] in (None, ""):
-        raise QuestionnaireError(f"{where}: '{key}' is required")
+        raise QuestionnaireError("{where}：缺少“{key}”。", where=where, key=key)
     return data[key]
 
 
@@ -143,11 +151,13 @@ def from_json(data: Any) -> Questionnaire:
     overwrites a version that responses may point at.
     """
     if not isinstance(data, dict):
-        raise QuestionnaireError("the file must hold a JSON object")
+        raise QuestionnaireError("文件内容必须是一个 JSON 对象。")
     code = str(_need(data, "code", "questionnaire")).strip()
+    if not CODE_RE.match(code):
+        raise QuestionnaireError("问卷编码只能包含字母、数字、点、下划线和连字符，最多 40 个字符。")
     items_data = _need(data, "items", "questionnaire")
     if not isinstance(items_data, list):
-        raise QuestionnaireError("questionnaire: 'items' must be a list")
+        raise QuestionnaireError("问卷：“items”必须是列表。")
     q = Questionnaire(
         code=code,
         version=next_version(code),
@@ -158,18 +168,24 @@ def from_json(data: Any) -> Questionnaire:
     )
     seen: set[str] = set()
     for n, raw in enumerate(items_data, start=1):
-        where = f"item {n}"
+        where = f"#{n}"
         if not isinstance(raw, dict):
-            raise QuestionnaireError(f"{where}: must be an object")
+            raise QuestionnaireError("{where}：必须是 JSON 对象。", where=where)
         item_code = str(_need(raw, "code", where)).strip()
+        if not CODE_RE.match(item_code):
+            raise QuestionnaireError(
+                "{where}：题目编码只能包含字母、数字、点、下划线和连字符。", where=where
+            )
         if item_code in seen:
-            raise QuestionnaireError(f"{where}: duplicate code {item_code!r}")
+            raise QuestionnaireError("{where}：编码 {code} 重复。", where=where, code=item_code)
         if item_code in RESERVED:
-            raise QuestionnaireError(f"{where}: code {item_code!r} is a reserved column name")
+            raise QuestionnaireError(
+                "{where}：编码 {code} 是保留的列名。", where=where, code=item_code
+            )
         seen.add(item_code)
         kind = str(_need(raw, "type", where))
         if kind not in set(ItemType):
-            raise QuestionnaireError(f"{where}: unknown type {kind!r}")
+            raise QuestionnaireError("{where}：未知的题型 {kind}。", where=where, kind=kind)
         item = Item(
             position=n,
             code=item_code,
@@ -182,19 +198,19 @@ def from_json(data: Any) -> Questionnaire:
             try:
                 item.max_points = float(_need(raw, "max_points", where))
             except (TypeError, ValueError):
-                raise QuestionnaireError(f"{where}: 'max_points' must be a number") from None
+                raise QuestionnaireError("{where}：“max_points”必须是数字。", where=where) from None
             if item.max_points <= 0:
-                raise QuestionnaireError(f"{where}: 'max_points' must be positive")
+                raise QuestionnaireError("{where}：“max_points”必须大于 0。", where=where)
         if kind in (ItemType.SINGLE, ItemType.MULTIPLE):
             options = raw.get("options")
             if not isinstance(options, list) or len(options) < 2:
-                raise QuestionnaireError(f"{where}: 'options' needs at least two entries")
+                raise QuestionnaireError("{where}：“options”至少需要两项。", where=where)
             clean = []
             for o in options:
                 if not isinstance(o, dict) or not o.get("code") or not o.get("text"):
-                    raise QuestionnaireError(f"{where}: each option needs 'code' and 'text'")
+                    raise QuestionnaireError("{where}：每个选项都需要“code”和“text”。", where=where)
                 if ";" in str(o["code"]):
-                    raise QuestionnaireError(f"{where}: option codes may not contain ';'")
+                    raise QuestionnaireError("{where}：选项编码不能包含“;”。", where=where)
                 clean.append(
                     {
                         "code": str(o["code"]),
@@ -205,7 +221,7 @@ def from_json(data: Any) -> Questionnaire:
             item.options = clean
         q.items.append(item)
     if not q.items:
-        raise QuestionnaireError("questionnaire: it has no items")
+        raise QuestionnaireError("问卷：没有任何题目。")
     return q
 
 
@@ -218,7 +234,7 @@ def next_version(code: str) -> int:
 
 def publish(q: Questionnaire) -> None:
     if q.published:
-        raise PublishedError(f"{q.label} is already published")
+        raise PublishedError("{label} 已经发布。", label=q.label)
     q.published_at = utcnow()
 
 
@@ -232,14 +248,14 @@ def new_version(q: Questionnaire) -> Questionnaire:
 
 def check_editable(q: Questionnaire) -> None:
     if q.published:
-        raise PublishedError(f"{q.label} is published and cannot change; make a new version")
+        raise PublishedError("{label} 已发布，不能修改，请复制为新版本。", label=q.label)
 
 
 def replace_draft(q: Questionnaire, data: Any) -> None:
     """Replace a draft's texts and items with those of its JSON form (same code)."""
     check_editable(q)
     if isinstance(data, dict) and str(data.get("code", q.code)).strip() != q.code:
-        raise QuestionnaireError(f"questionnaire: 'code' must stay {q.code!r}")
+        raise QuestionnaireError("问卷：编码必须保持为 {code}。", code=q.code)
     parsed = from_json(data)
     q.title, q.title_en = parsed.title, parsed.title_en
     q.intro, q.intro_en = parsed.intro, parsed.intro_en

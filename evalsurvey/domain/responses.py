@@ -5,17 +5,28 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.questionnaires import QuestionnaireError, parse_value
 from evalsurvey.extensions import db
-from evalsurvey.models import Channel, Invitation, Item, ItemType, Link, Questionnaire, Response
+from evalsurvey.models import (
+    Channel,
+    Invitation,
+    Item,
+    ItemType,
+    Link,
+    Questionnaire,
+    Response,
+    ResponseStatus,
+)
 from evalsurvey.models.types import utcnow
 
 COMMENT_MAX = 2000
@@ -77,7 +88,7 @@ def check_answers(
     for item in questionnaire.items:
         values = raw.get(item.code, [])
         if item.type == ItemType.TEXT and values and len(values[0]) > TEXT_MAX:
-            raise QuestionnaireError(f"{item.code}: text too long")
+            raise QuestionnaireError("{code}：文字太长。", code=item.code)
         try:
             value = parse_value(
                 item, values if item.type == ItemType.MULTIPLE else (values[0] if values else "")
@@ -88,7 +99,7 @@ def check_answers(
                 missing[item.code] = "invalid"
                 answers[item.code] = values[0] if values else None
                 continue
-            raise QuestionnaireError(f"{item.code}: {exc}") from None
+            raise exc from None
         answers[item.code] = value
         if value is None and item.required:
             missing[item.code] = "required"
@@ -113,6 +124,70 @@ class InvitationUsed(Exception):
     pass
 
 
+def response_row(
+    *,
+    link: Link | None = None,
+    cycle_id: int | None = None,
+    unit_id: int | None = None,
+    rater_group_id: int | None = None,
+    questionnaire_id: int | None = None,
+    channel: str,
+    started_at: datetime | None,
+    submitted_at: datetime,
+    answers: dict[str, Any],
+    comment: str = "",
+    device: str = "",
+    submission_key: str | None = None,
+    public_id: str | None = None,
+    rater: str = "",
+    rater_unit: str = "",
+    status: str = ResponseStatus.VALID,
+) -> dict[str, Any]:
+    """The column values of one response: the only place a response's row is decided.
+
+    Where it came from is either a ``link`` or the ids it stands for; the public id is
+    random (it carries no order) and the comment is cut to :data:`COMMENT_MAX`.
+    """
+    public_id = public_id or new_public_id()
+    if link is not None:
+        cycle_id, unit_id = link.cycle_id, link.unit_id
+        rater_group_id, questionnaire_id = link.rater_group_id, link.questionnaire_id
+    return {
+        "public_id": public_id,
+        "link_id": link.id if link is not None else None,
+        "cycle_id": cycle_id,
+        "unit_id": unit_id,
+        "rater_group_id": rater_group_id,
+        "questionnaire_id": questionnaire_id,
+        "channel": channel,
+        "started_at": started_at,
+        "submitted_at": submitted_at,
+        "answers": answers,
+        "comment": (comment or "")[:COMMENT_MAX],
+        "device": device,
+        "submission_key": submission_key or "import-" + public_id,
+        "status": status,
+        "rater": rater,
+        "rater_unit": rater_unit,
+    }
+
+
+def add_response(**fields: Any) -> Response:
+    """A new :class:`Response` in the session from :func:`response_row`'s fields."""
+    response = Response(**response_row(**fields))
+    db.session.add(response)
+    return response
+
+
+def set_status(response: Response, status: str) -> None:
+    """A person's decision on a response: it beats the statistics from now on."""
+    if status not in set(ResponseStatus):
+        raise DomainError("未知的答卷状态。", "status")
+    response.status = status
+    response.reviewed = True
+    db.session.flush()
+
+
 def store_response(
     *,
     link: Link,
@@ -125,42 +200,37 @@ def store_response(
     """Store a response exactly once for its submission key.
 
     Returns ``(response, created)``. A key already stored returns the stored row
-    and ``created=False``. With an invitation, marking it used and inserting the
-    response commit together, and a used invitation raises :class:`InvitationUsed`.
+    and ``created=False``; a used invitation raises :class:`InvitationUsed`.
+
+    With an invitation, claiming it and storing the response are two transactions,
+    so no row version, transaction id or commit links one to the other (see
+    :func:`_claim` and ``docs/design.md``). If storing fails, the claim is given back.
     """
     existing = find_by_key(ticket.submission_key)
     if existing is not None:
         return existing, False
     rater = rater_unit = ""
     if invitation is not None:
-        claimed = db.session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation.id, Invitation.used.is_(False))
-            .values(used=True)
-        ).rowcount
-        if claimed != 1:
-            db.session.rollback()
+        if not _claim(invitation):
+            # a double tap of the same page may be storing its row right now
+            existing = wait_for_key(ticket.submission_key)
+            if existing is not None:
+                return existing, False
             raise InvitationUsed()
         if link.record_rater:
             rater, rater_unit = invitation.rater_code, invitation.rater_unit
-    response = Response(
-        public_id=new_public_id(),
-        link_id=link.id,
-        cycle_id=link.cycle_id,
-        unit_id=link.unit_id,
-        rater_group_id=link.rater_group_id,
-        questionnaire_id=link.questionnaire_id,
+    response = add_response(
+        link=link,
         channel=Channel.INVITE if invitation is not None else Channel.QR,
         started_at=ticket.started_at,
         submitted_at=utcnow(),
         answers=answers,
-        comment=comment[:COMMENT_MAX],
+        comment=comment,
         device=device,
         submission_key=ticket.submission_key,
         rater=rater,
         rater_unit=rater_unit,
     )
-    db.session.add(response)
     try:
         db.session.commit()
     except IntegrityError:
@@ -168,6 +238,72 @@ def store_response(
         db.session.rollback()
         existing = find_by_key(ticket.submission_key)
         if existing is None:
+            if invitation is not None:
+                _release(invitation)
             raise
         return existing, False
+    except Exception:
+        db.session.rollback()
+        if invitation is not None:
+            _release(invitation)
+        raise
     return response, True
+
+
+def _rewrite_link_invitations(invitation: Invitation, value, target_used: bool) -> int:
+    """One statement that rewrites *every* invitation of the link, in table order.
+
+    On PostgreSQL each row then carries the same new row version (``xmin``) and keeps
+    its place relative to the others, so neither tells which invitation just changed.
+    """
+    return db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.link_id == invitation.link_id,
+            # the guard is read inside the writing statement (SQLite: under its write lock)
+            select(Invitation.used).where(Invitation.id == invitation.id).scalar_subquery()
+            == target_used,
+        )
+        .values(used=value)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def _claim(invitation: Invitation) -> bool:
+    """Mark ``invitation`` used in a transaction of its own; False if it already was."""
+    link_id, inv_id = invitation.link_id, invitation.id
+    db.session.rollback()  # start clean: the claim commits alone
+    # PostgreSQL: lock the link's invitations so concurrent claims queue (no new versions)
+    db.session.execute(
+        select(Invitation.id).where(Invitation.link_id == link_id).with_for_update()
+    ).all()
+    claimed = _rewrite_link_invitations(
+        invitation, or_(Invitation.used, Invitation.id == inv_id), target_used=False
+    )
+    if claimed == 0:
+        db.session.rollback()
+        return False
+    db.session.commit()
+    return True
+
+
+def _release(invitation: Invitation) -> None:
+    """Give a claimed invitation back after its response could not be stored."""
+    db.session.rollback()
+    db.session.execute(
+        select(Invitation.id).where(Invitation.link_id == invitation.link_id).with_for_update()
+    ).all()
+    _rewrite_link_invitations(
+        invitation, and_(Invitation.used, Invitation.id != invitation.id), target_used=True
+    )
+    db.session.commit()
+
+
+def wait_for_key(submission_key: str, seconds: float = 5.0) -> Response | None:
+    deadline = time.monotonic() + seconds
+    while True:
+        db.session.rollback()  # a fresh snapshot each look
+        found = find_by_key(submission_key)
+        if found is not None or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)

@@ -1,36 +1,125 @@
-"""Units: CSV import (code, name, type, parent code)."""
+"""Units: create, change, and import from CSV (code, name, type, parent code).
+
+The rules for a unit live here once (:func:`check_code`, types, parent cycles) and
+the form, the import and the commands all call them.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 from sqlalchemy import select
 
+from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
-from evalsurvey.models import Unit
+from evalsurvey.models import RaterGroup, Unit
 from evalsurvey.models.units import UNIT_TYPES
+
+CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+CODE_MESSAGE = "编码只能包含字母、数字、点、下划线和连字符，最多 40 个字符。"
+
+
+def check_code(code: str, field: str = "code") -> str:
+    """A code as people type it on posters and in files: ASCII letters, digits, ``._-``."""
+    code = (code or "").strip()
+    if not code:
+        raise DomainError("请填写编码。", field)
+    if not CODE_RE.match(code):
+        raise DomainError(CODE_MESSAGE, field)
+    return code
+
+
+def _check_fields(code: str, name: str, kind: str) -> tuple[str, str, str]:
+    code = check_code(code)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("请填写名称。", "name")
+    if len(name) > 200:
+        raise DomainError("名称最多 200 个字符。", "name")
+    if kind not in UNIT_TYPES:
+        raise DomainError("未知的单位类型。", "type")
+    return code, name, kind
+
+
+def _resolve_parent(unit: Unit | None, parent_code: str | None) -> Unit | None:
+    parent_code = (parent_code or "").strip()
+    if not parent_code:
+        return None
+    parent = db.session.scalar(select(Unit).where(Unit.code == parent_code))
+    if parent is None:
+        raise DomainError("找不到该上级单位。", "parent")
+    if unit is not None and unit.id is not None and parent.id in unit.subtree_ids():
+        raise DomainError("上级单位不能是本单位或其下级。", "parent")
+    return parent
+
+
+def create_unit(
+    code: str, name: str, kind: str = "other", parent: str | None = None, active: bool = True
+) -> Unit:
+    """Add a unit (flushed, not committed)."""
+    code, name, kind = _check_fields(code, name, kind)
+    if db.session.scalar(select(Unit.id).where(Unit.code == code)) is not None:
+        raise DomainError("该编码已被使用。", "code")
+    unit = Unit(
+        code=code, name=name, type=kind, active=active, parent=_resolve_parent(None, parent)
+    )
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def update_unit(
+    unit: Unit, code: str, name: str, kind: str, parent: str | None, active: bool
+) -> Unit:
+    """Change a unit; a parent below the unit itself is refused (no cycles)."""
+    code, name, kind = _check_fields(code, name, kind)
+    other = db.session.scalar(select(Unit).where(Unit.code == code))
+    if other is not None and other is not unit:
+        raise DomainError("该编码已被使用。", "code")
+    new_parent = _resolve_parent(unit, parent)
+    unit.code, unit.name, unit.type, unit.active, unit.parent = (
+        code,
+        name,
+        kind,
+        active,
+        new_parent,
+    )
+    db.session.flush()
+    return unit
+
 
 UNIT_COLUMNS = ["code", "name", "type", "parent"]
 
 
-class ImportError_(ValueError):
-    """An import problem; ``errors`` lists (row, column, message), row 1 being the header."""
+def problem(row: int, column: str, message: str, **params: object):
+    """One import problem: (row, column, error); row 1 is the header."""
+    return (row, column, DomainError(message, column, **params))
 
-    def __init__(self, errors: list[tuple[int, str, str]]):
+
+class ImportError_(ValueError):
+    """An import problem; ``errors`` lists (row, column, error), row 1 being the header.
+
+    Each error's message is translated where the language is known.
+    """
+
+    def __init__(self, errors: list[tuple[int, str, DomainError]]):
         self.errors = errors
         first = errors[0]
         super().__init__(f"row {first[0]}, column {first[1]}: {first[2]}")
 
-    def lines(self) -> list[str]:
-        return [f"row {r}, column {c}: {m}" for r, c, m in self.errors]
+    def lines(self, translate=None) -> list[str]:
+        return [f"row {r}, column {c}: {e.text(translate)}" for r, c, e in self.errors]
 
 
 def decode_csv(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportError_([(0, "-", f"the file is not UTF-8 text (byte {exc.start})")]) from None
+        raise ImportError_(
+            [problem(0, "-", "文件不是 UTF-8 编码的文本（第 {byte} 字节）。", byte=exc.start)]
+        ) from None
 
 
 def import_units(text: str) -> tuple[int, int]:
@@ -41,7 +130,7 @@ def import_units(text: str) -> tuple[int, int]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in ("code", "name") if c not in (reader.fieldnames or [])]
     if missing:
-        raise ImportError_([(1, missing[0], "column is missing from the header")])
+        raise ImportError_([problem(1, missing[0], "表头缺少这一列。")])
     rows = list(reader)
     errors: list[tuple[int, str, str]] = []
     existing = {u.code: u for u in db.session.scalars(select(Unit))}
@@ -49,25 +138,36 @@ def import_units(text: str) -> tuple[int, int]:
     for n, row in enumerate(rows, start=2):
         code = (row.get("code") or "").strip()
         if not code:
-            errors.append((n, "code", "empty"))
+            errors.append(problem(n, "code", "为空。"))
+        elif not CODE_RE.match(code):
+            errors.append(problem(n, "code", CODE_MESSAGE))
         elif code in seen:
-            errors.append((n, "code", f"duplicate of row {seen[code]}"))
+            errors.append(problem(n, "code", "与第 {other} 行重复。", other=seen[code]))
         else:
             seen[code] = n
         if not (row.get("name") or "").strip():
-            errors.append((n, "name", "empty"))
+            errors.append(problem(n, "name", "为空。"))
         kind = (row.get("type") or "other").strip() or "other"
         if kind not in UNIT_TYPES:
-            errors.append((n, "type", f"unknown type {kind!r}; use one of {', '.join(UNIT_TYPES)}"))
+            errors.append(
+                problem(
+                    n,
+                    "type",
+                    "未知类型 {kind}，可用：{types}。",
+                    kind=kind,
+                    types=", ".join(UNIT_TYPES),
+                )
+            )
         parent = (row.get("parent") or "").strip()
         if (
             parent
             and parent not in existing
             and parent not in {(r.get("code") or "").strip() for r in rows}
         ):
-            errors.append((n, "parent", f"unknown unit {parent!r}"))
+            errors.append(problem(n, "parent", "找不到单位 {code}。", code=parent))
         if parent and parent == code:
-            errors.append((n, "parent", "a unit cannot be its own parent"))
+            errors.append(problem(n, "parent", "单位不能是自己的上级。"))
+    errors += _parent_cycles(rows, existing)
     if errors:
         raise ImportError_(errors)
     created = updated = 0
@@ -88,3 +188,50 @@ def import_units(text: str) -> tuple[int, int]:
         parent = (row.get("parent") or "").strip()
         units[row["code"].strip()].parent = units[parent] if parent else None
     return created, updated
+
+
+def _parent_cycles(rows: list[dict], existing: dict[str, Unit]) -> list[tuple[int, str, str]]:
+    """Rows whose parent chain, after the import, leads back to themselves."""
+    parent_of = {code: (u.parent.code if u.parent else "") for code, u in existing.items()}
+    row_of = {}
+    for n, row in enumerate(rows, start=2):
+        code = (row.get("code") or "").strip()
+        parent_of[code] = (row.get("parent") or "").strip()
+        row_of[code] = n
+    errors = []
+    for code, n in row_of.items():
+        seen, current = {code}, parent_of.get(code, "")
+        while current:
+            if current in seen:
+                errors.append(problem(n, "parent", "{code} 的上级关系形成了循环。", code=code))
+                break
+            seen.add(current)
+            current = parent_of.get(current, "")
+    return errors
+
+
+def create_rater_group(
+    code: str, name: str, name_en: str = "", internal: bool = False, visible_to_unit: bool = False
+) -> RaterGroup:
+    code = check_code(code)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("请填写名称。", "name")
+    if db.session.scalar(select(RaterGroup.id).where(RaterGroup.code == code)) is not None:
+        raise DomainError("该编码已被使用。", "code")
+    group = RaterGroup(
+        code=code,
+        name=name[:100],
+        name_en=(name_en or "").strip()[:100],
+        internal=internal,
+        visible_to_unit=visible_to_unit,
+    )
+    db.session.add(group)
+    db.session.flush()
+    return group
+
+
+def set_group_visibility(group: RaterGroup, visible: bool) -> None:
+    """Whether the assessed unit may read this group's rows (counts are always shown)."""
+    group.visible_to_unit = visible
+    db.session.flush()

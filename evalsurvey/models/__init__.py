@@ -5,10 +5,12 @@ from evalsurvey.models.cycles import Cycle, CycleStatus
 from evalsurvey.models.links import Invitation, Link, LinkMode
 from evalsurvey.models.questionnaires import Item, ItemType, Questionnaire
 from evalsurvey.models.responses import Channel, Response, ResponseStatus
+from evalsurvey.models.results import AnalysisRun
 from evalsurvey.models.staff import Role, StaffUser
 from evalsurvey.models.units import RaterGroup, Unit
 
 __all__ = [
+    "AnalysisRun",
     "AuditLog",
     "Channel",
     "Cycle",

@@ -51,6 +51,8 @@ class Response(db.Model):
     # Idempotency key carried by the form: the same key never makes a second row.
     submission_key: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(10), default=ResponseStatus.VALID)
+    # True once a person set the status: their decision beats every statistical rule.
+    reviewed: Mapped[bool] = mapped_column(default=False)
     rater: Mapped[str] = mapped_column(String(40), default="")
     rater_unit: Mapped[str] = mapped_column(String(40), default="")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
 
 from flask_login import UserMixin
@@ -21,6 +22,10 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
+def _new_token() -> str:
+    return secrets.token_hex(16)
+
+
 class StaffUser(UserMixin, db.Model):
     __tablename__ = "staff_users"
 
@@ -32,11 +37,21 @@ class StaffUser(UserMixin, db.Model):
     # A unit contact sees only this unit and its children.
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the session id: a new value (logout, password change) revokes every
+    # session cookie issued before it.
+    session_token: Mapped[str] = mapped_column(String(32), default=_new_token)
 
     unit: Mapped[Unit | None] = relationship()
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.revoke_sessions()
+
+    def revoke_sessions(self) -> None:
+        self.session_token = _new_token()
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -56,6 +56,10 @@ class RaterGroup(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100), default="")
     internal: Mapped[bool] = mapped_column(default=False)
+    # May the assessed unit read this group's rows, comments and rater ids? Counts are
+    # always shown. Off by default: members, leaders, departments and panels speak freely
+    # only when the unit they rate cannot read their words or names.
+    visible_to_unit: Mapped[bool] = mapped_column(default=False)
 
     def __repr__(self) -> str:
         return f"<RaterGroup {self.code}>"

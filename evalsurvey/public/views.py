@@ -131,6 +131,8 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
     if collect.find_by_key(ticket.submission_key) is not None:
         return redirect(thanks, 303)  # a double tap or a retried post: already stored
     if invitation is not None and invitation.used:
+        if collect.wait_for_key(ticket.submission_key, seconds=2.0) is not None:
+            return redirect(thanks, 303)  # our own double tap is storing the row
         return page(410, _("该邀请链接已经使用过，每份邀请只能提交一次。"), _("邀请已使用"))
     q: Questionnaire = link.questionnaire
     try:

@@ -1,4 +1,7 @@
-"""Anomalous scoring: flags on responses and on raters, each with a reason and a sentence.
+"""Anomalous scoring: flags on responses and on raters, each with a reason code and numbers.
+
+Sentences are made where the reader's language is known (the pages and the command);
+here every flag carries its numbers in ``details``.
 
 Reason codes (a fixed vocabulary, used in the analysis JSON):
 
@@ -38,7 +41,7 @@ class Flags:
     reason: str
     index: NDArray[np.int64]
     strength: NDArray[np.float64]
-    explanation: tuple[str, ...]
+    details: tuple[dict[str, float], ...]  # the numbers behind each flag, by name
 
     @classmethod
     def empty(cls, reason: str) -> Flags:
@@ -120,8 +123,7 @@ def speeders(
     idx = np.nonzero(hit)[0]
     strength = typical[idx] / np.maximum(d[idx], 0.5)
     text = tuple(
-        f"answered in {d[i]:.0f} s; typical for this questionnaire is "
-        f"{typical[i]:.0f} s ({s:.1f}x faster)"
+        {"seconds": float(d[i]), "typical_seconds": float(typical[i]), "times_faster": float(s)}
         for i, s in zip(idx, strength, strict=True)
     )
     return Flags("speeder", idx, strength, text)
@@ -165,10 +167,7 @@ def duplicates(
     hit = run > 0
     idx = order[hit]
     strength = run[hit].astype(np.float64)
-    text = tuple(
-        f"the same device rated this unit {int(s)} time(s) before within {window / 3600:g} h"
-        for s in strength
-    )
+    text = tuple({"earlier": float(s), "window_hours": window / 3600} for s in strength)
     back = np.argsort(idx)
     return Flags("duplicate", idx[back], strength[back], tuple(text[i] for i in back))
 
@@ -237,8 +236,7 @@ def bursts(
     idx = order[idx_sorted]
     strength = -np.log10(np.maximum(p[idx_sorted], 1e-300))
     text = tuple(
-        f"{int(c[i])} submissions for this unit within {window / 60:g} min; its usual "
-        f"rate gives {expected[i]:.2f}"
+        {"count": float(c[i]), "window_minutes": window / 60, "expected": float(expected[i])}
         for i in idx_sorted
     )
     back = np.argsort(idx)
@@ -264,7 +262,7 @@ def straightliners(items: ArrayLike, min_items: int = 3) -> Flags:
     hi_v = np.nanmax(np.where(np.isnan(lo), -np.inf, lo), axis=1)
     hit = enough & (lo_v == hi_v)
     idx = np.nonzero(hit)[0]
-    text = tuple(f"the same answer ({lo_v[i]:g}) to all {int(answered[i])} items" for i in idx)
+    text = tuple({"answer": float(lo_v[i]), "items": float(answered[i])} for i in idx)
     return Flags("straightline", idx, answered[idx].astype(np.float64), text)
 
 
@@ -300,7 +298,7 @@ def outliers(
     hit = (counts[u] >= min_n) & ~np.isnan(z) & (np.abs(z) > threshold)
     idx = np.nonzero(hit)[0]
     text = tuple(
-        f"score {s[i]:.0f} against this unit's median {med[u[i]]:.0f} (robust z = {z[i]:.1f})"
+        {"score": float(s[i]), "unit_median": float(med[u[i]]), "robust_z": float(z[i])}
         for i in idx
     )
     return Flags("outlier", idx, np.abs(z[idx]), text)
@@ -319,7 +317,9 @@ def rater_flags(
     x: ArrayLike,
     own_unit: ArrayLike | None = None,
     alpha: float = 0.05,
-    min_effect: float = 3.0,
+    min_effect: float = 10.0,
+    robust_z: float = 3.0,
+    own_min_effect: float = 3.0,
     flat_ratio: float = 0.5,
     min_units: int = 5,
     collusion_r: float = 0.6,
@@ -329,29 +329,48 @@ def rater_flags(
 
     Own-unit ratings (``own_unit[j]`` is the row of rater ``j``'s own unit, or -1)
     are conflicts of interest: they are left out of every fit below. Then, with
-    the additive fit of :func:`rater_effects` and Bonferroni over the raters (or
-    pairs) tested at family-wise ``alpha``:
+    the additive fit of :func:`rater_effects`:
 
-    - ``lenient`` / ``severe``: :math:`|\beta_j| / SE_j` beyond the two-sided
-      critical value, and :math:`|\beta_j| \ge` ``min_effect`` points.
+    - ``lenient`` / ``severe``: the rater's severity :math:`eta_j` is extreme among
+      the panel's raters and large in practical terms. With :math:`m_{-j}` and
+      :math:`\mathrm{MAD}_{-j}` the median and median absolute deviation of the *other*
+      tested raters' severities (at least three of them),
+
+      .. math:: z_j = rac{eta_j - m_{-j}}{1.4826\,\mathrm{MAD}_{-j}}
+
+      and a rater is flagged when :math:`|z_j| >` ``robust_z`` and
+      :math:`|eta_j - m_{-j}| \ge` ``min_effect`` points (default 10, a tenth of the
+      scale). A severity that is merely *statistically* non-zero is normal: every
+      person scores a little high or low, and on a typical panel a test against zero
+      flags half of the honest experts (Myford & Wolfe 2003, on rater severity as a
+      matter of degree; Iglewicz & Hoaglin 1993 for the robust z).
     - ``flat_rater`` ("balancing"): the rater's SD across units :math:`s_j` is below
       ``flat_ratio`` times the median rater's :math:`s_0`, and
       :math:`(n_j - 1) s_j^2 / s_0^2` is improbably small under
-      :math:`\chi^2_{n_j - 1}`.
+      :math:`\chi^2_{n_j - 1}` (Bonferroni over the raters at family-wise ``alpha``).
     - ``collusion``: two raters' residuals (deviations from the consensus after
       severity) correlate at :math:`r \ge` ``collusion_r`` over at least
       ``min_common`` shared units, with Fisher's :math:`z = \operatorname{atanh}(r)
-      \sqrt{m - 3}` beyond the one-sided critical value.
+      \sqrt{m - 3}` beyond the one-sided Bonferroni critical value. ``details`` name
+      the partner raters by column (``partners``) and their correlations.
     - ``own_unit``: the rater's own-unit rating exceeds what the fit expects from
-      the others and the rater's own severity, :math:`\hat\alpha_u + \hat\beta_j`,
-      by ``min_effect`` points and by the one-sided critical value times
+      the others and the rater's own severity, :math:`\hatlpha_u + \hateta_j`,
+      by ``own_min_effect`` points and by the one-sided critical value times
       :math:`\hat\sigma \sqrt{1 + 1/n_u}`.
 
     Returns
     -------
     RaterReport
         ``effects`` is None when the design cannot be fitted (e.g. a single rater).
+
+    Raises
+    ------
+    ValueError
+        ``x`` is not 2-D, ``own_unit`` has the wrong length, or a threshold is not
+        positive.
     """
+    if not (min_effect >= 0 and robust_z > 0):
+        raise ValueError("min_effect must be >= 0 and robust_z > 0")
     arr = np.array(x, dtype=np.float64)
     if arr.ndim != 2:
         raise ValueError("x must be 2-D, shaped (units, raters)")
@@ -395,21 +414,21 @@ def rater_flags(
     tested = keep & (n_rated >= min_units)
     n_tests = max(int(tested.sum()), 1)
 
-    # lenient / severe
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = severity / severity_se
-    crit = sps.norm.ppf(1 - alpha / (2 * n_tests))
+    # lenient / severe: extreme among the others, and large enough to matter
+    gap, z = _severity_outliers(severity, tested)
     for reason, sign in (("lenient", 1), ("severe", -1)):
-        hit = tested & (sign * z > crit) & (sign * severity >= min_effect)
+        hit = tested & (sign * z > robust_z) & (sign * gap >= min_effect)
         idx = np.nonzero(hit)[0]
-        word = "above" if sign > 0 else "below"
         flags[reason] = Flags(
             reason,
             idx,
             np.abs(z[idx]),
             tuple(
-                f"scores {abs(severity[j]):.1f} points {word} the other raters on the same units "
-                f"(z = {z[j]:.1f})"
+                {
+                    "points": float(abs(gap[j])),
+                    "severity": float(severity[j]),
+                    "robust_z": float(z[j]),
+                }
                 for j in idx
             ),
         )
@@ -418,7 +437,9 @@ def rater_flags(
     sd = np.array([np.nanstd(clean[:, j], ddof=1) if n_rated[j] >= 2 else np.nan for j in range(k)])
     s0 = float(np.nanmedian(sd[tested])) if tested.any() else float("nan")
     if s0 > 0:
-        stat = (n_rated - 1) * sd**2 / s0**2
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            # a ratio first: squaring tiny or huge SDs apart would under- or overflow
+            stat = (n_rated - 1) * (sd / s0) ** 2
         p_flat = np.where(tested, sps.chi2.cdf(stat, np.maximum(n_rated - 1, 1)), 1.0)
         hit = tested & (sd < flat_ratio * s0) & (p_flat < alpha / n_tests)
         idx = np.nonzero(hit)[0]
@@ -426,11 +447,7 @@ def rater_flags(
             "flat_rater",
             idx,
             s0 / np.maximum(sd[idx], 1e-9),
-            tuple(
-                f"gives every unit about the same score (SD {sd[j]:.1f} across {n_rated[j]} units; "
-                f"typical rater {s0:.1f})"
-                for j in idx
-            ),
+            tuple({"sd": float(sd[j]), "units": float(n_rated[j]), "typical_sd": s0} for j in idx),
         )
 
     # collusion: residual correlations between pairs of raters
@@ -445,10 +462,11 @@ def rater_flags(
             both = present[:, a] & present[:, b]
             ra, rb = res0[both, a], res0[both, b]
             da, db = ra - ra.mean(), rb - rb.mean()
-            denom = np.sqrt((da @ da) * (db @ db))
-            if denom == 0:
+            with np.errstate(over="ignore", invalid="ignore"):
+                denom = np.sqrt(da @ da) * np.sqrt(db @ db)
+                r = float(da @ db / denom) if denom > 0 and np.isfinite(denom) else np.nan
+            if not np.isfinite(r):
                 continue
-            r = float(da @ db / denom)
             m = int(both.sum())
             zc = np.arctanh(min(r, 0.999999)) * np.sqrt(m - 3)
             if r >= collusion_r and zc > crit_c:
@@ -461,8 +479,10 @@ def rater_flags(
             idx,
             np.array([max(r for _, r in hits[j]) for j in idx]),
             tuple(
-                "deviates from the consensus in step with rater(s) "
-                + ", ".join(f"#{o} (r = {r:.2f})" for o, r in hits[j])
+                {
+                    "partners": tuple(float(o) for o, _r in hits[j]),
+                    "r": tuple(float(r) for _o, r in hits[j]),
+                }
                 for j in idx
             ),
         )
@@ -476,15 +496,41 @@ def rater_flags(
         scale = effects.sigma * np.sqrt(1 + 1 / np.maximum(n_others[rows], 1))
         zo = dev / scale
         crit_o = sps.norm.ppf(1 - alpha / max(rows.size, 1))
-        hit = (~np.isnan(zo)) & (zo > crit_o) & (dev >= min_effect)
+        hit = (~np.isnan(zo)) & (zo > crit_o) & (dev >= own_min_effect)
         idx = cols[hit]
         flags["own_unit"] = Flags(
             "own_unit",
             idx,
             zo[hit],
             tuple(
-                f"rates their own unit {d:.1f} points above how the others rate it (z = {zz:.1f})"
+                {"points": float(d), "z": float(zz)}
                 for d, zz in zip(dev[hit], zo[hit], strict=True)
             ),
         )
     return RaterReport(effects, flags, conflict)
+
+
+def _severity_outliers(
+    severity: NDArray[np.float64], tested: NDArray[np.bool_]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each tested rater's gap to the median of the *other* tested raters, and its robust z.
+
+    Leave-one-out, so one extreme rater cannot hide by pulling the median and MAD
+    towards itself. Fewer than three others: no judgement (NaN).
+    """
+    k = severity.size
+    gap = np.full(k, np.nan)
+    z = np.full(k, np.nan)
+    ids = np.nonzero(tested & ~np.isnan(severity))[0]
+    if ids.size < 4:
+        return gap, z
+    for j in ids:
+        others = severity[ids[ids != j]]
+        median = float(np.median(others))
+        mad = float(np.median(np.abs(others - median))) * MAD_TO_SD
+        gap[j] = severity[j] - median
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # an MAD of 0 (the others agree exactly) makes any gap extreme; the practical
+            # threshold on the gap then decides alone
+            z[j] = gap[j] / mad if mad > 0 else np.sign(gap[j]) * np.inf
+    return gap, z

@@ -174,9 +174,9 @@ def make_csv(
             total = true[c] + rng.normal(0, 3)
             rater_unit = ""
             if e == planted.lenient:
-                total += 9
+                total += 15  # a practically large bias: 15 points of 100
             elif e == planted.severe:
-                total -= 9
+                total -= 15
             elif e == planted.flat:
                 total = 76 + rng.normal(0, 0.6)
             elif e in planted.colluders:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from evalsurvey.analysis.reader import read_responses
-from evalsurvey.analysis.report import Options, analyze
+from evalsurvey.analysis.report import Options, analyze, parse_scale
 from evalsurvey.stats import (
     bursts,
     duplicates,
@@ -22,7 +22,8 @@ from tests.stats.synthetic import SCALE, make_csv
 def run(request, tmp_path_factory):
     path = tmp_path_factory.mktemp("synthetic") / "responses.csv"
     planted = make_csv(path, seed=request.param)
-    report = analyze(read_responses(str(path)), Options(scale=SCALE))
+    default, per_item = parse_scale(SCALE)
+    report = analyze(read_responses(str(path)), Options(scale=default, item_scales=per_item))
     return planted, report
 
 
@@ -90,7 +91,7 @@ def test_rater_level_suspects_and_conflicts_leave_scores(run):
     own = next(u for u in report["units"] if u["unit"] == planted.own_unit_code)
     assert own["groups"]["panel"]["n_used"] < own["groups"]["panel"]["n"]
     raters = {r["rater"]: r for r in report["raters"]}
-    assert raters[planted.lenient]["severity"] > 5 > -5 > raters[planted.severe]["severity"]
+    assert raters[planted.lenient]["severity"] > 10 > -10 > raters[planted.severe]["severity"]
 
 
 def test_flags_carry_reason_strength_and_sentence(run):
@@ -148,3 +149,47 @@ def test_rater_flags_quiet_on_honest_panel():
     x = rng.normal(75, 8, (40, 1)) + rng.normal(0, 3, (40, 10))
     report = rater_flags(x)
     assert all(f.index.size == 0 for f in report.flags.values())
+
+
+def _panel_with_habits(seed: int, habits):
+    """40 units rated by raters who each score a constant few points high or low."""
+    rng = np.random.default_rng(seed)
+    true = rng.normal(75, 8, (40, 1))
+    return true + np.asarray(habits)[None, :] + rng.normal(0, 3, (40, len(habits)))
+
+
+def test_honest_habits_of_a_few_points_are_not_flagged():
+    # every person scores a little high or low: significant against zero, but normal
+    for seed in range(20):
+        habits = np.random.default_rng(100 + seed).normal(0, 3, 10)
+        x = _panel_with_habits(seed, habits)
+        report = rater_flags(x)
+        assert report.flags["lenient"].index.size == 0
+        assert report.flags["severe"].index.size == 0
+        # the old rule (|severity| / SE beyond a Bonferroni z) cries wolf on the same panels
+        z = report.effects.severity / report.effects.severity_se
+        if seed == 0:
+            assert (np.abs(z) > 2.81).sum() >= 3
+
+
+def test_extreme_and_large_raters_are_flagged_and_named_by_numbers():
+    habits = np.array([0.0, 2, -2, 1, -1, 3, -3, 18, -16, 0.5])
+    report = rater_flags(_panel_with_habits(1, habits))
+    assert list(report.flags["lenient"].index) == [7]
+    assert list(report.flags["severe"].index) == [8]
+    found = report.flags["lenient"].details[0]
+    assert found["points"] > 14 and found["robust_z"] > 3
+    # the practical size is configurable: at 20 points nobody is flagged
+    strict = rater_flags(_panel_with_habits(1, habits), min_effect=20)
+    assert strict.flags["lenient"].index.size == strict.flags["severe"].index.size == 0
+    with pytest.raises(ValueError, match="min_effect"):
+        rater_flags(_panel_with_habits(1, habits), min_effect=-1)
+
+
+def test_rater_flags_survive_tiny_and_huge_spreads():
+    # the flaky overflow: SDs near the limits of floating point must not warn
+    x = np.full((8, 5), 5.0)
+    x[0, 0] = 5.0 + 5e-324
+    x[:, 4] = np.linspace(0, 10, 8)
+    rater_flags(x)
+    rater_flags(np.array([[0.0, 1e-300], [1e-300, 0.0], [5.0, 5.0]]))

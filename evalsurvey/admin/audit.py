@@ -1,0 +1,29 @@
+"""The audit log, paged and filterable by what was changed and who changed it."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from sqlalchemy import select
+
+from evalsurvey.admin.blueprint import admin_only, bp
+from evalsurvey.extensions import db
+from evalsurvey.models import AuditLog
+
+
+@bp.get("/audit")
+@admin_only
+def audit_log():
+    entity = request.args.get("entity", "")
+    actor = request.args.get("actor", "")
+    query = select(AuditLog).order_by(AuditLog.id.desc())
+    if entity:
+        query = query.where(AuditLog.entity == entity)
+    if actor:
+        query = query.where(AuditLog.actor == actor)
+    page = db.paginate(query, per_page=100, error_out=False)
+    entities = list(
+        db.session.scalars(select(AuditLog.entity).distinct().order_by(AuditLog.entity))
+    )
+    return render_template(
+        "admin/audit.html", page=page, entity=entity, actor=actor, entities=entities
+    )

@@ -1,0 +1,68 @@
+"""The staff blueprint and the helpers every staff area shares."""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, request, send_file
+from flask_login import current_user
+
+from evalsurvey.auth.guards import STAFF_READERS, roles_required
+from evalsurvey.domain.access import AccessDenied, Scope
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.i18n import _
+from evalsurvey.models import Role, Unit
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+admin_only = roles_required(Role.ADMIN)
+readers = roles_required(*STAFF_READERS)
+reviewers = roles_required(Role.ADMIN, Role.INSPECTOR)
+analysts = roles_required(Role.ADMIN, Role.INSPECTOR, Role.VIEWER)
+
+
+def scope() -> Scope:
+    """What the signed-in person may see (see :mod:`evalsurvey.domain.access`)."""
+    return Scope.for_user(current_user)
+
+
+def require_unit(unit: Unit | None) -> Unit:
+    if unit is None:
+        abort(404)
+    try:
+        return scope().require_unit(unit)
+    except AccessDenied:
+        abort(403)
+
+
+def show_error(form, error: DomainError) -> None:
+    """Put a domain error next to its field (or on the form when it names none)."""
+    target = getattr(form, error.field, None) if error.field else None
+    text = error.text(_)
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*target.errors, text]
+    else:
+        form.form_errors.append(text)
+
+
+def base_url() -> str:
+    """Where printed links point: the configured public address, else this request's."""
+    return current_app.config.get("PUBLIC_BASE_URL") or request.host_url.rstrip("/")
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.endswith(".localhost")
+
+
+def download(data: bytes | str, name: str, mimetype: str):
+    """A file download; text gets a BOM so Excel opens UTF-8 Chinese correctly."""
+    if isinstance(data, str):
+        data = ("" if data.startswith("\ufeff") else "\ufeff").encode() + data.encode("utf-8")
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)

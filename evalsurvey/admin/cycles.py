@@ -1,0 +1,123 @@
+"""Cycles: create, edit, status changes (closing confirmed, reopening with a reason)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from evalsurvey.admin import forms
+from evalsurvey.admin.blueprint import (
+    admin_only,
+    base_url,
+    bp,
+    is_loopback,
+    readers,
+    scope,
+    show_error,
+)
+from evalsurvey.admin.links import link_form
+from evalsurvey.domain import cycles as cycle_domain
+from evalsurvey.domain import queries
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _, label
+from evalsurvey.models import Cycle, CycleStatus
+from evalsurvey.timezones import from_local, to_local
+
+
+@bp.route("/cycles", methods=["GET", "POST"])
+@admin_only
+def cycles():
+    form = forms.CycleForm()
+    if form.validate_on_submit():
+        try:
+            cycle = cycle_domain.create_cycle(
+                form.code.data,
+                form.name.data,
+                form.period.data,
+                from_local(form.opens_at.data),
+                from_local(form.closes_at.data),
+            )
+            db.session.commit()
+            return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+    rows = db.session.scalars(select(Cycle).order_by(Cycle.id.desc()))
+    return render_template("admin/cycles.html", form=form, cycles=list(rows))
+
+
+@bp.get("/cycles/<int:cycle_id>")
+@readers
+def cycle(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    url = base_url()
+    return render_template(
+        "admin/cycle.html",
+        cycle=cycle,
+        links=queries.cycle_links(cycle, scope()),
+        link_form=link_form(),
+        moves=cycle_domain.allowed_moves(cycle),
+        base_url=url,
+        loopback=is_loopback(url),
+    )
+
+
+@bp.route("/cycles/<int:cycle_id>/edit", methods=["GET", "POST"])
+@admin_only
+def edit_cycle(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    form = forms.CycleEditForm(obj=cycle)
+    if request.method == "GET":
+        for field, value in ((form.opens_at, cycle.opens_at), (form.closes_at, cycle.closes_at)):
+            field.data = to_local(value).replace(tzinfo=None) if value else None
+    if form.validate_on_submit():
+        try:
+            cycle_domain.update_cycle(
+                cycle,
+                form.name.data,
+                from_local(form.opens_at.data),
+                from_local(form.closes_at.data),
+            )
+            db.session.commit()
+            flash(_("已保存。"))
+            return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+    return render_template("admin/cycle_edit.html", form=form, cycle=cycle)
+
+
+@bp.route("/cycles/<int:cycle_id>/status/<status>", methods=["GET", "POST"])
+@admin_only
+def cycle_status(cycle_id: int, status: str):
+    """A confirmation page for every status change; reopening asks for the reason."""
+    cycle = db.get_or_404(Cycle, cycle_id)
+    if status not in cycle_domain.allowed_moves(cycle):
+        abort(404)
+    reopening = (cycle.status, status) == cycle_domain.REOPEN
+    form = forms.ReasonForm() if reopening else forms.ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            cycle_domain.transition(
+                cycle, status, getattr(form, "reason", None) and form.reason.data
+            )
+            db.session.commit()
+            flash(_("周期状态已改为：{s}。", s=label("cycle_status", status)))
+            return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+    warnings = {
+        CycleStatus.OPEN: _("开放后，二维码和邀请链接即可提交答卷。"),
+        CycleStatus.CLOSED: _("关闭后不再接受答卷；如需重新开放，必须填写原因并记入操作日志。"),
+        CycleStatus.PUBLISHED: _("公布后结果对外可见，此操作不能撤回。"),
+    }
+    return render_template(
+        "admin/confirm.html",
+        form=form,
+        title=_("将周期“{name}”改为：{s}", name=cycle.name, s=label("cycle_status", status)),
+        message=warnings.get(CycleStatus(status), ""),
+        button=_("确认"),
+        back=url_for("admin.cycle", cycle_id=cycle.id),
+    ), (400 if form.errors else 200)

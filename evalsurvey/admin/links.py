@@ -1,0 +1,219 @@
+"""Links, their QR codes and posters, and invitations."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from sqlalchemy import func, select
+from wtforms import SelectChoice
+
+from evalsurvey.admin import forms
+from evalsurvey.admin.blueprint import (
+    admin_only,
+    base_url,
+    bp,
+    download,
+    is_loopback,
+    readers,
+    require_unit,
+    scope,
+    show_error,
+)
+from evalsurvey.domain import links as link_domain
+from evalsurvey.domain import queries
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _, pick
+from evalsurvey.models import Cycle, Invitation, Link, LinkMode, Questionnaire, RaterGroup, Unit
+
+
+def link_form() -> forms.LinkForm:
+    form = forms.LinkForm(prefix="link")
+    published = db.session.scalars(
+        select(Questionnaire)
+        .where(Questionnaire.published_at.is_not(None))
+        .order_by(Questionnaire.code, Questionnaire.version)
+    )
+    form.questionnaire.choices = [
+        SelectChoice(q.id, f"{q.label} {pick(q.title, q.title_en)}") for q in published
+    ]
+    form.rater_group.choices = [
+        SelectChoice(g.id, pick(g.name, g.name_en))
+        for g in db.session.scalars(select(RaterGroup).order_by(RaterGroup.id))
+    ]
+    return form
+
+
+@bp.post("/cycles/<int:cycle_id>/links")
+@admin_only
+def create_links(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    form = link_form()
+    if not form.validate_on_submit():
+        url = base_url()
+        return render_template(
+            "admin/cycle.html",
+            cycle=cycle,
+            links=queries.cycle_links(cycle, scope()),
+            link_form=form,
+            moves=[],
+            base_url=url,
+            loopback=is_loopback(url),
+        ), 400
+    q = db.get_or_404(Questionnaire, form.questionnaire.data)
+    group = db.get_or_404(RaterGroup, form.rater_group.data)
+    if form.unit.data:
+        targets = [queries.get_by_code(Unit, form.unit.data)]
+    else:
+        targets = list(
+            db.session.scalars(
+                select(Unit)
+                .where(Unit.type == form.unit_type.data, Unit.active.is_(True))
+                .order_by(Unit.code)
+            )
+        )
+    made = existing = 0
+    try:
+        for unit in targets:
+            _link, created = link_domain.create_link(
+                cycle=cycle,
+                questionnaire=q,
+                unit=unit,
+                rater_group=group,
+                mode=form.mode.data,
+                record_rater=form.record_rater.data,
+            )
+            made += created
+            existing += not created
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        show_error(form, exc)
+        flash(exc.text(_))
+        return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+    flash(_("已创建 {n} 个链接。", n=made))
+    if existing:
+        flash(_("{n} 个单位已有相同的链接，沿用原链接和二维码。", n=existing))
+    return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+
+
+@bp.get("/cycles/<int:cycle_id>/posters")
+@readers
+def posters(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    url = base_url()
+    rows = [
+        link
+        for link in queries.cycle_links(cycle, scope())
+        if link.mode == LinkMode.PUBLIC and link.active
+    ]
+    cards = [
+        (link, link_domain.link_url(url, link), link_domain.qr_svg(link_domain.link_url(url, link)))
+        for link in rows
+    ]
+    return render_template(
+        "admin/posters.html", cycle=cycle, cards=cards, loopback=is_loopback(url), base_url=url
+    )
+
+
+@bp.get("/links/<int:link_id>/qr.<fmt>")
+@readers
+def link_qr(link_id: int, fmt: str):
+    link = db.get_or_404(Link, link_id)
+    require_unit(link.unit)
+    url = link_domain.link_url(base_url(), link)
+    name = f"qr-{link.unit.code}-{link.rater_group.code}"
+    if fmt == "png":
+        return download(link_domain.qr_png(url), f"{name}.png", "image/png")
+    if fmt == "svg":
+        return download(link_domain.qr_svg(url).encode(), f"{name}.svg", "image/svg+xml")
+    abort(404)
+
+
+@bp.route("/links/<int:link_id>/close", methods=["GET", "POST"])
+@admin_only
+def close_link(link_id: int):
+    link = db.get_or_404(Link, link_id)
+    form = forms.ConfirmForm()
+    if form.validate_on_submit():
+        link_domain.close_link(link)
+        db.session.commit()
+        flash(_("链接已关闭。"))
+        return redirect(url_for("admin.cycle", cycle_id=link.cycle_id))
+    return render_template(
+        "admin/confirm.html",
+        form=form,
+        title=_(
+            "关闭链接：{unit} · {group}",
+            unit=link.unit.name,
+            group=pick(link.rater_group.name, link.rater_group.name_en),
+        ),
+        message=_("关闭后，扫描此二维码或打开邀请的人将无法提交。重新开放需要填写原因。"),
+        button=_("确认关闭"),
+        back=url_for("admin.cycle", cycle_id=link.cycle_id),
+    )
+
+
+@bp.route("/links/<int:link_id>/reopen", methods=["GET", "POST"])
+@admin_only
+def reopen_link(link_id: int):
+    link = db.get_or_404(Link, link_id)
+    form = forms.ReasonForm()
+    if form.validate_on_submit():
+        try:
+            link_domain.reopen_link(link, form.reason.data)
+            db.session.commit()
+            flash(_("链接已重新开放。"))
+            return redirect(url_for("admin.cycle", cycle_id=link.cycle_id))
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+    return render_template(
+        "admin/confirm.html",
+        form=form,
+        title=_("重新开放链接：{unit}", unit=link.unit.name),
+        message=_("请填写重新开放的原因，它会记入操作日志。"),
+        button=_("确认重新开放"),
+        back=url_for("admin.cycle", cycle_id=link.cycle_id),
+    )
+
+
+@bp.route("/links/<int:link_id>/invitations", methods=["GET", "POST"])
+@admin_only
+def invitations(link_id: int):
+    link = db.get_or_404(Link, link_id)
+    if link.mode != LinkMode.INVITE:
+        abort(404)
+    form = forms.InvitationForm()
+    if form.validate_on_submit():
+        people = _parse_people(form.people.data or "") or [{}] * (form.count.data or 0)
+        made = link_domain.create_invitations(link, people)
+        db.session.commit()
+        flash(_("已生成 {n} 份邀请。", n=len(made)))
+        return redirect(url_for("admin.invitations", link_id=link.id))
+    total, used = db.session.execute(
+        select(func.count(), func.count().filter(Invitation.used)).where(
+            Invitation.link_id == link.id
+        )
+    ).one()
+    return render_template("admin/invitations.html", link=link, form=form, total=total, used=used)
+
+
+def _parse_people(text: str) -> list[dict[str, str]]:
+    people = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.replace("，", ",").split(",")] + ["", "", "", ""]
+        people.append(
+            {"name": parts[0], "contact": parts[1], "rater_code": parts[2], "rater_unit": parts[3]}
+        )
+    return people
+
+
+@bp.get("/links/<int:link_id>/invitations.csv")
+@admin_only
+def invitations_csv(link_id: int):
+    link = db.get_or_404(Link, link_id)
+    return download(
+        link_domain.invitations_csv(base_url(), link), f"invitations-{link.code}.csv", "text/csv"
+    )

@@ -1,0 +1,88 @@
+"""Responses: counts, comments, the paged and filtered list, review decisions, CSV."""
+
+from __future__ import annotations
+
+import io
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from evalsurvey.admin import forms
+from evalsurvey.admin.blueprint import bp, download, readers, require_unit, reviewers, scope
+from evalsurvey.domain import interchange, queries
+from evalsurvey.domain import responses as response_domain
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _
+from evalsurvey.models import Channel, Cycle, RaterGroup, Response, ResponseStatus, Unit
+
+
+@bp.get("/cycles/<int:cycle_id>/responses")
+@readers
+def responses(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    access = scope()
+    unit_code = request.args.get("unit", "")
+    unit_ids = None
+    if unit_code:
+        unit_ids = require_unit(queries.get_by_code(Unit, unit_code)).subtree_ids()
+    group = request.args.get("group", "")
+    status = request.args.get("status", "")
+    counts = queries.response_counts(cycle, access, unit_ids)
+    groups = list(db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)))
+    page = queries.responses_page(
+        cycle,
+        access,
+        unit_ids=unit_ids,
+        group=group or None,
+        status=status if status in set(ResponseStatus) else None,
+        page=request.args.get("page", 1, type=int),
+    )
+    return render_template(
+        "admin/responses.html",
+        cycle=cycle,
+        counts=counts,
+        groups=groups,
+        readable=[g for g in groups if access.sees_rows_of(g)],
+        channels=[c.value for c in Channel],
+        statuses=[s.value for s in ResponseStatus],
+        page=page,
+        comments=queries.recent_comments(cycle, access, unit_ids),
+        unit_code=unit_code,
+        group=group,
+        status=status,
+        total=sum(c.total for c in counts),
+        status_form=forms.ResponseStatusForm(),
+        can_review=access.can_review,
+        hidden_groups=[g for g in groups if not access.sees_rows_of(g)],
+    )
+
+
+@bp.post("/responses/<public_id>/status")
+@reviewers
+def response_status(public_id: str):
+    r = db.first_or_404(select(Response).where(Response.public_id == public_id))
+    form = forms.ResponseStatusForm()
+    if form.validate_on_submit():
+        try:
+            response_domain.set_status(r, form.status.data)
+            db.session.commit()
+            flash(_("答卷 {id} 已复核。", id=r.public_id))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.text(_))
+    else:
+        flash(_("不允许的状态。"))
+    back = request.form.get("back", "")
+    if not back.startswith("/admin/") or "\r" in back or "\n" in back:
+        back = url_for("admin.responses", cycle_id=r.cycle_id)
+    return redirect(back)
+
+
+@bp.get("/cycles/<int:cycle_id>/responses.csv")
+@readers
+def export_csv(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    out = io.StringIO()
+    interchange.export_responses(out, cycle=cycle, scope=scope())
+    return download(out.getvalue(), f"responses-{cycle.code}.csv", "text/csv")

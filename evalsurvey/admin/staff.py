@@ -1,0 +1,94 @@
+"""Staff accounts: create (viewer by default), role, reset password, deactivate."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from evalsurvey.admin import forms
+from evalsurvey.admin.blueprint import admin_only, bp, show_error
+from evalsurvey.domain import staff as staff_domain
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _
+from evalsurvey.models import StaffUser
+
+
+def _users() -> list[StaffUser]:
+    return list(
+        db.session.scalars(
+            select(StaffUser).options(selectinload(StaffUser.unit)).order_by(StaffUser.username)
+        )
+    )
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@admin_only
+def staff():
+    form = forms.StaffForm()
+    if form.validate_on_submit():
+        try:
+            user = staff_domain.create_staff(
+                form.username.data,
+                form.password.data,
+                form.role.data,
+                form.unit.data,
+                form.name.data,
+            )
+            db.session.commit()
+            flash(_("已创建用户 {u}。", u=user.username))
+            return redirect(url_for("admin.staff"))
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+    return render_template("admin/staff.html", form=form, users=_users()), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/staff/<int:user_id>", methods=["GET", "POST"])
+@admin_only
+def staff_user(user_id: int):
+    """Change a person's role and unit, or reset their password."""
+    user = db.get_or_404(StaffUser, user_id)
+    role_form = forms.StaffRoleForm(prefix="role", obj=user)
+    reset_form = forms.PasswordResetForm(prefix="reset")
+    if role_form.submit.data and role_form.validate_on_submit():
+        try:
+            staff_domain.change_role(user, role_form.role.data, role_form.unit.data)
+            db.session.commit()
+            flash(_("已更新用户 {u}。", u=user.username))
+            return redirect(url_for("admin.staff_user", user_id=user.id))
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(role_form, exc)
+    elif reset_form.submit.data and reset_form.validate_on_submit():
+        try:
+            staff_domain.set_password(user, reset_form.password.data)
+            db.session.commit()
+            flash(_("已为 {u} 设置新密码，其原有登录已全部退出。", u=user.username))
+            return redirect(url_for("admin.staff_user", user_id=user.id))
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(reset_form, exc)
+    elif not role_form.is_submitted():
+        role_form.unit.data = user.unit.code if user.unit else ""
+    return render_template(
+        "admin/staff_user.html", user=user, role_form=role_form, reset_form=reset_form
+    )
+
+
+@bp.post("/staff/<int:user_id>/active")
+@admin_only
+def toggle_staff(user_id: int):
+    user = db.get_or_404(StaffUser, user_id)
+    try:
+        staff_domain.set_active(user, not user.active, current_user)
+        db.session.commit()
+        flash(_("已更新用户 {u}。", u=user.username))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.text(_))
+    return redirect(url_for("admin.staff"))

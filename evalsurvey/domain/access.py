@@ -1,0 +1,80 @@
+"""The one access scope: which units, rows and identities a signed-in person may see.
+
+Every page, download and later report asks this object, never the role directly:
+
+* the office (admin, inspector, viewer) sees every unit and every row;
+* a unit contact sees their unit and the units below it, and of those units only the
+  rows and comments of rater groups whose ``visible_to_unit`` setting is on (citizens
+  by default; members, leaders, departments and panels off). Counts are always shown.
+  A rater's identity (an expert's id and own unit) never reaches a unit contact;
+* a panel expert sees no responses at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+
+from evalsurvey.extensions import db
+from evalsurvey.models import RaterGroup, Response, Role, StaffUser, Unit
+
+OFFICE = frozenset({Role.ADMIN, Role.INSPECTOR, Role.VIEWER})
+# who may change responses' review status and recompute results
+REVIEWERS = frozenset({Role.ADMIN, Role.INSPECTOR})
+
+
+class AccessDenied(Exception):
+    """The person may not see or change this."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str
+    unit_ids: frozenset[int] | None  # None: every unit
+    row_group_ids: frozenset[int] | None  # rater groups whose rows are readable; None: all
+    identities: bool  # may see raters' ids and own units
+
+    @classmethod
+    def for_user(cls, user: StaffUser) -> Scope:
+        role = user.role
+        if role in OFFICE:
+            return cls(role, None, None, True)
+        if role == Role.UNIT_CONTACT and user.unit is not None:
+            groups = db.session.scalars(
+                select(RaterGroup.id).where(RaterGroup.visible_to_unit.is_(True))
+            )
+            return cls(role, frozenset(user.unit.subtree_ids()), frozenset(groups), False)
+        return cls(role, frozenset(), frozenset(), False)
+
+    @property
+    def office(self) -> bool:
+        return self.role in OFFICE
+
+    @property
+    def can_review(self) -> bool:
+        return self.role in REVIEWERS
+
+    def sees_unit(self, unit: Unit) -> bool:
+        return self.unit_ids is None or unit.id in self.unit_ids
+
+    def require_unit(self, unit: Unit) -> Unit:
+        if not self.sees_unit(unit):
+            raise AccessDenied()
+        return unit
+
+    def sees_rows_of(self, group: RaterGroup) -> bool:
+        return self.row_group_ids is None or group.id in self.row_group_ids
+
+    def units(self, query: Select, column=Response.unit_id) -> Select:
+        """``query`` narrowed to the units in scope (counts use only this)."""
+        if self.unit_ids is None:
+            return query
+        return query.where(column.in_(self.unit_ids))
+
+    def rows(self, query: Select) -> Select:
+        """A query over :class:`Response` narrowed to the rows this person may read."""
+        query = self.units(query)
+        if self.row_group_ids is not None:
+            query = query.where(Response.rater_group_id.in_(self.row_group_ids))
+        return query
