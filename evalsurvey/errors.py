@@ -156,6 +156,11 @@ def init_request_checks(app: Flask) -> None:
 
     @app.before_request
     def _request_id_and_checks():
+        # ``g`` belongs to one request. Where several requests share an application
+        # context (tests, commands), extensions' per-request caches on it (the signed-in
+        # user, the CSRF token, the locale) must not leak from one request to the next.
+        for name in list(vars(g)):
+            delattr(g, name)
         g.request_id = uuid.uuid4().hex[:12]
         problem = _malformed()
         if problem is not None:

@@ -21,7 +21,6 @@ from flask_babel import (
     format_datetime,
     gettext,
     lazy_gettext,
-    refresh,
 )
 from markupsafe import Markup
 
@@ -222,6 +221,3 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["local"] = datetime_local
     app.after_request(_remember_lang)
-    # Flask-Babel caches the locale on ``g``; tests and commands run several requests
-    # in one application context, so each request chooses afresh
-    app.before_request(refresh)

@@ -219,19 +219,19 @@ def store_response(
             raise InvitationUsed()
         if link.record_rater:
             rater, rater_unit = invitation.rater_code, invitation.rater_unit
-    response = add_response(
-        link=link,
-        channel=Channel.INVITE if invitation is not None else Channel.QR,
-        started_at=ticket.started_at,
-        submitted_at=utcnow(),
-        answers=answers,
-        comment=comment,
-        device=device,
-        submission_key=ticket.submission_key,
-        rater=rater,
-        rater_unit=rater_unit,
-    )
     try:
+        response = add_response(
+            link=link,
+            channel=Channel.INVITE if invitation is not None else Channel.QR,
+            started_at=ticket.started_at,
+            submitted_at=utcnow(),
+            answers=answers,
+            comment=comment,
+            device=device,
+            submission_key=ticket.submission_key,
+            rater=rater,
+            rater_unit=rater_unit,
+        )
         db.session.commit()
     except IntegrityError:
         # A concurrent double tap won the race: its row is the one.

@@ -1,0 +1,113 @@
+"""Bad input gets a clear 400 or 413 in the person's language; surprises are logged with an id."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+
+from tests.factories import hidden_fields, login, make_link, make_staff, make_unit
+
+
+@pytest.fixture
+def survey(app):
+    link = make_link()
+    return f"/s/{link.code}"
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ({"comment": "长" * 40_000}, None),  # a long comment
+        (b"a=" + b"x" * 12_000_000, "application/x-www-form-urlencoded"),  # 12 MB
+        ({f"f{i}": "1" for i in range(1100)}, "multipart/form-data"),  # >1000 parts
+    ],
+    ids=["long-comment", "12MB", "many-parts"],
+)
+def test_oversized_bodies_answer_413_with_a_page(client, survey, body, content_type):
+    kwargs = {"content_type": content_type} if content_type else {}
+    resp = client.post(survey, data=body, **kwargs)
+    assert resp.status_code == 413
+    assert "提交的内容过大" in resp.get_data(as_text=True)
+
+
+def test_malformed_inputs_answer_400(client, survey):
+    cases = [
+        client.post(survey, json=[1, 2]),
+        client.post(survey, json="text"),
+        client.post(
+            survey,
+            data={"comment": (io.BytesIO(b"x"), "a.txt")},
+            content_type="multipart/form-data",
+        ),
+        client.post(survey, data={"comment": "a\x00b"}),
+        client.get("/s/ab%00cd"),
+    ]
+    for resp in cases:
+        assert resp.status_code == 400, resp.request.path
+        assert "错误代码 400" in resp.get_data(as_text=True)
+
+
+def test_over_long_codes_and_huge_ids_are_not_found(app, client):
+    make_staff("adm")
+    assert client.get("/s/" + "a" * 5000).status_code == 404
+    login(client, "adm")
+    for url in ("/admin/units/2147483648/edit", "/admin/cycles/99999999999999999999"):
+        resp = client.get(url)
+        assert resp.status_code == 404
+        # a staff error page keeps the staff navigation: no dead end
+        assert "/admin/cycles" in resp.get_data(as_text=True)
+
+
+def test_over_long_unit_code_is_a_message_by_the_field(app, client):
+    make_staff("adm")
+    login(client, "adm")
+    token = hidden_fields(client.get("/admin/units").get_data(as_text=True))["csrf_token"]
+    resp = client.post(
+        "/admin/units", data={"csrf_token": token, "code": "X" * 300, "name": "n", "type": "other"}
+    )
+    assert resp.status_code == 400 and "Field cannot be longer" not in resp.get_data(as_text=True)
+
+
+def test_unit_edit_without_its_parent_field(app, client):
+    make_staff("adm")
+    unit = make_unit("W77", name="窗口")
+    login(client, "adm")
+    page = client.get(f"/admin/units/{unit.id}/edit").get_data(as_text=True)
+    resp = client.post(
+        f"/admin/units/{unit.id}/edit",
+        data={
+            "csrf_token": hidden_fields(page)["csrf_token"],
+            "code": "W77",
+            "name": "新名称",
+            "type": "service_window",
+        },
+    )
+    assert resp.status_code == 302
+
+
+def test_crlf_in_next_goes_to_the_dashboard(app, client):
+    make_staff("adm")
+    page = client.get("/auth/login").get_data(as_text=True)
+    resp = client.post(
+        "/auth/login?next=/admin%0d%0aSet-Cookie:x=1",
+        data={**hidden_fields(page), "username": "adm", "password": "secret-pass-1"},
+    )
+    assert resp.status_code == 302 and resp.headers["Location"] == "/admin/"
+    assert "x=1" not in resp.headers.get("Set-Cookie", "")
+
+
+def test_an_unexpected_error_is_logged_with_the_id_the_page_shows(app, client, caplog):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("a bug")
+
+    with caplog.at_level(logging.ERROR):
+        resp = client.get("/boom")
+    assert resp.status_code == 500
+    request_id = resp.headers["X-Request-Id"]
+    assert request_id in resp.get_data(as_text=True)
+    assert any(request_id in r.getMessage() and r.exc_info for r in caplog.records)
