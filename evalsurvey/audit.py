@@ -131,3 +131,18 @@ def _after_flush(session: Session, flush_context) -> None:  # noqa: ARG001
 def init_app(app: Flask) -> None:  # noqa: ARG001
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+
+
+def record_reason(entity: object, action: str, reason: str) -> None:
+    """Add an audit row that says why (e.g. why a closed cycle was reopened)."""
+    from evalsurvey.extensions import db
+
+    db.session.add(
+        AuditLog(
+            actor=current_actor(),
+            entity=type(entity).__name__,
+            entity_id=entity.id,
+            action=action,
+            changes={"reason": [None, reason[:500]]},
+        )
+    )

@@ -43,6 +43,52 @@ class Codes:
         return found
 
 
+class Columns:
+    """The coded identity columns of a response table, filled row by row.
+
+    Both readers of responses (the interchange CSV here, the database in
+    :mod:`evalsurvey.domain.analysis`) add rows through this, so a table is coded the
+    same way whatever it was read from.
+    """
+
+    KINDS = ("questionnaire", "unit", "group", "rater", "device")
+
+    def __init__(self) -> None:
+        self.codes = {k: Codes() for k in self.KINDS}
+        self.cols: dict[str, list[int]] = {k: [] for k in self.KINDS}
+        self.rater_units: list[str] = []
+
+    def add(
+        self, questionnaire: str, unit: str, group: str, rater: str, device: str, rater_unit: str
+    ) -> None:
+        self.cols["questionnaire"].append(self.codes["questionnaire"].code(questionnaire))
+        self.cols["unit"].append(self.codes["unit"].code(unit))
+        self.cols["group"].append(self.codes["group"].code(group))
+        self.cols["rater"].append(self.codes["rater"].code(rater) if rater else -1)
+        self.cols["device"].append(self.codes["device"].code(device) if device else -1)
+        self.rater_units.append(rater_unit)
+
+    def table(self, **rest) -> ResponseTable:
+        """The table: these columns plus ``rest`` (ids, times, items, …)."""
+        units = self.codes["unit"]
+        return ResponseTable(
+            questionnaire=np.array(self.cols["questionnaire"], np.int64),
+            questionnaires=self.codes["questionnaire"].names,
+            unit=np.array(self.cols["unit"], np.int64),
+            units=units.names,
+            group=np.array(self.cols["group"], np.int64),
+            groups=self.codes["group"].names,
+            rater=np.array(self.cols["rater"], np.int64),
+            raters=self.codes["rater"].names,
+            # a rater's own unit counts only if it is one of the rated units
+            rater_unit=np.array(
+                [units.index.get(v, -1) if v else -1 for v in self.rater_units], np.int64
+            ),
+            device=np.array(self.cols["device"], np.int64),
+            **rest,
+        )
+
+
 @dataclass
 class ResponseTable:
     response_id: list[str]
@@ -115,11 +161,7 @@ def _read(fh: TextIO) -> ResponseTable:
 
     ids: list[str] = []
     seen: dict[str, int] = {}
-    codes = {k: Codes() for k in ("questionnaire", "unit", "group", "rater", "device")}
-    cols: dict[str, list[int]] = {
-        k: [] for k in ("questionnaire", "unit", "group", "rater", "device")
-    }
-    rater_unit_raw: list[str] = []
+    columns = Columns()
     started = np.empty(0)
     submitted = np.empty(0)
     raw_items: list[list[str]] = [[] for _ in item_names]
@@ -145,14 +187,14 @@ def _read(fh: TextIO) -> ResponseTable:
         group = cells[pos["rater_group"]].strip()
         if not group:
             raise InputError(row_no, "rater_group", "empty")
-        cols["questionnaire"].append(codes["questionnaire"].code(cells[pos["questionnaire"]]))
-        cols["unit"].append(codes["unit"].code(unit))
-        cols["group"].append(codes["group"].code(group))
-        rater = cells[pos["rater"]].strip()
-        cols["rater"].append(codes["rater"].code(rater) if rater else -1)
-        device = cells[pos["device"]].strip()
-        cols["device"].append(codes["device"].code(device) if device else -1)
-        rater_unit_raw.append(cells[pos["rater_unit"]].strip())
+        columns.add(
+            cells[pos["questionnaire"]],
+            unit,
+            group,
+            cells[pos["rater"]].strip(),
+            cells[pos["device"]].strip(),
+            cells[pos["rater_unit"]].strip(),
+        )
         raw = cells[pos["started_at"]].strip()
         st_chunk.append(_timestamp(raw, row_no, "started_at") if raw else math.nan)
         raw = cells[pos["submitted_at"]].strip()
@@ -187,22 +229,8 @@ def _read(fh: TextIO) -> ResponseTable:
         numeric.append(arr)
         scored_names.append(name)
     items = np.column_stack(numeric) if numeric else np.zeros((len(ids), 0))
-    unit_codes = codes["unit"]
-    rater_unit = np.array(
-        [unit_codes.index.get(v, -1) if v else -1 for v in rater_unit_raw], dtype=np.int64
-    )
-    return ResponseTable(
+    return columns.table(
         response_id=ids,
-        questionnaire=np.array(cols["questionnaire"], np.int64),
-        questionnaires=codes["questionnaire"].names,
-        unit=np.array(cols["unit"], np.int64),
-        units=unit_codes.names,
-        group=np.array(cols["group"], np.int64),
-        groups=codes["group"].names,
-        rater=np.array(cols["rater"], np.int64),
-        raters=codes["rater"].names,
-        rater_unit=rater_unit,
-        device=np.array(cols["device"], np.int64),
         started=started,
         submitted=submitted,
         items=items,

@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from evalsurvey.analysis.reader import Codes, InputError, ResponseTable
+from evalsurvey.analysis.reader import Columns, InputError, ResponseTable
 from evalsurvey.analysis.report import OptionError, Options, analyze
 from evalsurvey.domain.questionnaires import format_value
 from evalsurvey.extensions import db
@@ -78,22 +78,17 @@ def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> Respo
     )
     if unit_ids is not None:
         query = query.where(Response.unit_id.in_(list(unit_ids)))
-    codes = {k: Codes() for k in ("questionnaire", "unit", "group", "rater", "device")}
-    cols: dict[str, list[int]] = {k: [] for k in codes}
+    columns = Columns()
     ids: list[str] = []
     started: list[float] = []
     submitted: list[float] = []
-    rater_units: list[str] = []
     decision: list[int] = []
     answers: list[dict] = []
     for r in db.session.execute(query.execution_options(yield_per=2000)).scalars():
         ids.append(r.public_id)
-        cols["questionnaire"].append(codes["questionnaire"].code(r.questionnaire.label))
-        cols["unit"].append(codes["unit"].code(r.unit.code))
-        cols["group"].append(codes["group"].code(r.rater_group.code))
-        cols["rater"].append(codes["rater"].code(r.rater) if r.rater else -1)
-        cols["device"].append(codes["device"].code(r.device) if r.device else -1)
-        rater_units.append(r.rater_unit)
+        columns.add(
+            r.questionnaire.label, r.unit.code, r.rater_group.code, r.rater, r.device, r.rater_unit
+        )
         started.append(_epoch(r.started_at))
         submitted.append(_epoch(r.submitted_at))
         if r.status == ResponseStatus.SUSPECT:
@@ -115,21 +110,8 @@ def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> Respo
     text_items = sorted(
         {c for a in answers for c, v in a.items() if c not in scales and format_value(v) != ""}
     )
-    unit_codes = codes["unit"]
-    return ResponseTable(
+    return columns.table(
         response_id=ids,
-        questionnaire=np.array(cols["questionnaire"], np.int64),
-        questionnaires=codes["questionnaire"].names,
-        unit=np.array(cols["unit"], np.int64),
-        units=unit_codes.names,
-        group=np.array(cols["group"], np.int64),
-        groups=codes["group"].names,
-        rater=np.array(cols["rater"], np.int64),
-        raters=codes["rater"].names,
-        rater_unit=np.array(
-            [unit_codes.index.get(v, -1) if v else -1 for v in rater_units], np.int64
-        ),
-        device=np.array(cols["device"], np.int64),
         started=np.array(started, np.float64),
         submitted=np.array(submitted, np.float64),
         items=items,

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from evalsurvey.audit import current_actor
+from evalsurvey.audit import record_reason
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.units import check_code
 from evalsurvey.extensions import db
-from evalsurvey.models import AuditLog, Cycle, CycleStatus
+from evalsurvey.models import Cycle, CycleStatus
 from evalsurvey.models.cycles import CYCLE_TRANSITIONS, PERIODS
 from evalsurvey.models.types import utcnow
 
@@ -75,15 +75,7 @@ def transition(cycle: Cycle, status: str, reason: str = "") -> Cycle:
         reason = (reason or "").strip()
         if not reason:
             raise DomainError("重新开放必须填写原因。", "reason")
-        db.session.add(
-            AuditLog(
-                actor=current_actor(),
-                entity="Cycle",
-                entity_id=cycle.id,
-                action="reopen",
-                changes={"reason": [None, reason[:500]]},
-            )
-        )
+        record_reason(cycle, "reopen", reason)
         cycle.closed_at = None
     cycle.status = status
     if status == CycleStatus.CLOSED:

@@ -11,11 +11,10 @@ import qrcode.image.pure
 import qrcode.image.svg
 from sqlalchemy import select
 
-from evalsurvey.audit import current_actor
+from evalsurvey.audit import record_reason
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.models import (
-    AuditLog,
     Cycle,
     Invitation,
     Link,
@@ -97,15 +96,7 @@ def reopen_link(link: Link, reason: str) -> None:
     if link.active:
         return
     link.active, link.closed_at = True, None
-    db.session.add(
-        AuditLog(
-            actor=current_actor(),
-            entity="Link",
-            entity_id=link.id,
-            action="reopen",
-            changes={"reason": [None, reason[:500]]},
-        )
-    )
+    record_reason(link, "reopen", reason)
     db.session.flush()
 
 
