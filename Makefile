@@ -43,10 +43,12 @@ run: demo
 	@$(BIN)/evalsurvey info
 	$(BIN)/evalsurvey run --host 127.0.0.1 --port 5000
 
-# Debian's Chromium for the Playwright test (Playwright cannot download a browser here).
+# Debian's Chromium for the Playwright test (Playwright cannot download a browser here),
+# and a CJK font so screenshots of Chinese pages show characters, not boxes.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . ; } || \
+		{ $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei fontconfig >/dev/null; }
 	@command -v chromium
 
 lint: install

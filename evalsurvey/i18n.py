@@ -183,6 +183,13 @@ def datetime_local(value: datetime | None, kind: str = "seconds") -> str:
     return format_datetime(value, _PATTERNS[kind])
 
 
+def sep(mark: str) -> str:
+    """Punctuation between runs of text: full-width in Chinese, ASCII and a space in English."""
+    if current_lang() == "en":
+        return mark + " "
+    return {":": "：", ",": "，"}[mark]
+
+
 def lang_url(lang: str) -> str:
     """This page in another language, its other query arguments kept."""
     from flask import url_for
@@ -214,7 +221,7 @@ def init_app(app: Flask) -> None:
         _=_,
         pick=pick,
         current_lang=current_lang,
-        lang_url=lang_url,
+        lang_url=lang_url, sep=sep,
         Markup=Markup,
         label=label,
         labels=labels,
