@@ -215,5 +215,7 @@ def _parse_people(text: str) -> list[dict[str, str]]:
 def invitations_csv(link_id: int):
     link = db.get_or_404(Link, link_id)
     return download(
-        link_domain.invitations_csv(base_url(), link), f"invitations-{link.code}.csv", "text/csv"
+        link_domain.invitations_csv(base_url(), link, _),
+        f"invitations-{link.code}.csv",
+        "text/csv",
     )

@@ -26,6 +26,7 @@ from evalsurvey.domain.questionnaires import QuestionnaireError, format_value, p
 from evalsurvey.domain.responses import add_response, new_public_id
 from evalsurvey.domain.units import ImportError_, problem
 from evalsurvey.extensions import db
+from evalsurvey.timezones import to_local
 from evalsurvey.models import Channel, Cycle, Questionnaire, RaterGroup, Response, Unit
 
 # what the database columns hold: longer values are refused by row and column
@@ -43,7 +44,10 @@ def item_codes(questionnaires: Iterable[Questionnaire]) -> list[str]:
 
 
 def _iso(value: datetime | None) -> str:
-    return value.isoformat() if value is not None else ""
+    """A time as people in the office read it: their zone, to the second, with the offset."""
+    if value is None:
+        return ""
+    return to_local(value).replace(microsecond=0).isoformat()
 
 
 def export_responses(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from evalsurvey.audit import record_reason
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
+from evalsurvey.i18n import N_
 from evalsurvey.models import (
     Cycle,
     Invitation,
@@ -127,11 +128,26 @@ def invitation_url(base_url: str, invitation: Invitation) -> str:
     return f"{base_url.rstrip('/')}/i/{invitation.token}"
 
 
-def invitations_csv(base_url: str, link: Link) -> str:
-    """Mail-merge sheet: one row per invitation with its personal URL."""
+INVITATION_COLUMNS = [
+    N_("姓名"),
+    N_("联系方式"),
+    N_("单位"),
+    N_("评委代号"),
+    N_("已使用"),
+    N_("链接"),
+]
+
+
+def invitations_csv(base_url: str, link: Link, translate=lambda m: m) -> str:
+    """Mail-merge sheet: one row per invitation with its personal URL.
+
+    People read it (mail merge in a word processor), so its header and yes/no are in
+    the reader's language through ``translate``.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["name", "contact", "unit", "rater_code", "used", "url"])
+    writer.writerow([translate(c) for c in INVITATION_COLUMNS])
+    yes, no = translate("是"), translate("否")
     rows = db.session.scalars(
         select(Invitation).where(Invitation.link_id == link.id).order_by(Invitation.id)
     )
@@ -142,7 +158,7 @@ def invitations_csv(base_url: str, link: Link) -> str:
                 inv.contact,
                 link.unit.code,
                 inv.rater_code,
-                "yes" if inv.used else "no",
+                yes if inv.used else no,
                 invitation_url(base_url, inv),
             ]
         )

@@ -187,7 +187,13 @@ def test_extreme_and_large_raters_are_flagged_and_named_by_numbers():
 
 
 def test_rater_flags_survive_tiny_and_huge_spreads():
-    # the flaky overflow: SDs near the limits of floating point must not warn
+    # The flaky overflow, found: when most raters' SDs are ~1e-160, the flat-rater
+    # statistic sd**2 / s0**2 divided 1 by a subnormal and overflowed. Warnings are errors.
+    t = 1e-160
+    tiny = np.array(
+        [[0, t, 0, 0], [t, 0, t, 2], [0, t, 0, 4], [t, 0, t, 6], [0, t, 0, 8], [t, 0, t, 10]]
+    )
+    rater_flags(tiny)
     x = np.full((8, 5), 5.0)
     x[0, 0] = 5.0 + 5e-324
     x[:, 4] = np.linspace(0, 10, 8)
