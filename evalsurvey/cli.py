@@ -211,6 +211,13 @@ OPTION_MESSAGES = {
     show_default=True,
     help="rater groups counted as internal for internal/external weights (file input)",
 )
+@click.option(
+    "--rater-min-effect",
+    type=click.FloatRange(0, 100),
+    default=10.0,
+    show_default=True,
+    help="points (of 100) from the other raters before a rater is lenient or severe",
+)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="write the report")
 @click.option("--top", type=int, default=None, help="print only the first N units")
 @click.pass_context
@@ -224,6 +231,7 @@ def analyze_command(
     method: str,
     min_n: int,
     internal: str,
+    rater_min_effect: float,
     json_out: str | None,
     top: int | None,
 ) -> None:
@@ -249,7 +257,9 @@ def analyze_command(
     try:
         parsed_weights = parse_weights(weights)
         if cycle_code is not None:
-            reports = _analyze_cycle(ctx, cycle_code, unit_type, parsed_weights, method, min_n)
+            reports = _analyze_cycle(
+                ctx, cycle_code, unit_type, parsed_weights, method, min_n, rater_min_effect
+            )
         else:
             default_scale, item_scales = parse_scale(scale)
             options = Options(
@@ -259,6 +269,7 @@ def analyze_command(
                 method=method,
                 min_n=min_n,
                 internal_groups=frozenset(g.strip() for g in internal.split(",") if g.strip()),
+                rater_min_effect=rater_min_effect,
             )
             reports = {"": analyze(read_responses(responses), options)}
     except InputError as exc:
@@ -285,14 +296,16 @@ def analyze_command(
         click.echo(f"report written to {json_out}", err=True)
 
 
-def _analyze_cycle(ctx, cycle_code, unit_type, weights, method, min_n) -> dict:
+def _analyze_cycle(ctx, cycle_code, unit_type, weights, method, min_n, rater_min_effect) -> dict:
     from evalsurvey.domain import analysis as cycle_analysis
 
     app = current_app._get_current_object() if has_app_context() else None
     app = app or ctx.ensure_object(ScriptInfo).load_app()
     with app.app_context():
         cycle = _cycle(cycle_code)
-        options = cycle_analysis.cycle_options(cycle, weights=weights, method=method, min_n=min_n)
+        options = cycle_analysis.cycle_options(
+            cycle, weights=weights, method=method, min_n=min_n, rater_min_effect=rater_min_effect
+        )
         runs = cycle_analysis.run_analysis(
             cycle, "cli", options, [unit_type] if unit_type else None
         )

@@ -84,9 +84,7 @@ def make_cycle(status: str = CycleStatus.OPEN, **kw) -> Cycle:
 
 
 def make_questionnaire(data: dict | None = None, published: bool = True):
-    q = qdomain.from_json(data or SIMPLE_QUESTIONNAIRE)
-    db.session.add(q)
-    db.session.flush()
+    q = qdomain.create_draft(data or SIMPLE_QUESTIONNAIRE)
     if published:
         qdomain.publish(q)
     db.session.flush()

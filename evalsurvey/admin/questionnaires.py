@@ -35,8 +35,7 @@ def questionnaires():
         data, error = _load_json(form.file.data.read())
         if not error:
             try:
-                q = qdomain.from_json(data)
-                db.session.add(q)
+                q = qdomain.create_draft(data)
                 db.session.commit()
                 flash(_("已导入问卷 {label}（草稿）。", label=q.label))
                 return redirect(url_for("admin.questionnaire", qid=q.id))

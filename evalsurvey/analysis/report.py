@@ -43,6 +43,10 @@ class Options:
     duplicate_window: float = 24 * 3600
     burst_window: float = 600.0
     items: tuple[str, ...] | None = None  # score only these item columns (None: every numeric)
+    # a rater is lenient/severe only when extreme among the panel (robust z) and this
+    # many points (of 100) away from the others: see docs/statistics.md
+    rater_min_effect: float = 10.0
+    rater_robust_z: float = 3.0
 
     def as_json(self) -> dict:
         """The options as stored with a run."""
@@ -54,6 +58,8 @@ class Options:
             "min_n": self.min_n,
             "internal_groups": sorted(self.internal_groups),
             "items": list(self.items) if self.items is not None else None,
+            "rater_min_effect": self.rater_min_effect,
+            "rater_robust_z": self.rater_robust_z,
         }
 
 
@@ -243,7 +249,9 @@ def analyze(table: ResponseTable, options: Options) -> dict:
         in_group = (table.group == g) & (table.rater >= 0)
         if not in_group.any():
             continue
-        raters_out.extend(_rater_group(table, g, in_group, score, suspect, reasons, matrices))
+        raters_out.extend(
+            _rater_group(table, g, in_group, score, suspect, reasons, matrices, options)
+        )
     # a rater-level suspect reason makes responses suspect too
     for i, found in reasons.items():
         if set(found) & stats.SUSPECT_RATER_REASONS and not kept[i]:
@@ -351,6 +359,8 @@ def analyze(table: ResponseTable, options: Options) -> dict:
             "missing_policy": "renormalize",
             "duplicate_window_s": options.duplicate_window,
             "burst_window_s": options.burst_window,
+            "rater_min_effect": options.rater_min_effect,
+            "rater_robust_z": options.rater_robust_z,
         },
         "summary": {
             "suspect": int(suspect.sum()),
@@ -419,7 +429,7 @@ def _ci(value: float, half: float) -> list[float] | None:
     return [round(value - half, 1), round(value + half, 1)]
 
 
-def _rater_group(table, g, in_group, score, suspect, reasons, matrices):
+def _rater_group(table, g, in_group, score, suspect, reasons, matrices, options):
     idx = np.nonzero(in_group & ~suspect & ~np.isnan(score))[0]
     all_idx = np.nonzero(in_group)[0]
     rater_codes, r_local_all = np.unique(table.rater[all_idx], return_inverse=True)
@@ -440,7 +450,9 @@ def _rater_group(table, g, in_group, score, suspect, reasons, matrices):
         ru = int(table.rater_unit[i])
         if ru >= 0 and ru in u_map:
             own[r_map[int(table.rater[i])]] = u_map[ru]
-    report = stats.rater_flags(matrix, own)
+    report = stats.rater_flags(
+        matrix, own, min_effect=options.rater_min_effect, robust_z=options.rater_robust_z
+    )
     clean = np.where(report.conflict, np.nan, matrix)
     matrices[g] = (clean, unit_codes, rater_codes)
     by_rater: dict[int, list[str]] = {}

@@ -199,9 +199,7 @@ def ensure_rater_groups() -> dict[str, RaterGroup]:
 
 
 def _published(data: dict) -> object:
-    q = qdomain.from_json(data)
-    db.session.add(q)
-    db.session.flush()
+    q = qdomain.create_draft(data)
     qdomain.publish(q)
     return q
 

@@ -26,8 +26,8 @@ from evalsurvey.domain.questionnaires import QuestionnaireError, format_value, p
 from evalsurvey.domain.responses import add_response, new_public_id
 from evalsurvey.domain.units import ImportError_, problem
 from evalsurvey.extensions import db
-from evalsurvey.timezones import to_local
 from evalsurvey.models import Channel, Cycle, Questionnaire, RaterGroup, Response, Unit
+from evalsurvey.timezones import to_local
 
 # what the database columns hold: longer values are refused by row and column
 COLUMN_LIMITS = {"response_id": 40, "rater": 40, "rater_unit": 40, "device": 64, "comment": 2000}

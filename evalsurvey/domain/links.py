@@ -131,10 +131,10 @@ def invitation_url(base_url: str, invitation: Invitation) -> str:
 INVITATION_COLUMNS = [
     N_("姓名"),
     N_("联系方式"),
-    N_("单位"),
+    N_("单位编码"),
     N_("评委代号"),
     N_("已使用"),
-    N_("链接"),
+    N_("个人链接"),
 ]
 
 

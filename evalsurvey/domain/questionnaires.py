@@ -225,6 +225,14 @@ def from_json(data: Any) -> Questionnaire:
     return q
 
 
+def create_draft(data: Any) -> Questionnaire:
+    """Import a questionnaire's JSON form as the next draft version of its code (flushed)."""
+    q = from_json(data)
+    db.session.add(q)
+    db.session.flush()
+    return q
+
+
 def next_version(code: str) -> int:
     current = db.session.scalar(
         select(func.max(Questionnaire.version)).where(Questionnaire.code == code)
@@ -240,10 +248,7 @@ def publish(q: Questionnaire) -> None:
 
 def new_version(q: Questionnaire) -> Questionnaire:
     """A draft copy of ``q`` with the next version number, for editing."""
-    data = to_json(q)
-    copy = from_json(data)
-    db.session.add(copy)
-    return copy
+    return create_draft(to_json(q))
 
 
 def check_editable(q: Questionnaire) -> None:

@@ -166,3 +166,20 @@ def test_degenerate_files_get_clear_answers(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00garbage")
     result = invoke(binary)
     assert result.exit_code == 2 and "UTF-8" in result.output
+
+
+def test_the_practical_size_of_a_lenient_rater_is_an_option(synthetic, tmp_path):
+    path, planted = synthetic
+    out = tmp_path / "r.json"
+    assert invoke(path, "--scale", SCALE, "--json", out).exit_code == 0
+    raters = {r["rater"]: r for r in json.loads(out.read_text(encoding="utf-8"))["raters"]}
+    assert raters[planted.lenient]["reasons"] == ["lenient"]
+    details = raters[planted.lenient]["details"]["lenient"]
+    assert details["points"] >= 10 and "points above the other raters" in (
+        raters[planted.lenient]["explanation"]
+    )
+    result = invoke(path, "--scale", SCALE, "--rater-min-effect", 30, "--json", out)
+    assert result.exit_code == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["settings"]["rater_min_effect"] == 30
+    assert not any("lenient" in r["reasons"] for r in report["raters"])

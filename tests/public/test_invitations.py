@@ -108,11 +108,14 @@ def test_bulk_invitations_and_mail_merge_export(app, client):
     assert text.startswith("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert len(rows) == 5
-    assert rows[1]["name"] == "专家乙" and rows[1]["rater_code"] == "E02"
-    assert all(r["url"].startswith("http://testserver/i/") for r in rows)
-    assert len({r["url"] for r in rows}) == 5
+    assert list(rows[0]) == ["姓名", "联系方式", "单位编码", "评委代号", "已使用", "个人链接"]
+    assert rows[1]["姓名"] == "专家乙" and rows[1]["评委代号"] == "E02" and rows[1]["已使用"] == "否"
+    assert all(r["个人链接"].startswith("http://testserver/i/") for r in rows)
+    assert len({r["个人链接"] for r in rows}) == 5
+    english = client.get(f"/admin/links/{link.id}/invitations.csv?lang=en").get_data(as_text=True)
+    assert english.lstrip("\ufeff").startswith("Name,Contact,Unit code,Rater,Used,Personal link")
     # the personal link works, once
-    token_path = rows[0]["url"].removeprefix("http://testserver")
+    token_path = rows[0]["个人链接"].removeprefix("http://testserver")
     fields = hidden_fields(client.get(token_path).get_data(as_text=True))
     assert client.post(token_path, data={**fields, **ANSWERS}).status_code == 303
     assert client.get(token_path).status_code == 410
