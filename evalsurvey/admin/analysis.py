@@ -13,8 +13,33 @@ from evalsurvey.admin.blueprint import analysts, bp, reviewers
 from evalsurvey.analysis.report import METHODS, OptionError
 from evalsurvey.domain import analysis as cycle_analysis
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _, option_error, pick
+from evalsurvey.i18n import N_, _, label, option_error, pick, sep
 from evalsurvey.models import AnalysisRun, Cycle, RaterGroup, Unit
+
+# A flag's numbers as a sentence in the reader's language (the statistics give numbers only).
+SENTENCES = {
+    "speeder": N_("用时 {seconds:.0f} 秒，通常为 {typical_seconds:.0f} 秒"),
+    "duplicate": N_("同一设备在 {window_hours:g} 小时内已评价该单位 {earlier:.0f} 次"),
+    "burst": N_("{window_minutes:g} 分钟内 {count:.0f} 份，按平时速度约 {expected:.1f} 份"),
+    "straightline": N_("全部 {items:.0f} 题都选 {answer:g}"),
+    "outlier": N_("得分 {score:.0f}，该单位中位数 {unit_median:.0f}"),
+    "lenient": N_("比其他评委平均高 {points:.1f} 分"),
+    "severe": N_("比其他评委平均低 {points:.1f} 分"),
+    "flat_rater": N_("给各单位的分数几乎相同（标准差 {sd:.1f}，一般评委 {typical_sd:.1f}）"),
+    "collusion": N_("与评委 {partners} 的评分偏差高度一致"),
+    "own_unit": N_("给本单位的分数比其他评委高 {points:.1f} 分"),
+}
+
+
+def flag_sentence(reason: str, details: dict) -> str:
+    """One flag in words, from its numbers."""
+    values = {k: (float("nan") if v is None else v) for k, v in details.items()}
+    if "partners" in values:
+        values["partners"] = sep(",").join(values["partners"])
+    text = _(SENTENCES[reason], **values) if reason in SENTENCES else label("flag", reason)
+    if "rater" in details:
+        return _("评委 {rater}：", rater=details["rater"]) + text
+    return text
 
 
 def _weights_from_form(groups: list[RaterGroup]) -> dict[str, float] | None:
@@ -66,6 +91,7 @@ def analysis(cycle_id: int):
         method=run.options.get("method", "adjusted") if run is not None else "adjusted",
         suspects=[r for r in report["responses"] if r["suspect"]] if report else [],
         form=forms.ConfirmForm(),
+        flag_sentence=flag_sentence,
     )
 
 

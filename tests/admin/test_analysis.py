@@ -190,3 +190,20 @@ def test_runs_are_stored_per_unit_type(app, runner):
     assert runs["community"].created_by == "cli"
     assert [u["unit"] for u in runs["community"].result["units"]] == [community.unit.code]
     assert runs["service_window"].n_responses == 42
+
+
+def test_flags_become_sentences_in_the_readers_language(app):
+    from evalsurvey.admin.analysis import flag_sentence
+    from evalsurvey.i18n import in_language
+
+    with in_language("zh"):
+        assert flag_sentence("lenient", {"points": 14.26, "severity": 12.0, "robust_z": 5.1}) == (
+            "比其他评委平均高 14.3 分"
+        )
+        assert flag_sentence("collusion", {"rater": "E05", "partners": ["E06", "E07"]}) == (
+            "评委 E05：与评委 E06，E07 的评分偏差高度一致"
+        )
+    with in_language("en"):
+        assert (
+            flag_sentence("severe", {"points": 15.0}) == "scores 15.0 points below the other raters"
+        )

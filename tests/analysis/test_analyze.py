@@ -175,8 +175,9 @@ def test_the_practical_size_of_a_lenient_rater_is_an_option(synthetic, tmp_path)
     raters = {r["rater"]: r for r in json.loads(out.read_text(encoding="utf-8"))["raters"]}
     assert raters[planted.lenient]["reasons"] == ["lenient"]
     details = raters[planted.lenient]["details"]["lenient"]
-    assert details["points"] >= 10 and "points above the other raters" in (
-        raters[planted.lenient]["explanation"]
+    assert (
+        details["points"] >= 10
+        and "points above the other raters" in (raters[planted.lenient]["explanation"])
     )
     result = invoke(path, "--scale", SCALE, "--rater-min-effect", 30, "--json", out)
     assert result.exit_code == 0

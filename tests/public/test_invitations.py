@@ -109,7 +109,9 @@ def test_bulk_invitations_and_mail_merge_export(app, client):
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert len(rows) == 5
     assert list(rows[0]) == ["姓名", "联系方式", "单位编码", "评委代号", "已使用", "个人链接"]
-    assert rows[1]["姓名"] == "专家乙" and rows[1]["评委代号"] == "E02" and rows[1]["已使用"] == "否"
+    assert (
+        rows[1]["姓名"] == "专家乙" and rows[1]["评委代号"] == "E02" and rows[1]["已使用"] == "否"
+    )
     assert all(r["个人链接"].startswith("http://testserver/i/") for r in rows)
     assert len({r["个人链接"] for r in rows}) == 5
     english = client.get(f"/admin/links/{link.id}/invitations.csv?lang=en").get_data(as_text=True)
