@@ -167,7 +167,7 @@ def _problems(html: str) -> tuple[list[str], list[str]]:
 def demo_site(app):
     demo.load(n_responses=400, seed=3)
     cycle = db.session.scalar(db.select(Cycle))
-    analysis.run_analysis(cycle, "demo")
+    assert analysis.latest_runs(cycle)  # the demo stores its results as runs
     return cycle
 
 

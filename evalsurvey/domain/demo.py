@@ -365,6 +365,10 @@ def load(
         if progress is not None:
             progress(min(len(chunk), max(0, n_responses - start)))
     db.session.commit()
+    # the results a newcomer sees on the analysis page, stored as a run like any other
+    from evalsurvey.domain.analysis import run_analysis
+
+    run_analysis(cycle, "demo")
     return (
         f"demo loaded: {len(windows)} service windows, {len(communities)} communities, "
         f"cycle {cycle.code}, {len(rows)} responses"
