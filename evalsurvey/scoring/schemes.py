@@ -49,7 +49,9 @@ class Rule:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        return {"type": self.type, **_plain(self.params)}
+        # optional settings left unset are left out, as people write them
+        params = {k: v for k, v in self.params.items() if v is not None and v != ""}
+        return {"type": self.type, **_plain(params)}
 
 
 @dataclass(frozen=True)

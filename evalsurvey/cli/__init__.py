@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import func, select
 
 from evalsurvey import audit
+from evalsurvey.cli.scoring import scheme_group, score_command
 from evalsurvey.domain import interchange, links, queries
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.units import ImportError_, decode_csv
@@ -323,6 +324,11 @@ COMMANDS = [
     export_responses,
     import_responses,
 ]
+
+
+# file-only commands: no application or database needed
+main.add_command(score_command)
+main.add_command(scheme_group)
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,313 @@
+"""A scheme as the Excel workbook offices write their 考核细则 in (the same content as the JSON).
+
+Three sheets, Chinese headers:
+
+- 方案: one row per setting (编码, 版本, 名称, 总分, 加分上限, 说明), value in column B;
+- 考核细则: one row per node: its title in the column of its level (一级指标, 二级指标,
+  三级指标), then 编码, 分值, 考核方法 (查阅资料、听取汇报、随机访谈、问卷调查、实地查看,
+  separated by 、), 计分规则 and 说明. Indicators leave 计分规则 empty;
+- 加减分: one row per bonus, penalty or veto item: 类别 (加分/减分/否决), 编码, 名称, 计分规则
+  (or 扣分 for a veto), 取消资格, 说明.
+
+计分规则 is written compactly so that people can type it::
+
+    checklist 0.5                      (每缺一项扣 0.5 分)
+    tiers 0:10 80:15 90:20 100:25      (下限:得分)
+    rank_tiers desc 5:10 10:8 15:5 *:3 (名次上限:得分, * = 其余)
+    per_occurrence city:1 province:4 central:6 cap:5
+    survey citizen CITIZEN-WINDOW
+    manual
+
+JSON → workbook → JSON is lossless. Every error names the sheet, row and column.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any, BinaryIO
+
+from openpyxl import Workbook, load_workbook
+
+from evalsurvey.scoring.schemes import Rule, Scheme, SchemeError, parse_scheme, scheme_to_json
+
+METHOD_NAMES = {
+    "document": "查阅资料",
+    "report": "听取汇报",
+    "interview": "随机访谈",
+    "survey": "问卷调查",
+    "visit": "实地查看",
+}
+METHOD_CODES = {v: k for k, v in METHOD_NAMES.items()}
+SETTINGS = [("code", "编码"), ("version", "版本"), ("title", "名称"), ("total", "总分"),
+            ("bonus_cap", "加分上限"), ("note", "说明")]  # fmt: skip
+TREE = "考核细则"
+TREE_HEAD = ["一级指标", "二级指标", "三级指标", "编码", "分值", "考核方法", "计分规则", "说明"]
+EXTRAS = "加减分"
+EXTRA_HEAD = ["类别", "编码", "名称", "计分规则", "扣分", "取消资格", "说明"]
+KINDS = {"bonus": "加分", "penalties": "减分", "vetoes": "否决"}
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def rule_text(rule: Rule) -> str:
+    """The compact form of a rule (see the module docstring)."""
+    p = rule.params
+    if rule.type == "checklist":
+        return f"checklist {_num(p['deduct'])}"
+    if rule.type == "tiers":
+        return "tiers " + " ".join(f"{_num(b)}:{_num(v)}" for b, v in p["tiers"])
+    if rule.type == "rank_tiers":
+        tiers = " ".join(f"{'*' if r is None else r}:{_num(v)}" for r, v in p["tiers"])
+        return f"rank_tiers {p['order']} {tiers}"
+    if rule.type == "per_occurrence":
+        parts = [f"{c}:{_num(v)}" for c, v in p["points"].items()]
+        if p.get("cap") is not None:
+            parts.append(f"cap:{_num(p['cap'])}")
+        return "per_occurrence " + " ".join(parts)
+    if rule.type == "survey":
+        return " ".join(x for x in ("survey", p["rater_group"], p.get("questionnaire")) if x)
+    return "manual"
+
+
+def _number(text: str) -> float | int:
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def parse_rule_text(text: str) -> dict[str, Any]:
+    """The JSON form of a compact rule; ``ValueError`` when it cannot be read."""
+    words = text.split()
+    if not words:
+        raise ValueError("empty")
+    kind, rest = words[0], words[1:]
+    pairs = [w.split(":", 1) for w in rest]
+    if kind == "checklist" and len(rest) == 1:
+        return {"type": kind, "deduct": _number(rest[0])}
+    if kind == "tiers" and rest and all(len(p) == 2 for p in pairs):
+        return {"type": kind, "tiers": [[_number(a), _number(b)] for a, b in pairs]}
+    if kind == "rank_tiers" and rest and rest[0] in ("asc", "desc"):
+        tiers = [w.split(":", 1) for w in rest[1:]]
+        if tiers and all(len(t) == 2 for t in tiers):
+            return {
+                "type": kind,
+                "order": rest[0],
+                "tiers": [[None if a == "*" else int(a), _number(b)] for a, b in tiers],
+            }
+    if kind == "per_occurrence" and rest and all(len(p) == 2 for p in pairs):
+        points = {a: _number(b) for a, b in pairs if a != "cap"}
+        caps = [_number(b) for a, b in pairs if a == "cap"]
+        return {"type": kind, "points": points, "cap": caps[0] if caps else None}
+    if kind == "survey" and 1 <= len(rest) <= 2:
+        return {"type": kind, "rater_group": rest[0], "questionnaire": rest[1] if rest[1:] else ""}
+    if kind == "manual" and not rest:
+        return {"type": kind}
+    raise ValueError(text)
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def write_workbook(scheme: Scheme) -> bytes:
+    """The scheme as an .xlsx file."""
+    data = scheme_to_json(scheme)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "方案"
+    for key, label in SETTINGS:
+        ws.append([label, data.get(key)])
+    tree = wb.create_sheet(TREE)
+    tree.append(TREE_HEAD)
+
+    def add(node: Mapping, level: int) -> None:
+        titles: list[Any] = [None, None, None]
+        titles[level - 1] = node["title"]
+        methods = "、".join(METHOD_NAMES[m] for m in node.get("methods", []))
+        rule = rule_text(_rule(node["rule"])) if "rule" in node else None
+        tree.append(
+            [*titles, node["code"], node["points"], methods or None, rule, node.get("note")]
+        )
+        for child in node.get("children", []):
+            add(child, level + 1)
+
+    for top in data["indicators"]:
+        add(top, 1)
+    extras = wb.create_sheet(EXTRAS)
+    extras.append(EXTRA_HEAD)
+    for key, kind in KINDS.items():
+        for item in data[key]:
+            if key == "vetoes":
+                bars = "、".join(item["bars"]) or None
+                extras.append([kind, item["code"], item["title"], None, item["deduct"], bars,
+                               item.get("note")])  # fmt: skip
+            else:
+                rule = rule_text(_rule(item["rule"]))
+                extras.append([kind, item["code"], item["title"], rule, None, None,
+                               item.get("note")])  # fmt: skip
+    for sheet, widths in (
+        (tree, [14, 18, 40, 8, 6, 18, 34, 50]),
+        (extras, [6, 6, 40, 40, 6, 18, 50]),
+    ):
+        for i, width in enumerate(widths):
+            sheet.column_dimensions[chr(ord("A") + i)].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _rule(data: Mapping) -> Rule:
+    return Rule(data["type"], {k: v for k, v in data.items() if k != "type"})
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _fail(code: str, sheet: str, row: int, column: str, **detail: Any) -> SchemeError:
+    error = SchemeError(code, f"{sheet}!{row}", **detail)
+    error.sheet, error.row, error.column = sheet, row, column  # type: ignore[attr-defined]
+    return error
+
+
+def read_workbook(source: bytes | BinaryIO) -> Scheme:
+    """Read a scheme workbook. Raises :class:`SchemeError` with ``sheet``, ``row`` and
+    ``column`` set (also for a rule problem found later, by the node's row)."""
+    try:
+        wb = load_workbook(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same answer
+        raise _fail("not_a_workbook", "-", 0, "-", reason=type(exc).__name__) from None
+    for name in ("方案", TREE, EXTRAS):
+        if name not in wb.sheetnames:
+            raise _fail("missing_sheet", name, 0, "-")
+    settings = {_cell(r[0]): r[1] for r in wb["方案"].iter_rows(values_only=True) if r and r[0]}
+    data: dict[str, Any] = {}
+    for key, label in SETTINGS:
+        value = settings.get(label)
+        if value is not None and value != "":
+            data[key] = value
+    rows_of: dict[str, tuple[str, int]] = {}
+    data["indicators"] = _read_tree(wb[TREE], rows_of)
+    for key in KINDS:
+        data[key] = []
+    _read_extras(wb[EXTRAS], data, rows_of)
+    try:
+        return parse_scheme(data)
+    except SchemeError as exc:
+        sheet, row = rows_of.get(exc.where, ("方案", 0))
+        column = _column_of(exc, sheet)
+        raise _fail(exc.code, sheet, row, column, node=exc.where, **exc.detail) from None
+
+
+def _column_of(error: SchemeError, sheet: str) -> str:
+    """The column a scheme problem found after reading belongs to."""
+    field = str(error.detail.get("field", ""))
+    if sheet == "方案":
+        return "B"
+    if error.code in ("children_sum", "total_sum") or field == "points":
+        return "分值"
+    if error.code in ("unknown_method", "no_methods"):
+        return "考核方法"
+    if field in ("title", "code"):
+        return {"title": "名称", "code": "编码"}[field]
+    if sheet == EXTRAS and field == "deduct" and error.code != "not_positive":
+        return "扣分"
+    return "计分规则"
+
+
+def _header(ws, expected: list[str]) -> None:
+    head = [_cell(c) for c in next(ws.iter_rows(max_row=1, values_only=True), ())]
+    for col in expected:
+        if col not in head:
+            raise _fail("missing_column", ws.title, 1, col)
+
+
+def _read_tree(ws, rows_of: dict[str, tuple[str, int]]) -> list[dict]:
+    _header(ws, TREE_HEAD)
+    head = [_cell(c) for c in next(ws.iter_rows(max_row=1, values_only=True))]
+    col = {name: head.index(name) for name in TREE_HEAD}
+    top: list[dict] = []
+    stack: list[dict] = []  # the current node of each level
+    for row_no, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        cells = [_cell(v) for v in row] + [""] * len(TREE_HEAD)
+        if not any(cells):
+            continue
+        levels = [i for i in range(3) if cells[col[TREE_HEAD[i]]]]
+        if len(levels) != 1:
+            raise _fail("one_level", TREE, row_no, "一级指标")
+        level = levels[0] + 1
+        if level > len(stack) + 1:
+            raise _fail("no_parent", TREE, row_no, TREE_HEAD[level - 1])
+        code = cells[col["编码"]]
+        node: dict[str, Any] = {"code": code, "title": cells[col[TREE_HEAD[level - 1]]]}
+        points = row[col["分值"]] if col["分值"] < len(row) else None
+        if isinstance(points, str):
+            try:
+                points = _number(points)
+            except ValueError:
+                raise _fail("not_a_number", TREE, row_no, "分值", value=points) from None
+        node["points"] = points
+        methods = [m for m in cells[col["考核方法"]].replace(",", "、").split("、") if m.strip()]
+        unknown = [m for m in methods if m.strip() not in METHOD_CODES]
+        if unknown:
+            raise _fail("unknown_method", TREE, row_no, "考核方法", method=unknown[0])
+        if methods:
+            node["methods"] = [METHOD_CODES[m.strip()] for m in methods]
+        if cells[col["计分规则"]]:
+            try:
+                node["rule"] = parse_rule_text(cells[col["计分规则"]])
+            except ValueError:
+                raise _fail(
+                    "bad_rule_text", TREE, row_no, "计分规则", text=cells[col["计分规则"]]
+                ) from None
+        if cells[col["说明"]]:
+            node["note"] = cells[col["说明"]]
+        rows_of.setdefault(code, (TREE, row_no))
+        del stack[level - 1 :]
+        if level == 1:
+            top.append(node)
+        else:
+            stack[-1].setdefault("children", []).append(node)
+        stack.append(node)
+    return top
+
+
+def _read_extras(ws, data: dict, rows_of: dict[str, tuple[str, int]]) -> None:
+    _header(ws, EXTRA_HEAD)
+    head = [_cell(c) for c in next(ws.iter_rows(max_row=1, values_only=True))]
+    col = {name: head.index(name) for name in EXTRA_HEAD}
+    kinds = {v: k for k, v in KINDS.items()}
+    for row_no, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        cells = [_cell(v) for v in row] + [""] * len(EXTRA_HEAD)
+        if not any(cells):
+            continue
+        kind = kinds.get(cells[col["类别"]])
+        if kind is None:
+            raise _fail("unknown_kind", EXTRAS, row_no, "类别", kind=cells[col["类别"]])
+        item: dict[str, Any] = {"code": cells[col["编码"]], "title": cells[col["名称"]]}
+        if kind == "vetoes":
+            try:
+                item["deduct"] = _number(cells[col["扣分"]] or "0")
+            except ValueError:
+                raise _fail("not_a_number", EXTRAS, row_no, "扣分") from None
+            bars = cells[col["取消资格"]]
+            item["bars"] = [b for b in bars.replace(",", "、").split("、") if b.strip()]
+        else:
+            try:
+                item["rule"] = parse_rule_text(cells[col["计分规则"]])
+            except ValueError:
+                raise _fail(
+                    "bad_rule_text", EXTRAS, row_no, "计分规则", text=cells[col["计分规则"]]
+                ) from None
+        if cells[col["说明"]]:
+            item["note"] = cells[col["说明"]]
+        rows_of.setdefault(item["code"], (EXTRAS, row_no))
+        data[kind].append(item)
