@@ -149,3 +149,28 @@ def test_the_seed_004_rubric_has_its_eleven_indicators():
         ("其他工作", 21),
     ]
     assert scheme.bonus_cap == 5 and [v.deduct for v in scheme.vetoes] == [20]
+
+
+def test_the_seed_002_community_scheme_has_its_shape():
+    scheme = parse_scheme(json.loads((DATA / "community_002.json").read_text(encoding="utf-8")))
+    levels: dict[int, int] = {}
+    for _node, level, _parent in scheme.nodes():
+        levels[level] = levels.get(level, 0) + 1
+    assert levels == {1: 5, 2: 14, 3: 50} and len(scheme.elements()) == 50
+    assert [n.title for n in scheme.indicators] == [
+        "领导班子建设",
+        "党组织和党员队伍建设",
+        "工作机制",
+        "工作业绩",
+        "群众反映",
+    ]
+    plan = scheme.item("1.1.1")
+    assert plan.points == 2 and plan.rule.params == {"deduct": 0.5}  # −0.5 each, until 2 used up
+    assert {e.rule.type for e in scheme.elements()} == {
+        "checklist",
+        "tiers",
+        "rank_tiers",
+        "per_occurrence",
+        "survey",
+        "manual",
+    }
