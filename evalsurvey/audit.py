@@ -19,17 +19,31 @@ from sqlalchemy.orm import Session
 from evalsurvey.models import (
     AuditLog,
     Cycle,
+    CycleScheme,
+    Finding,
     Item,
     Link,
     Questionnaire,
     RaterGroup,
     Response,
+    SchemeVersion,
     StaffUser,
     Unit,
 )
 from evalsurvey.models.types import utcnow
 
-AUDITED = (Unit, Cycle, RaterGroup, Questionnaire, Item, Link, StaffUser)
+AUDITED = (
+    Unit,
+    Cycle,
+    RaterGroup,
+    Questionnaire,
+    Item,
+    Link,
+    StaffUser,
+    SchemeVersion,
+    CycleScheme,
+    Finding,
+)
 # never copied into the log, even hashed
 SECRET_COLUMNS = {"password_hash"}
 _cli_actor = "system"

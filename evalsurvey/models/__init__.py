@@ -2,10 +2,12 @@
 
 from evalsurvey.models.audit import AuditLog
 from evalsurvey.models.cycles import Cycle, CycleStatus
+from evalsurvey.models.findings import Finding
 from evalsurvey.models.links import Invitation, Link, LinkMode
 from evalsurvey.models.questionnaires import Item, ItemType, Questionnaire
 from evalsurvey.models.responses import Channel, Response, ResponseStatus
 from evalsurvey.models.results import AnalysisRun
+from evalsurvey.models.schemes import CycleScheme, SchemeVersion
 from evalsurvey.models.staff import Role, StaffUser
 from evalsurvey.models.units import RaterGroup, Unit
 
@@ -14,7 +16,9 @@ __all__ = [
     "AuditLog",
     "Channel",
     "Cycle",
+    "CycleScheme",
     "CycleStatus",
+    "Finding",
     "Invitation",
     "Item",
     "ItemType",
@@ -25,6 +29,7 @@ __all__ = [
     "Response",
     "ResponseStatus",
     "Role",
+    "SchemeVersion",
     "StaffUser",
     "Unit",
 ]
