@@ -108,6 +108,21 @@ LABELS: dict[str, dict[str, str]] = {
         "multiple": N_("多选"),
         "text": N_("文字"),
     },
+    "assessment_method": {
+        "document": N_("查阅资料"),
+        "report": N_("听取汇报"),
+        "interview": N_("随机访谈"),
+        "survey": N_("问卷调查"),
+        "visit": N_("实地查看"),
+    },
+    "rule": {
+        "checklist": N_("逐项扣分"),
+        "tiers": N_("分档"),
+        "rank_tiers": N_("按名次"),
+        "per_occurrence": N_("按次计分"),
+        "survey": N_("满意度"),
+        "manual": N_("人工打分"),
+    },
     "method": {
         "adjusted": N_("校正评委宽严"),
         "trimmed": N_("去掉最高最低分"),
@@ -140,6 +155,9 @@ LABELS: dict[str, dict[str, str]] = {
         "Link": N_("链接"),
         "StaffUser": N_("用户"),
         "Response": N_("答卷"),
+        "SchemeVersion": N_("考核方案"),
+        "CycleScheme": N_("周期方案"),
+        "Finding": N_("考核记录"),
     },
 }
 

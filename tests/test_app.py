@@ -110,7 +110,15 @@ def test_demo_command_loads_a_working_system(app, runner):
     assert db.session.scalar(select(func.count()).select_from(Response)) >= 600
     assert db.session.scalar(select(func.count()).select_from(Link)) > 0
     assert db.session.scalar(select(StaffUser).where(StaffUser.username == "admin"))
-    assert len(db.session.scalars(select(Questionnaire)).all()) == 3
+    assert len(db.session.scalars(select(Questionnaire)).all()) == 4
+    # a whole assessment: the community scheme, findings for every community, stored runs
+    from evalsurvey.domain import schemes
+    from evalsurvey.models import Cycle
+
+    cycle = db.session.scalar(select(Cycle))
+    results = schemes.unit_type_results(cycle, "community")
+    assert results.version.label == "COMMUNITY@1"
+    assert all(r.complete and r.total is not None for r in results.units.values())
     again = runner.invoke(args=["demo", "--if-empty"])
     assert again.exit_code == 0 and "not loaded" in again.output
     info = runner.invoke(args=["info"])

@@ -12,12 +12,15 @@ def init_app(app: Flask) -> None:
         audit,
         cycles,
         dashboard,
+        findings,
         links,
         questionnaires,
         responses,
+        schemes,
         staff,
         units,
     )
     from evalsurvey.admin.blueprint import bp
 
     app.register_blueprint(bp)
+    app.jinja_env.filters["mark_values"] = schemes.mark_values

@@ -169,3 +169,17 @@ class PasswordChangeForm(FlaskForm):
 
 class ResponseStatusForm(FlaskForm):
     status = SelectField(_l("状态"), choices=_choices("response_status", list(ResponseStatus)))
+
+
+class CycleSchemeForm(FlaskForm):
+    unit_type = SelectField(_l("单位类型"), choices=[])
+    scheme = SelectField(_l("考核方案（已发布版本）"), coerce=int, choices=[])
+
+
+class FindingForm(FlaskForm):
+    element = SelectField(_l("考核要素"), choices=[])
+    value = StringField(_l("取值"), validators=[Length(max=200)])
+    note = TextAreaField(_l("情况说明"), validators=[Optional(), Length(max=2000)])
+    reason = StringField(
+        _l("修改原因（修改已有记录时必填）"), validators=[Optional(), Length(max=500)]
+    )

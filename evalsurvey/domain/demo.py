@@ -176,6 +176,40 @@ PANEL_QUESTIONNAIRE = {
     ],
 }
 
+RESIDENT_QUESTIONNAIRE = {
+    "code": "RESIDENT",
+    "title": "社区党组织群众满意度测评",
+    "title_en": "Residents' rating of the community Party organisation",
+    "intro": "匿名填写，请根据您的感受评价。",
+    "intro_en": "Anonymous: please rate as you see it.",
+    "items": [
+        {
+            "code": "r_serve",
+            "text": "为民服务",
+            "text_en": "Service to residents",
+            "type": "satisfaction5",
+        },
+        {
+            "code": "r_listen",
+            "text": "听取群众意见",
+            "text_en": "Listening to residents",
+            "type": "satisfaction5",
+        },
+        {
+            "code": "r_members",
+            "text": "党员作用发挥",
+            "text_en": "Members setting an example",
+            "type": "satisfaction5",
+        },
+        {
+            "code": "r_env",
+            "text": "社区环境和秩序",
+            "text_en": "Neighbourhood and order",
+            "type": "satisfaction5",
+        },
+    ],
+}
+
 STREETS = ["东华门街道", "景山街道", "交道口街道"]
 COMMUNITIES = ["北池子社区", "南池子社区", "灯市口社区", "智德社区"]
 WINDOWS = ["社保服务窗口", "综合受理窗口"]
@@ -311,6 +345,36 @@ def load(
     def when() -> object:
         return now - timedelta(days=float(rng.uniform(0, 55)), hours=float(rng.uniform(0, 9)))
 
+    q_res = _published(RESIDENT_QUESTIONNAIRE)
+    resident_links = [
+        link_domain.create_link(
+            cycle=cycle, questionnaire=q_res, unit=c, rater_group=groups["citizen"]
+        )[0]
+        for c in communities
+    ]
+    department_links = [
+        link_domain.create_link(
+            cycle=cycle,
+            questionnaire=q_res,
+            unit=c,
+            rater_group=groups["department"],
+            mode=LinkMode.INVITE,
+        )[0]
+        for c in communities
+    ]
+    items_res = [i["code"] for i in RESIDENT_QUESTIONNAIRE["items"]]
+    for links, per_unit, base in ((resident_links, 20, 4.0), (department_links, 6, 4.2)):
+        for link in links:
+            for _ in range(per_unit):
+                latent = base + quality[link.unit_id] + rng.normal(0, 0.5)
+                answers = {
+                    c: int(np.clip(round(latent + rng.normal(0, 0.5)), 1, 5)) for c in items_res
+                }
+                channel = Channel.QR if links is resident_links else Channel.INVITE
+                device = secrets.token_hex(16) if channel == Channel.QR else ""
+                rows.append(
+                    base_row(link, answers, when(), rng.lognormal(np.log(80), 0.4), channel, device)
+                )
     n_members = n_responses // 6
     n_citizens = n_responses - n_members
     items_cit = [i["code"] for i in CITIZEN_QUESTIONNAIRE["items"]]
@@ -364,6 +428,7 @@ def load(
         db.session.execute(insert(Response), chunk)
         if progress is not None:
             progress(min(len(chunk), max(0, n_responses - start)))
+    _assess_communities(cycle, communities, rng, quality)
     db.session.commit()
     # the results a newcomer sees on the analysis page, stored as a run like any other
     from evalsurvey.domain.analysis import run_analysis
@@ -373,3 +438,45 @@ def load(
         f"demo loaded: {len(windows)} service windows, {len(communities)} communities, "
         f"cycle {cycle.code}, {len(rows)} responses"
     )
+
+
+def _assess_communities(cycle, communities, rng, quality) -> None:
+    """The seed-002 community scheme and an inspection team's findings for every community."""
+    import json
+    from pathlib import Path
+
+    from evalsurvey.domain import schemes
+
+    path = Path(__file__).resolve().parent.parent / "data" / "schemes" / "community_002.json"
+    version = schemes.import_scheme(json.loads(path.read_text(encoding="utf-8")))
+    schemes.publish_scheme(version)
+    schemes.assign_scheme(cycle, "community", version)
+    scheme = schemes.scheme_of(version)
+    for unit in communities:
+        care = float(np.clip(0.7 + 0.5 * quality[unit.id], 0.0, 1.0))  # how well run the unit is
+        for element in scheme.elements():
+            rule = element.rule
+            value, note = "", ""
+            if rule.type == "checklist":
+                value = str(int(rng.poisson(1.2 * (1 - care))))
+            elif rule.type == "tiers":
+                bounds = [b for b, _p in rule.params["tiers"]]
+                value = (
+                    "1" if bounds == [1] else f"{min(100, 70 + 35 * care + rng.normal(0, 5)):.0f}"
+                )
+                value = value if bounds != [1] or rng.random() < 0.7 + 0.3 * care else "0"
+            elif rule.type == "rank_tiers":
+                value = f"{60 + 40 * care + rng.normal(0, 3):.1f}"
+            elif rule.type == "per_occurrence":
+                category = next(iter(rule.params["points"]))
+                value = f"{category}:{int(rng.poisson(3 * care))}"
+            elif rule.type == "manual":
+                value = f"{element.points * round(0.5 + 0.5 * care, 1):g}"
+                note = "现场查看和访谈，情况较好" if care > 0.5 else "现场查看，仍有不足"
+            else:
+                continue  # survey elements come from the questionnaires
+            schemes.record_finding(cycle, unit, element.code, value, note, "demo")
+        if care > 0.7:
+            schemes.record_finding(
+                cycle, unit, "B1", "recognised:1", "居民议事会做法被街道推广", "demo"
+            )

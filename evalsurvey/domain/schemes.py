@@ -225,7 +225,7 @@ def unit_type_results(cycle: Cycle, unit_type: str) -> CycleResults | None:
             findings.append(
                 ScoringFinding(unit.code, node.code, "" if score is None else str(score), "", 0)
             )
-    results = {r.unit: r for r in score_units(scheme, findings)}
+    results = {r.unit: r for r in score_units(scheme, findings, [u.code for u in units])}
     return CycleResults(scheme, version, results, survey_scores)
 
 

@@ -54,6 +54,12 @@ class UnitResult:
     vetoes: tuple[str, ...]
     barred: tuple[str, ...]
     not_assessed: tuple[str, ...]
+    veto_deduction: float = 0.0
+
+    @property
+    def element_points(self) -> float:
+        """The sum of the assessed elements' points (before bonus, penalties, vetoes)."""
+        return round(sum(e.points for e in self.elements.values() if e.points is not None), 6)
 
 
 def shared_ranks(values: Mapping[str, float], descending: bool = True) -> dict[str, int]:
@@ -98,13 +104,18 @@ def _occurrences(rule: Rule, counts: Mapping[str, int]) -> float:
     return float(raw)
 
 
-def score_units(scheme: Scheme, findings: Iterable[Finding]) -> list[UnitResult]:
-    """Every unit that has at least one finding, scored; complete units ranked by total.
+def score_units(
+    scheme: Scheme, findings: Iterable[Finding], units: Iterable[str] = ()
+) -> list[UnitResult]:
+    """Every unit that has a finding (and every unit in ``units``), scored; complete units
+    ranked by total.
 
     Raises :class:`~evalsurvey.scoring.findings.FindingsError` for a finding that does not
     fit its rule (as :func:`~evalsurvey.scoring.findings.read_findings` would).
     """
     by_unit: dict[str, dict[str, tuple[Finding, Any]]] = defaultdict(dict)
+    for unit in units:
+        by_unit[unit] = {}
     for f in findings:
         by_unit[f.unit][f.element] = (f, check_finding(scheme, f))
     elements = scheme.elements()
@@ -176,6 +187,7 @@ def _unit(scheme: Scheme, unit: str, found, ranks) -> UnitResult:
         vetoes=vetoes,
         barred=barred,
         not_assessed=missing,
+        veto_deduction=deduct,
     )
 
 

@@ -211,3 +211,13 @@ def test_findings_file_names_row_and_column():
     with pytest.raises(FindingsError) as caught:
         read_findings(good, s, units={"U2"})
     assert (caught.value.row, caught.value.code) == (2, "unknown_unit")
+
+
+def test_the_terms_add_up_to_the_total():
+    s = parse_scheme(json.loads(RUBRIC.read_text(encoding="utf-8")))
+    findings = _complete("A", {"1.1": "2", "B1": "central:1", "P1": "criticised:1", "V1": "1"})
+    (r,) = score_units(s, findings)
+    assert r.element_points == 98
+    # 98 + min(6, 5) − 3 − 20
+    assert r.element_points + r.bonus + r.penalties - r.veto_deduction == r.total == 80
+    assert sum(v for v in r.indicators.values()) == r.element_points

@@ -1,0 +1,104 @@
+"""Inspectors' findings and each unit's result, term by term."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from evalsurvey.admin import forms
+from evalsurvey.admin.blueprint import bp, readers, require_unit, scope, show_error
+from evalsurvey.admin.schemes import rule_words
+from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _
+from evalsurvey.models import Cycle, CycleScheme, Finding, Role, Unit
+
+
+@bp.get("/cycles/<int:cycle_id>/assessment")
+@readers
+def assessment(cycle_id: int):
+    """Every unit's scheme result, per unit type (ranked within its type)."""
+    cycle = db.get_or_404(Cycle, cycle_id)
+    access = scope()
+    types = list(
+        db.session.scalars(
+            select(CycleScheme.unit_type)
+            .where(CycleScheme.cycle_id == cycle.id)
+            .order_by(CycleScheme.unit_type)
+        )
+    )
+    tables = []
+    for unit_type in types:
+        results = scheme_domain.unit_type_results(cycle, unit_type)
+        units = db.session.scalars(
+            select(Unit).where(Unit.type == unit_type, Unit.active.is_(True)).order_by(Unit.code)
+        )
+        rows = [(u, results.units.get(u.code)) for u in units if access.sees_unit(u)]
+        rows.sort(key=lambda r: (r[1] is None or r[1].rank is None, r[1].rank if r[1] else 0))
+        tables.append((unit_type, results, rows))
+    return render_template("admin/assessment.html", cycle=cycle, tables=tables)
+
+
+@bp.route("/cycles/<int:cycle_id>/units/<int:unit_id>", methods=["GET", "POST"])
+@readers
+def unit_assessment(cycle_id: int, unit_id: int):
+    """A unit's result, element → indicator → total, and (for inspectors) its findings."""
+    cycle = db.get_or_404(Cycle, cycle_id)
+    unit = require_unit(db.session.get(Unit, unit_id))
+    results = scheme_domain.unit_type_results(cycle, unit.type)
+    if results is None:
+        abort(404)
+    can_record = current_user.role in (Role.ADMIN, Role.INSPECTOR)
+    form = forms.FindingForm()
+    form.element.choices = [
+        (item.code, f"{item.code} {item.title}")
+        for item in (
+            *results.scheme.elements(),
+            *results.scheme.bonus,
+            *results.scheme.penalties,
+            *results.scheme.vetoes,
+        )  # fmt: skip
+        if getattr(getattr(item, "rule", None), "type", "") != "survey"
+    ]
+    if form.is_submitted():
+        if not can_record:
+            abort(403)
+        if form.validate():
+            try:
+                scheme_domain.record_finding(
+                    cycle,
+                    unit,
+                    form.element.data,
+                    form.value.data,
+                    form.note.data,
+                    current_user.username,
+                    form.reason.data,
+                )
+                db.session.commit()
+                flash(_("已记录 {element}。", element=form.element.data))
+                return redirect(
+                    url_for("admin.unit_assessment", cycle_id=cycle.id, unit_id=unit.id)
+                )
+            except DomainError as exc:
+                db.session.rollback()
+                show_error(form, exc)
+    stored = {
+        f.element: f
+        for f in db.session.scalars(
+            select(Finding).where(Finding.cycle_id == cycle.id, Finding.unit_id == unit.id)
+        )
+    }
+    return render_template(
+        "admin/unit_assessment.html",
+        cycle=cycle,
+        unit=unit,
+        results=results,
+        result=results.units.get(unit.code),
+        nodes=scheme_domain.elements_in_order(results.scheme),
+        stored=stored,
+        rule_words=rule_words,
+        form=form,
+        can_record=can_record,
+    ), (400 if form.errors else 200)
