@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from evalsurvey.models import (
     AuditLog,
+    CompositeSetting,
     Cycle,
     CycleScheme,
     Finding,
@@ -43,6 +44,7 @@ AUDITED = (
     SchemeVersion,
     CycleScheme,
     Finding,
+    CompositeSetting,
 )
 # never copied into the log, even hashed
 SECRET_COLUMNS = {"password_hash"}

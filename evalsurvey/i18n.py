@@ -108,6 +108,10 @@ LABELS: dict[str, dict[str, str]] = {
         "multiple": N_("多选"),
         "text": N_("文字"),
     },
+    "missing_policy": {
+        "renormalize": N_("缺项时按其余部分重新分配权重"),
+        "require": N_("缺项时不计综合得分"),
+    },
     "assessment_method": {
         "document": N_("查阅资料"),
         "report": N_("听取汇报"),

@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
     from evalsurvey.admin import (  # noqa: F401
         analysis,
         audit,
+        composite,
         cycles,
         dashboard,
         findings,

@@ -207,7 +207,9 @@ def run_analysis(
 def latest_runs(cycle: Cycle) -> dict[str, AnalysisRun]:
     """The newest stored run of each unit type of ``cycle``."""
     runs = db.session.scalars(
-        select(AnalysisRun).where(AnalysisRun.cycle_id == cycle.id).order_by(AnalysisRun.id)
+        select(AnalysisRun)
+        .where(AnalysisRun.cycle_id == cycle.id, AnalysisRun.kind == "analysis")
+        .order_by(AnalysisRun.id)
     )
     return {run.unit_type: run for run in runs}
 

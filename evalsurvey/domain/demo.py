@@ -434,6 +434,16 @@ def load(
     from evalsurvey.domain.analysis import run_analysis
 
     run_analysis(cycle, "demo")
+    # the composite: inspection 60%, panel 20%, residents 10%, members 10% (windows: citizens)
+    from evalsurvey.domain import composite
+
+    composite.set_weights(
+        cycle, "community", {"inspection": 0.6, "panel": 0.2, "citizen": 0.1, "member": 0.1}
+    )
+    composite.set_weights(cycle, "service_window", {"citizen": 1.0})
+    db.session.commit()
+    for unit_type in ("community", "service_window"):
+        composite.run_composite(cycle, unit_type, "demo")
     return (
         f"demo loaded: {len(windows)} service windows, {len(communities)} communities, "
         f"cycle {cycle.code}, {len(rows)} responses"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalsurvey.extensions import db
@@ -23,6 +23,8 @@ class AnalysisRun(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    # "analysis": the survey statistics; "composite": the weighted result of the components
+    kind: Mapped[str] = mapped_column(String(20), default="analysis")
     unit_type: Mapped[str] = mapped_column(String(40), default="")  # "" = every type together
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(80))
@@ -36,3 +38,19 @@ class AnalysisRun(db.Model):
     message: Mapped[str] = mapped_column(String(40), default="")
 
     cycle: Mapped[Cycle] = relationship()
+
+
+class CompositeSetting(db.Model):
+    """How a cycle combines the components for units of one type: weights and the policy
+    for a missing component (``renormalize`` or ``require``)."""
+
+    __tablename__ = "composite_settings"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "unit_type", name="uq_composite_settings_cycle_unit_type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    unit_type: Mapped[str] = mapped_column(String(40))
+    weights: Mapped[dict[str, float]] = mapped_column(JSON)  # component → weight
+    missing: Mapped[str] = mapped_column(String(20), default="renormalize")

@@ -1,0 +1,108 @@
+"""The composite result per unit type: weights configured per cycle, every term shown."""
+
+from __future__ import annotations
+
+import math
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from evalsurvey.admin import forms
+from evalsurvey.admin.blueprint import admin_only, bp, readers, reviewers, scope
+from evalsurvey.domain import composite as composite_domain
+from evalsurvey.domain.analysis import unit_types_in
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _, pick
+from evalsurvey.models import Cycle, CycleScheme, RaterGroup, Unit
+from evalsurvey.stats.weighting import MISSING_POLICIES
+
+
+def component_names() -> dict[str, str]:
+    """Each component's name in the reader's language."""
+    names = {composite_domain.INSPECTION: _("现场考核（考评标准）")}
+    for g in db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)):
+        names[g.code] = pick(g.name, g.name_en)
+    return names
+
+
+def _types(cycle: Cycle) -> list[str]:
+    found = set(
+        db.session.scalars(select(CycleScheme.unit_type).where(CycleScheme.cycle_id == cycle.id))
+    )
+
+    return sorted(found | set(unit_types_in(cycle)))
+
+
+@bp.get("/cycles/<int:cycle_id>/composite")
+@readers
+def composite(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    types = _types(cycle)
+    unit_type = request.args.get("type") or (types[0] if types else "")
+    config = composite_domain.setting(cycle, unit_type)
+    run = composite_domain.latest_composite(cycle, unit_type)
+    access = scope()
+    visible = {
+        u.code: u
+        for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
+        if access.sees_unit(u)
+    }
+    rows = [r for r in (run.result["units"] if run else []) if r["unit"] in visible]
+    return render_template(
+        "admin/composite.html",
+        cycle=cycle,
+        types=types,
+        unit_type=unit_type,
+        config=config,
+        run=run,
+        rows=rows,
+        units=visible,
+        names=component_names(),
+        policies=MISSING_POLICIES,
+        form=forms.ConfirmForm(),
+    )
+
+
+@bp.post("/cycles/<int:cycle_id>/composite/settings")
+@admin_only
+def composite_settings(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    unit_type = request.form.get("type", "")
+    if not forms.ConfirmForm().validate_on_submit():
+        flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
+        return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
+    weights: dict[str, float] = {}
+    try:
+        for name in composite_domain.components():
+            raw = request.form.get(f"w_{name}", "").strip()
+            if raw:
+                try:
+                    weights[name] = float(raw)
+                except ValueError:
+                    raise DomainError("权重必须是数字：{detail}", "weights", detail=raw) from None
+                if not math.isfinite(weights[name]):
+                    raise DomainError("权重必须是数字：{detail}", "weights", detail=raw)
+        composite_domain.set_weights(cycle, unit_type, weights, request.form.get("missing", ""))
+        db.session.commit()
+        flash(_("已保存。"))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.text(_))
+    return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
+
+
+@bp.post("/cycles/<int:cycle_id>/composite")
+@reviewers
+def recompute_composite(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    unit_type = request.form.get("type", "")
+    if forms.ConfirmForm().validate_on_submit():
+        try:
+            composite_domain.run_composite(cycle, unit_type, current_user.username)
+            flash(_("已重新计算综合结果。"))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.text(_))
+    return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))

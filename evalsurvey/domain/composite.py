@@ -1,0 +1,141 @@
+"""Each unit's composite result: inspection, panel and satisfaction combined with the
+cycle's weights, stored as a run so the numbers a unit saw can be reproduced."""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import select
+
+from evalsurvey.domain.analysis import latest_runs
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.schemes import unit_type_results
+from evalsurvey.extensions import db
+from evalsurvey.models import AnalysisRun, CompositeSetting, Cycle, RaterGroup
+from evalsurvey.scoring.composite import composite
+from evalsurvey.stats.weighting import MISSING_POLICIES
+
+INSPECTION = "inspection"  # the scheme total, on 0–100
+
+
+def components() -> list[str]:
+    """What a composite can weigh: the inspection and every rater group."""
+    return [INSPECTION, *db.session.scalars(select(RaterGroup.code).order_by(RaterGroup.id))]
+
+
+def setting(cycle: Cycle, unit_type: str) -> CompositeSetting | None:
+    return db.session.scalar(
+        select(CompositeSetting).where(
+            CompositeSetting.cycle_id == cycle.id, CompositeSetting.unit_type == unit_type
+        )
+    )
+
+
+def set_weights(
+    cycle: Cycle, unit_type: str, weights: dict[str, float], missing: str = "renormalize"
+) -> CompositeSetting:
+    """Configure the composite for units of ``unit_type``: weights (zero leaves a component
+    out) and the missing-component policy. Flushed."""
+    known = set(components())
+    weights = {k: float(v) for k, v in weights.items() if v}
+    for name, value in weights.items():
+        if name not in known:
+            raise DomainError("未知的组成部分 {name}。", "weights", name=name)
+        if not math.isfinite(value) or value < 0:
+            raise DomainError("权重不能为负数：{detail}", "weights", detail=name)
+    if not weights:
+        raise DomainError("权重不能全为 0。", "weights")
+    if missing not in MISSING_POLICIES:
+        raise DomainError("未知的缺项处理方式。", "missing")
+    found = setting(cycle, unit_type)
+    if found is None:
+        found = CompositeSetting(cycle_id=cycle.id, unit_type=unit_type)
+        db.session.add(found)
+    found.weights, found.missing = weights, missing
+    db.session.flush()
+    return found
+
+
+def parts(cycle: Cycle, unit_type: str, names: list[str]) -> dict[str, dict[str, float | None]]:
+    """Each component's 0–100 score per unit: the inspection from the scheme (complete
+    units only), the groups from the latest stored analysis run of the unit type."""
+    out: dict[str, dict[str, float | None]] = {name: {} for name in names}
+    if INSPECTION in out:
+        results = unit_type_results(cycle, unit_type)
+        if results is not None:
+            for code, r in results.units.items():
+                out[INSPECTION][code] = (
+                    100.0 * r.total / results.scheme.total if r.total is not None else None
+                )
+    run = latest_runs(cycle).get(unit_type)
+    for unit in (run.result or {}).get("units", []) if run else []:
+        for name in names:
+            if name == INSPECTION:
+                continue
+            entry = unit["groups"].get(name)
+            out[name][unit["unit"]] = entry.get("score") if entry else None
+    units = {u for scores in out.values() for u in scores}
+    for scores in out.values():
+        for u in units:
+            scores.setdefault(u, None)
+    return out
+
+
+def run_composite(cycle: Cycle, unit_type: str, actor: str) -> AnalysisRun:
+    """Compute and store the composite of every unit of the type. Commits."""
+    config = setting(cycle, unit_type)
+    if config is None:
+        raise DomainError("尚未设置该类单位的综合权重。")
+    results = composite(
+        parts(cycle, unit_type, list(config.weights)), config.weights, config.missing
+    )
+    document = {
+        "weights": config.weights,
+        "missing_policy": config.missing,
+        "units": [
+            {
+                "unit": r.unit,
+                "score": r.score,
+                "rank": r.rank,
+                "used_weight": round(r.used_weight, 6),
+                "missing": list(r.missing),
+                "terms": [
+                    {
+                        "component": t.component,
+                        "score": None if t.score is None else round(t.score, 4),
+                        "weight": round(t.weight, 6),
+                        "contribution": t.contribution,
+                    }
+                    for t in r.terms
+                ],
+            }
+            for r in sorted(results, key=lambda r: (r.rank is None, r.rank or 0, r.unit))
+        ],
+    }
+    run = AnalysisRun(
+        cycle_id=cycle.id,
+        kind="composite",
+        unit_type=unit_type,
+        created_by=actor,
+        options={"weights": config.weights, "missing": config.missing},
+        n_responses=0,
+        n_used=0,
+        n_suspect=0,
+        result=document,
+    )
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def latest_composite(cycle: Cycle, unit_type: str) -> AnalysisRun | None:
+    return db.session.scalar(
+        select(AnalysisRun)
+        .where(
+            AnalysisRun.cycle_id == cycle.id,
+            AnalysisRun.kind == "composite",
+            AnalysisRun.unit_type == unit_type,
+        )
+        .order_by(AnalysisRun.id.desc())
+        .limit(1)
+    )

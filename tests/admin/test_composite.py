@@ -1,0 +1,55 @@
+"""The composite page: weights per cycle and unit type, terms that add up, stored as runs."""
+
+from __future__ import annotations
+
+import re
+
+from evalsurvey.domain import composite as composite_domain
+from evalsurvey.domain import demo
+from evalsurvey.extensions import db
+from evalsurvey.models import Cycle
+from tests.factories import hidden_fields, login
+
+
+def test_the_demo_composite_adds_up_term_by_term(app, client):
+    demo.load(n_responses=400, seed=5)
+    cycle = db.session.scalar(db.select(Cycle))
+    run = composite_domain.latest_composite(cycle, "community")
+    assert run is not None and run.created_by == "demo"
+    for unit in run.result["units"]:
+        parts = [t["contribution"] for t in unit["terms"] if t["contribution"] is not None]
+        assert abs(sum(parts) - unit["score"]) < 1e-5  # each term is rounded to 6 places
+        assert {t["component"] for t in unit["terms"]} == {
+            "inspection",
+            "panel",
+            "citizen",
+            "member",
+        }
+    login(client, "admin", "admin-demo-2026")
+    page = client.get(f"/admin/cycles/{cycle.id}/composite?type=community").get_data(as_text=True)
+    assert "现场考核（考评标准）" in page and "综合得分" in page
+    # change the weights: the page says so, recomputing stores a new run
+    fields = hidden_fields(page)
+    client.post(
+        f"/admin/cycles/{cycle.id}/composite/settings",
+        data={
+            **fields,
+            "type": "community",
+            "w_inspection": "0.5",
+            "w_panel": "0.5",
+            "missing": "require",
+        },
+    )
+    assert composite_domain.setting(cycle, "community").weights == {"inspection": 0.5, "panel": 0.5}
+    client.post(f"/admin/cycles/{cycle.id}/composite", data={**fields, "type": "community"})
+    newer = composite_domain.latest_composite(cycle, "community")
+    assert newer.id != run.id and newer.options == {
+        "weights": {"inspection": 0.5, "panel": 0.5},
+        "missing": "require",
+    }
+    bad = client.post(
+        f"/admin/cycles/{cycle.id}/composite/settings",
+        data={**fields, "type": "community", "w_inspection": "-1", "missing": "require"},
+        follow_redirects=True,
+    )
+    assert re.search("权重不能为负数", bad.get_data(as_text=True))
