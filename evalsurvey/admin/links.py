@@ -186,10 +186,14 @@ def invitations(link_id: int):
     form = forms.InvitationForm()
     if form.validate_on_submit():
         people = _parse_people(form.people.data or "") or [{}] * (form.count.data or 0)
-        made = link_domain.create_invitations(link, people)
-        db.session.commit()
-        flash(_("已生成 {n} 份邀请。", n=len(made)))
-        return redirect(url_for("admin.invitations", link_id=link.id))
+        try:
+            made = link_domain.create_invitations(link, people)
+            db.session.commit()
+            flash(_("已生成 {n} 份邀请。", n=len(made)))
+            return redirect(url_for("admin.invitations", link_id=link.id))
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
     total, used = db.session.execute(
         select(func.count(), func.count().filter(Invitation.used)).where(
             Invitation.link_id == link.id

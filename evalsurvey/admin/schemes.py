@@ -204,3 +204,17 @@ def cycle_schemes(cycle_id: int):
         assigned=list(assigned),
         type_=request.args.get("type", ""),
     )
+
+
+@bp.post("/schemes/<int:scheme_id>/panel-sheet")
+@admin_only
+def panel_sheet(scheme_id: int):
+    """Make a draft panel scoring questionnaire from the scheme."""
+    version = db.get_or_404(SchemeVersion, scheme_id)
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    per = "element" if request.form.get("per") == "element" else "indicator"
+    q = scheme_domain.panel_questionnaire(version, per)
+    db.session.commit()
+    flash(_("已生成专家评分表 {label}（草稿）。", label=q.label))
+    return redirect(url_for("admin.questionnaire", qid=q.id))

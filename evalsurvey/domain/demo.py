@@ -310,17 +310,16 @@ def load(
     experts = [f"E{e:02d}" for e in range(1, 9)]
     for link in member_links:
         link_domain.create_invitations(link, [{"name": f"党员{n:02d}"} for n in range(1, 31)])
+    own_unit = {e: communities[i].code for i, e in enumerate(experts) if i < len(communities)}
     for link in panel_links:
-        # the synthetic panel scores below stand for these experts' submissions
+        # the synthetic panel scores below stand for these experts' submissions; nobody
+        # is invited to rate their own community
         for inv in link_domain.create_invitations(
             link,
             [
-                {
-                    "name": f"专家{e}",
-                    "rater_code": e,
-                    "rater_unit": communities[i].code if i < len(communities) else "",
-                }
-                for i, e in enumerate(experts)
+                {"name": f"专家{e}", "rater_code": e, "rater_unit": own_unit.get(e, "")}
+                for e in experts
+                if own_unit.get(e) != link.unit.code
             ],
         ):
             inv.used = True
@@ -402,6 +401,8 @@ def load(
     maxima = {i["code"]: i["max_points"] for i in PANEL_QUESTIONNAIRE["items"]}
     for link in panel_links:
         for e in experts:
+            if own_unit.get(e) == link.unit.code:
+                continue  # not invited: a rater never rates their own unit
             share = np.clip(
                 0.82 + quality[link.unit_id] / 5 + severity[e] + rng.normal(0, 0.04), 0.3, 1.0
             )

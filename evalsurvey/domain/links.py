@@ -102,9 +102,24 @@ def reopen_link(link: Link, reason: str) -> None:
 
 
 def create_invitations(link: Link, people: list[dict[str, str]]) -> list[Invitation]:
-    """One single-use invitation per person (dicts with name, contact, rater_code, rater_unit)."""
+    """One single-use invitation per person (dicts with name, contact, rater_code, rater_unit).
+
+    A rater never rates their own unit: an invitation whose ``rater_unit`` is the link's
+    unit is refused (the statistics also leave such ratings out if they arrive otherwise).
+    """
     if link.mode != LinkMode.INVITE:
         raise DomainError("只有邀请制链接可以生成邀请。")
+    for n, person in enumerate(people, start=1):
+        if (person.get("rater_unit") or "").strip() == link.unit.code:
+            raise DomainError(
+                "第 {n} 行：评委 {rater} 属于被评单位本身，不能为本单位评分。",
+                "people",
+                n=n,
+                rater=person.get("rater_code") or person.get("name", ""),
+            )
+        for key, limit in (("name", 200), ("contact", 200), ("rater_code", 40), ("rater_unit", 40)):
+            if len(person.get(key) or "") > limit:
+                raise DomainError("第 {n} 行：内容太长。", "people", n=n)
     made = []
     for n, person in enumerate(people, start=1):
         inv = Invitation(

@@ -232,3 +232,34 @@ def unit_type_results(cycle: Cycle, unit_type: str) -> CycleResults | None:
 def elements_in_order(scheme: Scheme) -> list[tuple[Node, int]]:
     """Every node with its level, as the tree reads (for pages)."""
     return [(node, level) for node, level, _parent in scheme.nodes()]
+
+
+def panel_questionnaire(version: SchemeVersion, per: str = "indicator"):
+    """A draft panel scoring sheet from a scheme: one points item per first-level indicator
+    (``per="indicator"``) or per element (``per="element"``), worth what the scheme gives it.
+
+    Panels score through invitations with rater codes (never their own unit); their
+    scores are corrected for severity by the analysis, which also shows their agreement.
+    """
+    from evalsurvey.domain import questionnaires as qdomain
+
+    scheme = scheme_of(version)
+    nodes = scheme.indicators if per == "indicator" else tuple(scheme.elements())
+    items = [
+        {
+            "code": "p" + "_".join(node.code.split(".")),
+            "text": f"{node.code} {node.title}",
+            "type": "points",
+            "max_points": node.points,
+        }
+        for node in nodes
+    ]
+    data = {
+        "code": f"PANEL-{scheme.code}"[:40],
+        "title": f"{scheme.title}（专家评分表）",
+        "title_en": f"{scheme.title} (panel scoring sheet)",
+        "intro": "请按考评标准逐项打分，不为本单位评分。",
+        "intro_en": "Score each item by the scheme; never score your own unit.",
+        "items": items,
+    }
+    return qdomain.create_draft(data)

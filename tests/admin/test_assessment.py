@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from evalsurvey.domain import cycles as cycle_domain
@@ -138,3 +139,36 @@ def test_a_published_cycle_takes_no_findings(app, client):
     assert db.session.scalar(select(db.func.count()).select_from(Finding)) == 0
     overview = client.get(f"/admin/cycles/{cycle.id}/assessment").get_data(as_text=True)
     assert re.search(r"未完成：22 项未考核", overview)  # never counted as 0 or full marks
+
+
+def test_a_panel_sheet_from_the_scheme_and_no_one_rates_their_own_unit(app, client):
+    from evalsurvey.domain import links as link_domain
+    from evalsurvey.domain.errors import DomainError
+    from evalsurvey.models import Questionnaire
+    from tests.factories import make_link
+
+    _cycle, version = _assessed_cycle()
+    make_staff("adm")
+    login(client, "adm")
+    fields = _csrf(client, f"/admin/schemes/{version.id}")
+    resp = client.post(
+        f"/admin/schemes/{version.id}/panel-sheet", data={**fields, "per": "indicator"}
+    )
+    assert resp.status_code == 302
+    sheet = db.session.scalar(
+        select(Questionnaire).where(Questionnaire.code == "PANEL-AGENCY-BRANCH")
+    )
+    assert [(i.code, i.max_points) for i in sheet.items][:3] == [("p1", 17), ("p2", 5), ("p3", 15)]
+    assert sum(i.max_points for i in sheet.items) == 100
+    link = make_link(
+        unit=make_unit("B7", type="agency_branch"), group="panel", mode="invite", record_rater=True
+    )
+    with pytest.raises(DomainError):
+        link_domain.create_invitations(
+            link, [{"name": "专家甲", "rater_code": "E1", "rater_unit": "B7"}]
+        )
+    page = _csrf(client, f"/admin/links/{link.id}/invitations")
+    refused = client.post(
+        f"/admin/links/{link.id}/invitations", data={**page, "people": "专家甲,a@x.org,E1,B7"}
+    )
+    assert refused.status_code == 200 and "不能为本单位评分" in refused.get_data(as_text=True)
