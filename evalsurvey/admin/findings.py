@@ -8,8 +8,11 @@ from sqlalchemy import select
 
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import bp, readers, require_unit, scope, show_error
+from evalsurvey.admin.composite import component_names
 from evalsurvey.admin.schemes import rule_words
+from evalsurvey.domain import composite as composite_domain
 from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.domain.analysis import latest_runs
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
@@ -90,8 +93,22 @@ def unit_assessment(cycle_id: int, unit_id: int):
             select(Finding).where(Finding.cycle_id == cycle.id, Finding.unit_id == unit.id)
         )
     }
+    run = composite_domain.latest_composite(cycle, unit.type)
+    combined = next(
+        (u for u in (run.result["units"] if run else []) if u["unit"] == unit.code), None
+    )
+    survey_run = latest_runs(cycle).get(unit.type)
+    survey = next(
+        (u for u in ((survey_run.result or {}).get("units", []) if survey_run else [])
+         if u["unit"] == unit.code),
+        None,
+    )  # fmt: skip
     return render_template(
         "admin/unit_assessment.html",
+        combined=combined,
+        composite_run=run,
+        survey=survey,
+        names=component_names(),
         cycle=cycle,
         unit=unit,
         results=results,
@@ -102,3 +119,8 @@ def unit_assessment(cycle_id: int, unit_id: int):
         form=form,
         can_record=can_record,
     ), (400 if form.errors else 200)
+
+
+def _entry(document: dict | None, code: str) -> dict | None:
+    """The unit's entry in a stored run's result."""
+    return next((u for u in (document or {}).get("units", []) if u["unit"] == code), None)

@@ -53,3 +53,19 @@ def test_the_demo_composite_adds_up_term_by_term(app, client):
         follow_redirects=True,
     )
     assert re.search("权重不能为负数", bad.get_data(as_text=True))
+
+
+def test_a_units_page_shows_every_term_of_its_result(app, client):
+    demo.load(n_responses=400, seed=5)
+    cycle = db.session.scalar(db.select(Cycle))
+    run = composite_domain.latest_composite(cycle, "community")
+    top = run.result["units"][0]
+    from evalsurvey.models import Unit
+
+    unit = db.session.scalar(db.select(Unit).where(Unit.code == top["unit"]))
+    login(client, "admin", "admin-demo-2026")
+    page = client.get(f"/admin/cycles/{cycle.id}/units/{unit.id}").get_data(as_text=True)
+    assert "综合结果" in page and "各评价群体满意度" in page and "考评标准得分" in page
+    assert f"{round(top['score'], 2):g}" in page and "同类单位第 1 名" in page
+    for term in top["terms"]:
+        assert f"{round(term['contribution'], 2):g}" in page
