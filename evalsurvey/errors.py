@@ -119,8 +119,10 @@ def _non_utf8_form() -> bool:
     return False
 
 
-# The only form fields that may carry a file (the staff import forms).
-FILE_FIELDS = frozenset({"file", "imp-file"})
+# The only form fields that may carry a file (the staff import forms, evidence).
+FILE_FIELDS = frozenset({"file", "imp-file", "evidence"})
+# Pages that take a file larger than the 64 KiB every other body is held to.
+LARGE_UPLOADS = {"admin.unit_assessment": 10 * 1024 * 1024 + 64 * 1024}
 
 
 def _malformed() -> str | None:
@@ -162,6 +164,8 @@ def init_request_checks(app: Flask) -> None:
         for name in list(vars(g)):
             delattr(g, name)
         g.request_id = uuid.uuid4().hex[:12]
+        if request.endpoint in LARGE_UPLOADS:
+            request.max_content_length = LARGE_UPLOADS[request.endpoint]
         problem = _malformed()
         if problem is not None:
             return page(400, problem)

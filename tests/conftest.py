@@ -54,6 +54,7 @@ def base_config(uri: str, instance: str) -> dict:
         "DEVICE_SALT": "test-salt",
         "SQLALCHEMY_DATABASE_URI": uri,
         "PUBLIC_BASE_URL": "http://testserver",
+        "EVIDENCE_FOLDER": os.path.join(instance, "evidence"),
     }
 
 

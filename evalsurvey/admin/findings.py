@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+import os
+
+from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,6 +16,7 @@ from evalsurvey.domain import composite as composite_domain
 from evalsurvey.domain import schemes as scheme_domain
 from evalsurvey.domain.analysis import latest_runs
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.evidence import MIMETYPES, evidence_path, store_evidence
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
 from evalsurvey.models import Cycle, CycleScheme, Finding, Role, Unit
@@ -70,7 +73,7 @@ def unit_assessment(cycle_id: int, unit_id: int):
             abort(403)
         if form.validate():
             try:
-                scheme_domain.record_finding(
+                found = scheme_domain.record_finding(
                     cycle,
                     unit,
                     form.element.data,
@@ -79,6 +82,9 @@ def unit_assessment(cycle_id: int, unit_id: int):
                     current_user.username,
                     form.reason.data,
                 )
+                upload = form.evidence.data
+                if upload is not None and getattr(upload, "filename", ""):
+                    store_evidence(evidence_folder(), found, upload.filename, upload.read())
                 db.session.commit()
                 flash(_("已记录 {element}。", element=form.element.data))
                 return redirect(
@@ -119,6 +125,26 @@ def unit_assessment(cycle_id: int, unit_id: int):
         form=form,
         can_record=can_record,
     ), (400 if form.errors else 200)
+
+
+def evidence_folder() -> str:
+    return current_app.config.get("EVIDENCE_FOLDER") or os.path.join(
+        current_app.instance_path, "evidence"
+    )
+
+
+@bp.get("/findings/<int:finding_id>/evidence")
+@readers
+def finding_evidence(finding_id: int):
+    """A finding's evidence file, only for people whose scope includes its unit."""
+    found = db.get_or_404(Finding, finding_id)
+    require_unit(found.unit)
+    path = evidence_path(evidence_folder(), found)
+    if path is None:
+        abort(404)
+    ext = os.path.splitext(path)[1]
+    name = f"{found.unit.code}-{found.element}{ext}"
+    return send_file(path, mimetype=MIMETYPES[ext], as_attachment=True, download_name=name)
 
 
 def _entry(document: dict | None, code: str) -> dict | None:

@@ -183,3 +183,4 @@ class FindingForm(FlaskForm):
     reason = StringField(
         _l("修改原因（修改已有记录时必填）"), validators=[Optional(), Length(max=500)]
     )
+    evidence = FileField(_l("佐证材料（可选：PDF、图片、DOCX、XLSX，10 MB 以内）"))

@@ -172,3 +172,40 @@ def test_a_panel_sheet_from_the_scheme_and_no_one_rates_their_own_unit(app, clie
         f"/admin/links/{link.id}/invitations", data={**page, "people": "专家甲,a@x.org,E1,B7"}
     )
     assert refused.status_code == 200 and "不能为本单位评分" in refused.get_data(as_text=True)
+
+
+def test_evidence_is_checked_stored_and_served_only_within_scope(app, client):
+    cycle, _version = _assessed_cycle()
+    mine = make_unit("B1", type="agency_branch")
+    other = make_unit("B2", type="agency_branch")
+    make_staff("insp", Role.INSPECTOR)
+    make_staff("contact", Role.UNIT_CONTACT, unit=other)
+    login(client, "insp")
+    url = f"/admin/cycles/{cycle.id}/units/{mine.id}"
+    fields = hidden_fields(client.get(url).get_data(as_text=True))
+    pdf = b"%PDF-1.4\n" + b"0" * 200_000  # larger than the 64 KiB other bodies may be
+
+    def post(data: bytes, name: str):
+        return client.post(
+            url,
+            data={
+                **fields,
+                "element": "1.1",
+                "value": "1",
+                "note": "",
+                "evidence": (io.BytesIO(data), name),
+            },
+            content_type="multipart/form-data",
+        )
+
+    assert post(b"MZ\x90\x00 not a pdf", "plan.pdf").status_code == 400  # renamed program
+    assert post(b"hello", "notes.exe").status_code == 400
+    assert post(pdf, "plan.pdf").status_code == 302
+    found = db.session.scalar(select(Finding))
+    assert found.evidence.endswith(".pdf") and "plan" not in found.evidence
+    with client.get(f"/admin/findings/{found.id}/evidence") as got:
+        assert got.status_code == 200 and got.data == pdf and got.mimetype == "application/pdf"
+    contact = app.test_client()
+    login(contact, "contact")
+    assert contact.get(f"/admin/findings/{found.id}/evidence").status_code == 403
+    assert client.post(url, data={"x": "y" * 100_000}).status_code == 400  # CSRF, not 413
