@@ -19,11 +19,16 @@ from evalsurvey.models import Cycle, CycleScheme, RaterGroup, Unit
 from evalsurvey.stats.weighting import MISSING_POLICIES
 
 
-def component_names() -> dict[str, str]:
-    """Each component's name in the reader's language."""
+def component_names(cycle: Cycle | None = None) -> dict[str, str]:
+    """Each component's name in the reader's language (other cycles: for a roll-up)."""
     names = {composite_domain.INSPECTION: _("现场考核（考评标准）")}
     for g in db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)):
         names[g.code] = pick(g.name, g.name_en)
+    for other in db.session.scalars(select(Cycle).order_by(Cycle.id)):
+        if cycle is None or other.id != cycle.id:
+            names[composite_domain.CYCLE_PREFIX + other.code] = _(
+                "周期“{name}”的综合得分", name=other.name
+            )
     return names
 
 
@@ -59,7 +64,7 @@ def composite(cycle_id: int):
         run=run,
         rows=rows,
         units=visible,
-        names=component_names(),
+        names=component_names(cycle),
         policies=MISSING_POLICIES,
         form=forms.ConfirmForm(),
     )
@@ -75,7 +80,7 @@ def composite_settings(cycle_id: int):
         return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
     weights: dict[str, float] = {}
     try:
-        for name in composite_domain.components():
+        for name in composite_domain.components(cycle):
             raw = request.form.get(f"w_{name}", "").strip()
             if raw:
                 try:

@@ -114,7 +114,7 @@ def unit_assessment(cycle_id: int, unit_id: int):
         combined=combined,
         composite_run=run,
         survey=survey,
-        names=component_names(),
+        names=component_names(cycle),
         cycle=cycle,
         unit=unit,
         results=results,

@@ -16,11 +16,17 @@ from evalsurvey.scoring.composite import composite
 from evalsurvey.stats.weighting import MISSING_POLICIES
 
 INSPECTION = "inspection"  # the scheme total, on 0–100
+CYCLE_PREFIX = "cycle:"  # another cycle's composite: monthly or quarterly results roll up
 
 
-def components() -> list[str]:
-    """What a composite can weigh: the inspection and every rater group."""
-    return [INSPECTION, *db.session.scalars(select(RaterGroup.code).order_by(RaterGroup.id))]
+def components(cycle: Cycle | None = None) -> list[str]:
+    """What a composite can weigh: the inspection, every rater group, and (for rolling
+    monthly or quarterly results up into a year) the composite of every other cycle."""
+    names = [INSPECTION, *db.session.scalars(select(RaterGroup.code).order_by(RaterGroup.id))]
+    others = select(Cycle.code).order_by(Cycle.id)
+    if cycle is not None:
+        others = others.where(Cycle.id != cycle.id)
+    return names + [CYCLE_PREFIX + code for code in db.session.scalars(others)]
 
 
 def setting(cycle: Cycle, unit_type: str) -> CompositeSetting | None:
@@ -36,7 +42,7 @@ def set_weights(
 ) -> CompositeSetting:
     """Configure the composite for units of ``unit_type``: weights (zero leaves a component
     out) and the missing-component policy. Flushed."""
-    known = set(components())
+    known = set(components(cycle))
     weights = {k: float(v) for k, v in weights.items() if v}
     for name, value in weights.items():
         if name not in known:
@@ -67,10 +73,16 @@ def parts(cycle: Cycle, unit_type: str, names: list[str]) -> dict[str, dict[str,
                 out[INSPECTION][code] = (
                     100.0 * r.total / results.scheme.total if r.total is not None else None
                 )
+    for name in names:
+        if name.startswith(CYCLE_PREFIX):
+            other = db.session.scalar(select(Cycle).where(Cycle.code == name[len(CYCLE_PREFIX) :]))
+            stored = latest_composite(other, unit_type) if other is not None else None
+            for unit in stored.result["units"] if stored else []:
+                out[name][unit["unit"]] = unit["score"]
     run = latest_runs(cycle).get(unit_type)
     for unit in (run.result or {}).get("units", []) if run else []:
         for name in names:
-            if name == INSPECTION:
+            if name == INSPECTION or name.startswith(CYCLE_PREFIX):
                 continue
             entry = unit["groups"].get(name)
             out[name][unit["unit"]] = entry.get("score") if entry else None
