@@ -6,7 +6,7 @@ import io
 import ipaddress
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, request, send_file
+from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask_login import current_user
 
 from evalsurvey.auth.guards import STAFF_READERS, roles_required
@@ -44,6 +44,14 @@ def show_error(form, error: DomainError) -> None:
         target.errors = [*target.errors, text]
     else:
         form.form_errors.append(text)
+
+
+def confirm_page(form, title: str, message: str, button: str, back: str):
+    """The confirmation step before an action that cannot simply be undone (no JavaScript):
+    the page states what will happen; only its form's post acts."""
+    return render_template(
+        "admin/confirm.html", form=form, title=title, message=message, button=button, back=back
+    ), (400 if form.errors else 200)
 
 
 def base_url() -> str:

@@ -10,6 +10,7 @@ from evalsurvey.admin.blueprint import (
     admin_only,
     base_url,
     bp,
+    confirm_page,
     is_loopback,
     readers,
     scope,
@@ -113,11 +114,10 @@ def cycle_status(cycle_id: int, status: str):
         CycleStatus.CLOSED: _("关闭后不再接受答卷；如需重新开放，必须填写原因并记入操作日志。"),
         CycleStatus.PUBLISHED: _("公布后结果对外可见，此操作不能撤回。"),
     }
-    return render_template(
-        "admin/confirm.html",
-        form=form,
-        title=_("将周期“{name}”改为：{s}", name=cycle.name, s=label("cycle_status", status)),
-        message=warnings.get(CycleStatus(status), ""),
-        button=_("确认"),
-        back=url_for("admin.cycle", cycle_id=cycle.id),
-    ), (400 if form.errors else 200)
+    return confirm_page(
+        form,
+        _("将周期“{name}”改为：{s}", name=cycle.name, s=label("cycle_status", status)),
+        warnings.get(CycleStatus(status), ""),
+        _("确认"),
+        url_for("admin.cycle", cycle_id=cycle.id),
+    )

@@ -11,6 +11,7 @@ from evalsurvey.admin.blueprint import (
     admin_only,
     base_url,
     bp,
+    confirm_page,
     download,
     is_loopback,
     readers,
@@ -139,17 +140,16 @@ def close_link(link_id: int):
         db.session.commit()
         flash(_("链接已关闭。"))
         return redirect(url_for("admin.cycle", cycle_id=link.cycle_id))
-    return render_template(
-        "admin/confirm.html",
-        form=form,
-        title=_(
+    return confirm_page(
+        form,
+        _(
             "关闭链接：{unit} · {group}",
             unit=link.unit.name,
             group=pick(link.rater_group.name, link.rater_group.name_en),
         ),
-        message=_("关闭后，扫描此二维码或打开邀请的人将无法提交。重新开放需要填写原因。"),
-        button=_("确认关闭"),
-        back=url_for("admin.cycle", cycle_id=link.cycle_id),
+        _("关闭后，扫描此二维码或打开邀请的人将无法提交。重新开放需要填写原因。"),
+        _("确认关闭"),
+        url_for("admin.cycle", cycle_id=link.cycle_id),
     )
 
 
@@ -167,13 +167,12 @@ def reopen_link(link_id: int):
         except DomainError as exc:
             db.session.rollback()
             show_error(form, exc)
-    return render_template(
-        "admin/confirm.html",
-        form=form,
-        title=_("重新开放链接：{unit}", unit=link.unit.name),
-        message=_("请填写重新开放的原因，它会记入操作日志。"),
-        button=_("确认重新开放"),
-        back=url_for("admin.cycle", cycle_id=link.cycle_id),
+    return confirm_page(
+        form,
+        _("重新开放链接：{unit}", unit=link.unit.name),
+        _("请填写重新开放的原因，它会记入操作日志。"),
+        _("确认重新开放"),
+        url_for("admin.cycle", cycle_id=link.cycle_id),
     )
 
 

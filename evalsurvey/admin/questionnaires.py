@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
-from evalsurvey.admin.blueprint import admin_only, bp, download
+from evalsurvey.admin.blueprint import admin_only, bp, confirm_page, download
 from evalsurvey.domain import questionnaires as qdomain
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
@@ -105,13 +105,12 @@ def publish_questionnaire(qid: int):
         except qdomain.PublishedError:
             flash(_("该版本已经发布。"))
         return redirect(url_for("admin.questionnaire", qid=q.id))
-    return render_template(
-        "admin/confirm.html",
-        form=form,
-        title=_("发布问卷 {label}", label=q.label),
-        message=_("发布后此版本不能再修改，只能复制为新版本。确定发布吗？"),
-        button=_("确认发布"),
-        back=url_for("admin.questionnaire", qid=q.id),
+    return confirm_page(
+        form,
+        _("发布问卷 {label}", label=q.label),
+        _("发布后此版本不能再修改，只能复制为新版本。确定发布吗？"),
+        _("确认发布"),
+        url_for("admin.questionnaire", qid=q.id),
     )
 
 

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
-from evalsurvey.admin.blueprint import admin_only, bp, download, readers, show_error
+from evalsurvey.admin.blueprint import admin_only, bp, confirm_page, download, readers, show_error
 from evalsurvey.domain import schemes as scheme_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
@@ -150,13 +150,12 @@ def publish_scheme(scheme_id: int):
         except DomainError as exc:
             flash(exc.text(_))
         return redirect(url_for("admin.scheme", scheme_id=version.id))
-    return render_template(
-        "admin/confirm.html",
-        form=form,
-        title=_("发布考核方案 {label}", label=version.label),
-        message=_("发布后此版本不能再修改，只能复制为新版本。确定发布吗？"),
-        button=_("确认发布"),
-        back=url_for("admin.scheme", scheme_id=version.id),
+    return confirm_page(
+        form,
+        _("发布考核方案 {label}", label=version.label),
+        _("发布后此版本不能再修改，只能复制为新版本。确定发布吗？"),
+        _("确认发布"),
+        url_for("admin.scheme", scheme_id=version.id),
     )
 
 
