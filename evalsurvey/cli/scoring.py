@@ -157,18 +157,28 @@ def convert_command(source: str, target: str) -> None:
 @click.command("score")
 @click.argument("scheme_path", type=click.Path(exists=True, dir_okay=False))
 @click.argument("findings_path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--units",
+    "units_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="a unit CSV (column code): findings for other units are refused, and units "
+    "without findings are listed as not assessed",
+)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="write the results")
-def score_command(scheme_path: str, findings_path: str, json_out: str | None) -> None:
+def score_command(
+    scheme_path: str, findings_path: str, units_path: str | None, json_out: str | None
+) -> None:
     """Score units from a findings CSV (unit,element,value,note) by a scheme's rules."""
     scheme = load_scheme(scheme_path)
+    units = _units(units_path) if units_path else None
     try:
         with open(findings_path, encoding="utf-8-sig", newline="") as fh:
-            findings = read_findings(fh, scheme)
+            findings = read_findings(fh, scheme, units)
     except FindingsError as exc:
         _exit(f"{findings_path}: {findings_message(exc)}")
     except UnicodeDecodeError as exc:
         _exit(f"{findings_path}: not UTF-8 text (byte {exc.start})")
-    results = score_units(scheme, findings)
+    results = score_units(scheme, findings, units or ())
     click.echo(render(scheme, results))
     if json_out:
         document = {"scheme": scheme.label, "units": [result_json(scheme, r) for r in results]}
@@ -176,6 +186,16 @@ def score_command(scheme_path: str, findings_path: str, json_out: str | None) ->
             json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
         )
         click.echo(f"results written to {json_out}", err=True)
+
+
+def _units(path: str) -> list[str]:
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if "code" not in (reader.fieldnames or []):
+            _exit(f"{path}: row 1, column code: the column is missing from the header")
+        return [row["code"].strip() for row in reader if (row.get("code") or "").strip()]
 
 
 def _round(x: float | None) -> float | None:

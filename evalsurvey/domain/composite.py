@@ -101,6 +101,21 @@ def run_composite(cycle: Cycle, unit_type: str, actor: str) -> AnalysisRun:
     results = composite(
         parts(cycle, unit_type, list(config.weights)), config.weights, config.missing
     )
+    # the scheme's terms as they stood, so the run alone reproduces what a unit saw
+    assessed = unit_type_results(cycle, unit_type) if INSPECTION in config.weights else None
+    breakdown = {}
+    if assessed is not None:
+        for code, r in assessed.units.items():
+            breakdown[code] = {
+                "scheme": assessed.version.label,
+                "total": r.total,
+                "elements": {c: e.points for c, e in r.elements.items()},
+                "indicators": dict(r.indicators),
+                "bonus": r.bonus,
+                "penalties": r.penalties,
+                "vetoes": list(r.vetoes),
+                "barred": list(r.barred),
+            }
     document = {
         "weights": config.weights,
         "missing_policy": config.missing,
@@ -110,6 +125,7 @@ def run_composite(cycle: Cycle, unit_type: str, actor: str) -> AnalysisRun:
                 "score": r.score,
                 "rank": r.rank,
                 "used_weight": round(r.used_weight, 6),
+                "inspection": breakdown.get(r.unit),
                 "missing": list(r.missing),
                 "terms": [
                     {

@@ -132,3 +132,24 @@ def test_scoring_loads_no_web_framework():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_score_command_knows_the_units_when_given(tmp_path):
+    units = tmp_path / "units.csv"
+    units.write_text(
+        "code,name,type,parent\nA,甲,agency_branch,\nB,乙,agency_branch,\n", encoding="utf-8"
+    )
+    findings = tmp_path / "f.csv"
+    findings.write_text("unit,element,value,note\nA,1.1,1,\nZ,1.1,1,\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    runner = CliRunner()
+    result = runner.invoke(main, ["score", str(RUBRIC), str(findings), "--units", str(units)])
+    assert result.exit_code == 2 and "row 3, column unit: unknown unit 'Z'" in result.output
+    findings.write_text("unit,element,value,note\nA,1.1,1,\n", encoding="utf-8")
+    result = runner.invoke(
+        main, ["score", str(RUBRIC), str(findings), "--units", str(units), "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    b = next(u for u in doc["units"] if u["unit"] == "B")
+    assert not b["complete"] and len(b["not_assessed"]) == 22  # listed, never counted as 0
