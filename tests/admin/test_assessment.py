@@ -108,13 +108,13 @@ def test_an_inspector_records_findings_and_the_terms_add_up(app, client):
     assert change.status_code == 400 and "必须填写原因" in change.get_data(as_text=True)
     page = client.get(url).get_data(as_text=True)
     # 100 − 2 (1.1) + 4 (B1, under the cap of 5) − 3 (P1) = 99
-    assert "总分 99 分" in page and "要素得分合计 98" in page and "加分 4" in page
+    assert "考评标准得分 99 分" in page and "要素得分合计 98" in page and "加分 4" in page
     assert "减分 -3" in page
     assert db.session.scalar(select(db.func.count()).select_from(Finding)) == 24
     # the unit's contact reads their own result, not another unit's, and cannot record
     contact = app.test_client()
     login(contact, "contact")
-    assert "总分 99 分" in contact.get(url).get_data(as_text=True)
+    assert "考评标准得分 99 分" in contact.get(url).get_data(as_text=True)
     assert contact.get(f"/admin/cycles/{cycle.id}/units/{other.id}").status_code == 403
     contact_fields = hidden_fields(contact.get(url).get_data(as_text=True))
     posted = contact.post(url, data={**contact_fields, "element": "1.1", "value": "3"})
