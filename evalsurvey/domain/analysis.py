@@ -65,39 +65,54 @@ def _epoch(value) -> float:
 
 
 def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> ResponseTable:
-    """The cycle's responses (``excluded`` left out) as the analysis's typed table."""
+    """The cycle's responses (``excluded`` left out) as the analysis's typed table.
+
+    Reads plain column tuples (no ORM objects: a million rows stay a matter of seconds);
+    units, groups and questionnaire versions are looked up once each.
+    """
     query = (
-        select(Response)
-        .where(Response.cycle_id == cycle.id, Response.status != ResponseStatus.EXCLUDED)
-        .options(
-            selectinload(Response.unit),
-            selectinload(Response.rater_group),
-            selectinload(Response.questionnaire),
+        select(
+            Response.public_id,
+            Response.questionnaire_id,
+            Response.unit_id,
+            Response.rater_group_id,
+            Response.rater,
+            Response.device,
+            Response.rater_unit,
+            Response.started_at,
+            Response.submitted_at,
+            Response.status,
+            Response.reviewed,
+            Response.answers,
         )
+        .where(Response.cycle_id == cycle.id, Response.status != ResponseStatus.EXCLUDED)
         .order_by(Response.id)
     )
     if unit_ids is not None:
         query = query.where(Response.unit_id.in_(list(unit_ids)))
+    unit_code = dict(db.session.execute(select(Unit.id, Unit.code)).tuples().all())
+    group_code = dict(db.session.execute(select(RaterGroup.id, RaterGroup.code)).tuples().all())
+    label = {
+        qid: f"{code}@{version}"
+        for qid, code, version in db.session.execute(
+            select(Questionnaire.id, Questionnaire.code, Questionnaire.version)
+        ).tuples()
+    }
     columns = Columns()
     ids: list[str] = []
     started: list[float] = []
     submitted: list[float] = []
     decision: list[int] = []
     answers: list[dict] = []
-    for r in db.session.execute(query.execution_options(yield_per=2000)).scalars():
-        ids.append(r.public_id)
-        columns.add(
-            r.questionnaire.label, r.unit.code, r.rater_group.code, r.rater, r.device, r.rater_unit
-        )
-        started.append(_epoch(r.started_at))
-        submitted.append(_epoch(r.submitted_at))
-        if r.status == ResponseStatus.SUSPECT:
-            decision.append(-1)
-        elif r.reviewed:
-            decision.append(1)
-        else:
-            decision.append(0)
-        answers.append(r.answers)
+    rows = db.session.execute(query.execution_options(yield_per=5000)).tuples()
+    for rid, qid, uid, gid, rater, device, rater_unit, start, end, status, reviewed, ans in rows:
+        ids.append(rid)
+        columns.add(label[qid], unit_code[uid], group_code[gid], rater, device, rater_unit)
+        started.append(_epoch(start))
+        submitted.append(_epoch(end))
+        # a person's decision: suspect stays out until made valid; a reviewed valid stays in
+        decision.append(-1 if status == ResponseStatus.SUSPECT else 1 if reviewed else 0)
+        answers.append(ans)
     scales = item_scales(cycle)
     scored = [c for c in scales if any(a.get(c) is not None for a in answers)]
     empty = [c for c in scales if c not in scored]
