@@ -90,13 +90,13 @@ def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> Respo
     )
     if unit_ids is not None:
         query = query.where(Response.unit_id.in_(list(unit_ids)))
-    unit_code = dict(db.session.execute(select(Unit.id, Unit.code)).tuples().all())
-    group_code = dict(db.session.execute(select(RaterGroup.id, RaterGroup.code)).tuples().all())
+    unit_code = dict(db.session.execute(select(Unit.id, Unit.code)).all())
+    group_code = dict(db.session.execute(select(RaterGroup.id, RaterGroup.code)).all())
     label = {
         qid: f"{code}@{version}"
         for qid, code, version in db.session.execute(
             select(Questionnaire.id, Questionnaire.code, Questionnaire.version)
-        ).tuples()
+        )
     }
     columns = Columns()
     ids: list[str] = []
@@ -104,7 +104,7 @@ def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> Respo
     submitted: list[float] = []
     decision: list[int] = []
     answers: list[dict] = []
-    rows = db.session.execute(query.execution_options(yield_per=5000)).tuples()
+    rows = db.session.execute(query.execution_options(yield_per=5000))
     for rid, qid, uid, gid, rater, device, rater_unit, start, end, status, reviewed, ans in rows:
         ids.append(rid)
         columns.add(label[qid], unit_code[uid], group_code[gid], rater, device, rater_unit)
