@@ -206,3 +206,6 @@ def test_every_staff_page_in_english_and_as_a_unit_contact_answers(demo_site, ap
     contact = app.test_client()
     login(contact, "c0101", "admin-demo-2026")
     assert _crawl(contact, "zh", limit=200, least=8) == {}
+    viewer = app.test_client()
+    login(viewer, "viewer", "admin-demo-2026")
+    assert _crawl(viewer, "zh", limit=200, least=20) == {}
