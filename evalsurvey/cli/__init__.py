@@ -11,7 +11,7 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import func, select
 
 from evalsurvey import audit
-from evalsurvey.cli.scoring import scheme_group, score_command
+from evalsurvey.cli.scoring import grade_command, scheme_group, score_command
 from evalsurvey.domain import interchange, links, queries
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.units import ImportError_, decode_csv
@@ -329,6 +329,7 @@ COMMANDS = [
 # file-only commands: no application or database needed
 main.add_command(score_command)
 main.add_command(scheme_group)
+main.add_command(grade_command)
 
 
 def init_app(app: Flask) -> None:

@@ -271,3 +271,94 @@ def render(scheme: Scheme, results: list[UnitResult]) -> str:
             + (f"  not assessed: {len(r.not_assessed)}" if r.not_assessed else "")
         )
     return "\n".join(lines)
+
+
+GRADING_MESSAGES = {
+    "not_an_object": "the rules must be a JSON object",
+    "unknown_kind": "kind must be stars or quota (got {kind!r})",
+    "no_bands": "stars need bands",
+    "bad_band": "band {index} is not [bound, stars]",
+    "bad_stars": "band {index}: stars must be a whole number from 1",
+    "rest_not_last": "band {index}: the rest (null) must be the last band",
+    "bands_not_descending": "band {index}: bounds must go down",
+    "no_rest_band": "the last band must be [null, stars] (the rest)",
+    "no_grades": "quota rules need grades",
+    "bad_grade": "grade {index} needs a code",
+    "duplicate_grade": "grade {grade!r} appears twice",
+    "bad_min_score": "grade {grade!r}: min_score must be a number",
+    "bad_share": "grade {grade!r}: max_share must be between 0 and 1",
+    "no_rest_grade": "the last grade ({grade!r}) takes the rest: no min_score or max_share",
+    "bad_tie_break": "tie_break must be a list of column names",
+    "missing_tie_break": "tie-breaker column {column!r} is missing",
+}
+
+
+def grade_reason(g) -> str:
+    """Why a unit has its grade, in English."""
+    parts = [f"score {g.score:g}"]
+    for code, why, numbers in g.steps:
+        if why == "below_min":
+            parts.append(f"below the {code} minimum {numbers['min']:g}")
+        elif why == "barred":
+            parts.append(f"barred from {code} by a veto")
+        elif why == "quota_full":
+            parts.append(f"{code} places ({numbers['quota']}) taken")
+        elif why == "tie_over_quota":
+            parts.append(f"{numbers['tied']} units tied for the last {code} places")
+    parts.append(f"graded {g.label}")
+    return "; ".join(parts)
+
+
+@click.command("grade")
+@click.argument("results_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--rules", "rules_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="write the grades")
+def grade_command(results_path: str, rules_path: str, json_out: str | None) -> None:
+    """Grade units from RESULTS.csv (unit,score[,barred][,tie-breakers]) by RULES.json."""
+    import csv
+
+    from evalsurvey.scoring.grading import Candidate, GradingError, grade, parse_rules
+
+    try:
+        rules = parse_rules(json.loads(Path(rules_path).read_text(encoding="utf-8-sig")))
+    except GradingError as exc:
+        _exit(f"{rules_path}: " + GRADING_MESSAGES.get(exc.code, exc.code).format_map(
+            _Missing(exc.detail)))  # fmt: skip
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _exit(f"{rules_path}: not a UTF-8 JSON file ({exc})")
+    ties = [t.lstrip("-") for t in rules.tie_break]
+    units, seen = [], {}
+    with open(results_path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        for column in ("unit", "score", *ties):
+            if column not in header:
+                _exit(f"{results_path}: row 1, column {column}: the column is missing")
+        for row_no, row in enumerate(reader, start=2):
+            unit = (row.get("unit") or "").strip()
+            if not unit:
+                _exit(f"{results_path}: row {row_no}, column unit: empty")
+            if unit in seen:
+                _exit(f"{results_path}: row {row_no}, column unit: repeats row {seen[unit]}")
+            seen[unit] = row_no
+            values = {}
+            for column in ("score", *ties):
+                try:
+                    values[column] = float(row.get(column) or "")
+                except ValueError:
+                    _exit(f"{results_path}: row {row_no}, column {column}: not a number")
+            barred = frozenset(b for b in (row.get("barred") or "").split(";") if b.strip())
+            units.append(Candidate(unit, values["score"], barred, {t: values[t] for t in ties}))
+    graded = grade(rules, units)
+    for g in graded:
+        click.echo(f"{g.unit}\t{g.score:g}\t{g.grade}\t{grade_reason(g)}")
+    if json_out:
+        document = {
+            "units": [
+                {"unit": g.unit, "score": g.score, "grade": g.grade, "reason": grade_reason(g)}
+                for g in graded
+            ]
+        }
+        Path(json_out).write_text(
+            json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
