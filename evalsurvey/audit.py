@@ -22,6 +22,7 @@ from evalsurvey.models import (
     Cycle,
     CycleScheme,
     Finding,
+    GradeSetting,
     Item,
     Link,
     Questionnaire,
@@ -45,6 +46,7 @@ AUDITED = (
     CycleScheme,
     Finding,
     CompositeSetting,
+    GradeSetting,
 )
 # never copied into the log, even hashed
 SECRET_COLUMNS = {"password_hash"}

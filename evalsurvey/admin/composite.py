@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 from flask import flash, redirect, render_template, request, url_for
@@ -11,11 +12,13 @@ from sqlalchemy import select
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp, readers, reviewers, scope
 from evalsurvey.domain import composite as composite_domain
+from evalsurvey.domain import grades as grade_domain
 from evalsurvey.domain.analysis import unit_types_in
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _, pick
+from evalsurvey.i18n import N_, _, pick, sep
 from evalsurvey.models import Cycle, CycleScheme, RaterGroup, Unit
+from evalsurvey.scoring.grading import parse_rules
 from evalsurvey.stats.weighting import MISSING_POLICIES
 
 
@@ -40,6 +43,24 @@ def _types(cycle: Cycle) -> list[str]:
     return sorted(found | set(unit_types_in(cycle)))
 
 
+STEP_WORDS = {
+    "below_min": N_("未达到{grade}的最低分 {min}"),
+    "barred": N_("因否决项不得评为{grade}"),
+    "quota_full": N_("{grade}名额 {quota} 个已满"),
+    "tie_over_quota": N_("{tied} 个单位同分争{grade}的最后名额，一并下调"),
+}
+
+
+def grade_reason(graded, labels: dict[str, str]) -> str:
+    """Why a unit has its grade, in words: "得分 88.5，优秀名额 4 个已满，评为先进"."""
+    parts = [_("得分 {score}", score=f"{round(graded.score, 2):g}")]
+    for code, why, numbers in graded.steps:
+        values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in numbers.items()}
+        parts.append(_(STEP_WORDS[why], grade=labels.get(code, code), **values))
+    parts.append(_("评为{label}", label=graded.label))
+    return sep(",").join(parts)
+
+
 @bp.get("/cycles/<int:cycle_id>/composite")
 @readers
 def composite(cycle_id: int):
@@ -55,6 +76,9 @@ def composite(cycle_id: int):
         if access.sees_unit(u)
     }
     rows = [r for r in (run.result["units"] if run else []) if r["unit"] in visible]
+    rules = grade_domain.rules_for(cycle, unit_type)
+    grades = grade_domain.grade_cycle(cycle, unit_type)
+    grade_labels = {b.code: b.label for b in parse_rules(rules).bands} if rules else {}
     return render_template(
         "admin/composite.html",
         cycle=cycle,
@@ -67,6 +91,10 @@ def composite(cycle_id: int):
         names=component_names(cycle),
         policies=MISSING_POLICIES,
         form=forms.ConfirmForm(),
+        grades=grades,
+        grade_reason=grade_reason,
+        grade_labels=grade_labels,
+        rules_text=json.dumps(rules or grade_domain.DEFAULT_STARS, ensure_ascii=False),
     )
 
 
@@ -107,6 +135,26 @@ def recompute_composite(cycle_id: int):
         try:
             composite_domain.run_composite(cycle, unit_type, current_user.username)
             flash(_("已重新计算综合结果。"))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.text(_))
+    return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
+
+
+@bp.post("/cycles/<int:cycle_id>/grades")
+@admin_only
+def grade_settings(cycle_id: int):
+    """The grading rules for a unit type (stars or quotas, the JSON contract)."""
+    cycle = db.get_or_404(Cycle, cycle_id)
+    unit_type = request.form.get("type", "")
+    if forms.ConfirmForm().validate_on_submit():
+        try:
+            data = json.loads(request.form.get("rules", ""))
+            grade_domain.set_rules(cycle, unit_type, data)
+            db.session.commit()
+            flash(_("已保存。"))
+        except json.JSONDecodeError as exc:
+            flash(_("不是有效的 JSON：第 {line} 行第 {col} 列。", line=exc.lineno, col=exc.colno))
         except DomainError as exc:
             db.session.rollback()
             flash(exc.text(_))

@@ -443,6 +443,25 @@ def load(
     )
     composite.set_weights(cycle, "service_window", {"citizen": 1.0})
     db.session.commit()
+    # communities get stars (seed 002); windows grades with quotas (seed 001, 004 篇七)
+    from evalsurvey.domain import grades
+
+    grades.set_rules(cycle, "community", grades.DEFAULT_STARS)
+    grades.set_rules(
+        cycle,
+        "service_window",
+        {
+            "kind": "quota",
+            "grades": [
+                {"code": "excellent", "label": "优秀", "min_score": 90, "max_share": 0.2},
+                {"code": "advanced", "label": "先进", "min_score": 85, "max_share": 0.3},
+                {"code": "meets", "label": "达标", "min_score": 60},
+                {"code": "below", "label": "不达标"},
+            ],
+            "tie_break": ["citizen"],
+        },
+    )
+    db.session.commit()
     for unit_type in ("community", "service_window"):
         composite.run_composite(cycle, unit_type, "demo")
     return (

@@ -6,7 +6,7 @@ from evalsurvey.models.findings import Finding
 from evalsurvey.models.links import Invitation, Link, LinkMode
 from evalsurvey.models.questionnaires import Item, ItemType, Questionnaire
 from evalsurvey.models.responses import Channel, Response, ResponseStatus
-from evalsurvey.models.results import AnalysisRun, CompositeSetting
+from evalsurvey.models.results import AnalysisRun, CompositeSetting, GradeSetting
 from evalsurvey.models.schemes import CycleScheme, SchemeVersion
 from evalsurvey.models.staff import Role, StaffUser
 from evalsurvey.models.units import RaterGroup, Unit
@@ -20,6 +20,7 @@ __all__ = [
     "CycleScheme",
     "CycleStatus",
     "Finding",
+    "GradeSetting",
     "Invitation",
     "Item",
     "ItemType",

@@ -54,3 +54,18 @@ class CompositeSetting(db.Model):
     unit_type: Mapped[str] = mapped_column(String(40))
     weights: Mapped[dict[str, float]] = mapped_column(JSON)  # component → weight
     missing: Mapped[str] = mapped_column(String(20), default="renormalize")
+
+
+class GradeSetting(db.Model):
+    """How a cycle grades units of one type: star bands or grades with quotas (the rules'
+    JSON contract, see :mod:`evalsurvey.scoring.grading`)."""
+
+    __tablename__ = "grade_settings"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "unit_type", name="uq_grade_settings_cycle_unit_type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    unit_type: Mapped[str] = mapped_column(String(40))
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -69,3 +69,32 @@ def test_a_units_page_shows_every_term_of_its_result(app, client):
     assert f"{round(top['score'], 2):g}" in page and "同类单位第 1 名" in page
     for term in top["terms"]:
         assert f"{round(term['contribution'], 2):g}" in page
+
+
+def test_grades_with_reasons_on_the_composite_page(app, client):
+    from evalsurvey.domain import grades
+
+    demo.load(n_responses=400, seed=5)
+    cycle = db.session.scalar(db.select(Cycle))
+    stars = grades.grade_cycle(cycle, "community")
+    run = composite_domain.latest_composite(cycle, "community")
+    for entry in run.result["units"]:
+        expected = 5 if entry["score"] >= 90 else 4 if entry["score"] >= 80 else None
+        if expected:
+            assert stars[entry["unit"]].grade == f"star{expected}"
+    quota = grades.grade_cycle(cycle, "service_window")
+    n = len(quota)
+    assert sum(g.grade == "excellent" for g in quota.values()) <= int(0.2 * n)
+    login(client, "admin", "admin-demo-2026")
+    page = client.get(f"/admin/cycles/{cycle.id}/composite?type=service_window")
+    html = page.get_data(as_text=True)
+    assert "等级" in html and "评为" in html
+    if any(g.grade == "advanced" and g.steps for g in quota.values()):
+        assert "名额" in html
+    fields = hidden_fields(html)
+    bad = client.post(
+        f"/admin/cycles/{cycle.id}/grades",
+        data={**fields, "type": "community", "rules": '{"kind": "stars", "bands": [[90, 5]]}'},
+        follow_redirects=True,
+    )
+    assert "最后一档必须是其余" in bad.get_data(as_text=True)

@@ -1,0 +1,82 @@
+"""Grades for a cycle: the office's rules per unit type applied to the stored composite."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from evalsurvey.domain.composite import latest_composite
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.extensions import db
+from evalsurvey.i18n import N_
+from evalsurvey.models import Cycle, GradeSetting
+from evalsurvey.scoring.grading import Candidate, GradedUnit, GradingError, grade, parse_rules
+
+# Stars as in the source (seed 002): ≥ 90 five, 80–90 four, 70–80 three, 60–70 two, else one.
+DEFAULT_STARS = {"kind": "stars", "bands": [[90, 5], [80, 4], [70, 3], [60, 2], [None, 1]]}
+
+RULE_MESSAGES = {
+    "unknown_kind": N_("等级规则的 kind 必须是 stars 或 quota。"),
+    "no_rest_band": N_("最后一档必须是其余（下限为 null）。"),
+    "no_rest_grade": N_("最后一个等级必须承接其余单位（不设最低分和比例）。"),
+    "bad_share": N_("比例必须在 0 到 1 之间。"),
+    "bands_not_descending": N_("分档下限必须由高到低。"),
+}
+
+
+def rules_for(cycle: Cycle, unit_type: str) -> dict[str, Any] | None:
+    found = db.session.scalar(
+        select(GradeSetting).where(
+            GradeSetting.cycle_id == cycle.id, GradeSetting.unit_type == unit_type
+        )
+    )
+    return found.rules if found is not None else None
+
+
+def set_rules(cycle: Cycle, unit_type: str, rules: Any) -> GradeSetting:
+    """Store the grading rules for units of ``unit_type`` after checking them. Flushed."""
+    try:
+        parse_rules(rules)
+    except GradingError as exc:
+        raise DomainError(RULE_MESSAGES.get(exc.code, N_("等级规则有误（{code}）。")), "rules",
+                          code=exc.code) from None  # fmt: skip
+    found = db.session.scalar(
+        select(GradeSetting).where(
+            GradeSetting.cycle_id == cycle.id, GradeSetting.unit_type == unit_type
+        )
+    )
+    if found is None:
+        found = GradeSetting(cycle_id=cycle.id, unit_type=unit_type, rules=rules)
+        db.session.add(found)
+    found.rules = rules
+    db.session.flush()
+    return found
+
+
+def grade_cycle(cycle: Cycle, unit_type: str) -> dict[str, GradedUnit]:
+    """Every unit with a composite score in the latest stored composite run, graded.
+
+    Vetoes recorded in the inspection bar the grades they name; tie-breakers are the
+    components of the composite (e.g. ``citizen``) or ``penalties`` (prefix ``-`` for
+    lower-is-better). Units without a composite score are not graded.
+    """
+    data = rules_for(cycle, unit_type)
+    run = latest_composite(cycle, unit_type)
+    if data is None or run is None:
+        return {}
+    rules = parse_rules(data)
+    units = []
+    for entry in run.result["units"]:
+        if entry["score"] is None:
+            continue
+        inspection = entry.get("inspection") or {}
+        ties = {t["component"]: t["score"] or 0.0 for t in entry["terms"]}
+        ties["penalties"] = -(inspection.get("penalties") or 0.0)
+        units.append(
+            Candidate(entry["unit"], entry["score"], frozenset(inspection.get("barred", [])), ties)
+        )
+    try:
+        return {g.unit: g for g in grade(rules, units)}
+    except GradingError:
+        return {}
