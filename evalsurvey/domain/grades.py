@@ -16,6 +16,7 @@ from evalsurvey.scoring.grading import Candidate, GradedUnit, GradingError, grad
 # Stars as in the source (seed 002): ≥ 90 five, 80–90 four, 70–80 three, 60–70 two, else one.
 DEFAULT_STARS = {"kind": "stars", "bands": [[90, 5], [80, 4], [70, 3], [60, 2], [None, 1]]}
 
+OTHER_RULE_PROBLEM = N_("等级规则有误（{code}）。")
 RULE_MESSAGES = {
     "unknown_kind": N_("等级规则的 kind 必须是 stars 或 quota。"),
     "no_rest_band": N_("最后一档必须是其余（下限为 null）。"),
@@ -39,8 +40,8 @@ def set_rules(cycle: Cycle, unit_type: str, rules: Any) -> GradeSetting:
     try:
         parse_rules(rules)
     except GradingError as exc:
-        raise DomainError(RULE_MESSAGES.get(exc.code, N_("等级规则有误（{code}）。")), "rules",
-                          code=exc.code) from None  # fmt: skip
+        message = RULE_MESSAGES.get(exc.code, OTHER_RULE_PROBLEM)
+        raise DomainError(message, "rules", code=exc.code) from None
     found = db.session.scalar(
         select(GradeSetting).where(
             GradeSetting.cycle_id == cycle.id, GradeSetting.unit_type == unit_type
