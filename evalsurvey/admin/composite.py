@@ -48,6 +48,7 @@ STEP_WORDS = {
     "barred": N_("因否决项不得评为{grade}"),
     "quota_full": N_("{grade}名额 {quota} 个已满"),
     "tie_over_quota": N_("{tied} 个单位同分争{grade}的最后名额，一并下调"),
+    "improved": N_("较上期 {previous} 有进步，晋升为{grade}"),
 }
 
 
@@ -78,6 +79,7 @@ def composite(cycle_id: int):
     rows = [r for r in (run.result["units"] if run else []) if r["unit"] in visible]
     rules = grade_domain.rules_for(cycle, unit_type)
     grades = grade_domain.grade_cycle(cycle, unit_type)
+    before = grade_domain.previous_scores(cycle, unit_type)
     grade_labels = {b.code: b.label for b in parse_rules(rules).bands} if rules else {}
     return render_template(
         "admin/composite.html",
@@ -92,6 +94,7 @@ def composite(cycle_id: int):
         policies=MISSING_POLICIES,
         form=forms.ConfirmForm(),
         grades=grades,
+        before=before,
         grade_reason=grade_reason,
         grade_labels=grade_labels,
         rules_text=json.dumps(rules or grade_domain.DEFAULT_STARS, ensure_ascii=False),

@@ -55,6 +55,31 @@ def set_rules(cycle: Cycle, unit_type: str, rules: Any) -> GradeSetting:
     return found
 
 
+def previous_cycle(cycle: Cycle, unit_type: str) -> Cycle | None:
+    """The previous comparable cycle: the latest earlier cycle of the same period kind
+    (year, half, quarter, month) with a stored composite for the unit type."""
+    earlier = db.session.scalars(
+        select(Cycle)
+        .where(Cycle.period == cycle.period, Cycle.id < cycle.id)
+        .order_by(Cycle.id.desc())
+    )
+    for other in earlier:
+        if latest_composite(other, unit_type) is not None:
+            return other
+    return None
+
+
+def previous_scores(cycle: Cycle, unit_type: str) -> dict[str, float]:
+    """Each unit's composite in the previous comparable cycle (year over year)."""
+    other = previous_cycle(cycle, unit_type)
+    run = latest_composite(other, unit_type) if other is not None else None
+    return {
+        u["unit"]: u["score"]
+        for u in (run.result["units"] if run else [])
+        if u["score"] is not None
+    }
+
+
 def grade_cycle(cycle: Cycle, unit_type: str) -> dict[str, GradedUnit]:
     """Every unit with a composite score in the latest stored composite run, graded.
 
@@ -67,6 +92,7 @@ def grade_cycle(cycle: Cycle, unit_type: str) -> dict[str, GradedUnit]:
     if data is None or run is None:
         return {}
     rules = parse_rules(data)
+    before = previous_scores(cycle, unit_type)
     units = []
     for entry in run.result["units"]:
         if entry["score"] is None:
@@ -75,7 +101,13 @@ def grade_cycle(cycle: Cycle, unit_type: str) -> dict[str, GradedUnit]:
         ties = {t["component"]: t["score"] or 0.0 for t in entry["terms"]}
         ties["penalties"] = -(inspection.get("penalties") or 0.0)
         units.append(
-            Candidate(entry["unit"], entry["score"], frozenset(inspection.get("barred", [])), ties)
+            Candidate(
+                entry["unit"],
+                entry["score"],
+                frozenset(inspection.get("barred", [])),
+                ties,
+                before.get(entry["unit"]),
+            )
         )
     try:
         return {g.unit: g for g in grade(rules, units)}

@@ -48,6 +48,8 @@ class Rules:
     kind: str  # stars | quota
     bands: tuple[Band, ...]
     tie_break: tuple[str, ...] = ()
+    # stars: a unit that improved on its previous comparable result goes up one star
+    promote_on_improvement: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,10 @@ def parse_rules(data: Any) -> Rules:
             bands.append(Band(f"star{stars}", "★" * stars, None if bound is None else float(bound)))
         if bands[-1].min_score is not None:
             raise GradingError("no_rest_band")
-        return Rules("stars", tuple(bands))
+        promote = data.get("promote_on_improvement", False)
+        if not isinstance(promote, bool):
+            raise GradingError("bad_promote")
+        return Rules("stars", tuple(bands), (), promote)
     if kind == "quota":
         raw = data.get("grades")
         if not isinstance(raw, list) or not raw:
@@ -132,6 +137,7 @@ class Candidate:
     score: float
     barred: frozenset[str] = frozenset()
     tie: Mapping[str, float] = field(default_factory=dict)  # tie-breaker values
+    previous: float | None = None  # the previous comparable result, for year over year
 
 
 def grade(rules: Rules, units: Sequence[Candidate]) -> list[GradedUnit]:
@@ -164,6 +170,12 @@ def _stars(rules: Rules, u: Candidate) -> GradedUnit:
         if band.code in u.barred:
             steps.append((band.code, "barred", {}))
             continue
+        index = rules.bands.index(band)
+        if rules.promote_on_improvement and u.previous is not None and u.score > u.previous:
+            higher = rules.bands[index - 1] if index > 0 else None
+            if higher is not None and higher.code not in u.barred:
+                steps.append((higher.code, "improved", {"previous": u.previous}))
+                band = higher
         return GradedUnit(u.unit, u.score, band.code, band.label, tuple(steps))
     last = rules.bands[-1]  # barred from every band: the lowest
     return GradedUnit(u.unit, u.score, last.code, last.label, tuple(steps))

@@ -53,3 +53,23 @@ def test_weights_are_checked(app):
         composite_domain.set_weights(cycle, "community", {"citizen": 1}, missing="ignore")
     with pytest.raises(DomainError):
         composite_domain.run_composite(cycle, "community", "test")  # nothing configured
+
+
+def test_year_over_year_promotes_the_improved_by_one_star(app):
+    from evalsurvey.domain import grades
+
+    window = make_unit("W1", type="service_window")
+    q1 = _quarter("2026Q1", window, 4)  # 75
+    q2 = _quarter("2026Q2", window, 5)  # 100: improved
+    for cycle in (q1, q2):
+        cycle.period = "quarter"
+    db.session.commit()
+    assert grades.previous_cycle(q2, "service_window").id == q1.id
+    assert grades.previous_scores(q2, "service_window") == {"W1": 75.0}
+    grades.set_rules(q1, "service_window", {**grades.DEFAULT_STARS, "promote_on_improvement": True})
+    rules = {"kind": "stars", "bands": [[101, 5], [90, 4], [None, 1]],
+             "promote_on_improvement": True}  # fmt: skip
+    grades.set_rules(q2, "service_window", rules)
+    db.session.commit()
+    (got,) = grades.grade_cycle(q2, "service_window").values()
+    assert got.grade == "star5" and got.steps[-1][1] == "improved"  # 100 is four stars, +1

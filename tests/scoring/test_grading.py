@@ -139,3 +139,25 @@ def test_grade_command_on_files(tmp_path):
     results.write_text("unit,score,external\nA,x,1\n", encoding="utf-8")
     bad = CliRunner().invoke(main, ["grade", str(results), "--rules", str(rules)])
     assert bad.exit_code == 2 and "row 2, column score: not a number" in bad.output
+
+
+def test_improvement_promotes_by_one_star_when_the_rules_say_so():
+    rules = parse_rules({**STARS, "promote_on_improvement": True})
+    units = [
+        Candidate("up", 84, previous=78),  # four stars, improved: five
+        Candidate("same", 84, previous=84),  # no improvement: four
+        Candidate("top", 95, previous=90),  # already five: stays five
+        Candidate("new", 84),  # nothing to compare: four
+        Candidate("vetoed", 84, frozenset({"star5"}), previous=70),  # cannot rise into a bar
+    ]
+    got = {g.unit: g for g in grade(rules, units)}
+    assert {u: g.grade for u, g in got.items()} == {
+        "up": "star5",
+        "same": "star4",
+        "top": "star5",
+        "new": "star4",
+        "vetoed": "star4",
+    }
+    assert got["up"].steps[-1] == ("star5", "improved", {"previous": 78})
+    plain = {g.unit: g.grade for g in grade(parse_rules(STARS), units)}
+    assert plain["up"] == "star4"
