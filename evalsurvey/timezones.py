@@ -27,11 +27,6 @@ def from_local(naive: datetime | None) -> datetime | None:
     return naive.replace(tzinfo=zone()).astimezone(UTC)
 
 
-def local_format(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    local = to_local(value)
-    return local.strftime(fmt) if local is not None else ""
-
-
 def init_app(app: Flask) -> None:
     ZoneInfo(app.config["DISPLAY_TIMEZONE"])  # fail at start-up on a misspelt zone
 

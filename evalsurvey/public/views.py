@@ -22,11 +22,10 @@ from evalsurvey.domain import responses as collect
 from evalsurvey.domain.questionnaires import QuestionnaireError, choices
 from evalsurvey.errors import Message, page
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _
+from evalsurvey.i18n import _, datetime_local
 from evalsurvey.models import Invitation, Link, LinkMode, Questionnaire, Response
 from evalsurvey.models.types import utcnow
 from evalsurvey.public.forms import SurveyForm
-from evalsurvey.timezones import local_format
 
 bp = Blueprint("public", __name__)
 DEVICE_COOKIE = "esd"
@@ -36,7 +35,7 @@ def _closed_page(link: Link):
     since = link.closed_since()
     if since is None:  # not yet open
         opens = link.cycle.opens_at
-        when = local_format(opens) if opens and opens > utcnow() else None
+        when = datetime_local(opens, "minutes") if opens and opens > utcnow() else None
         msg = (
             _("该问卷将于 {date} 开放，请届时再来。", date=when) if when else _("该问卷尚未开放。")
         )
@@ -45,7 +44,7 @@ def _closed_page(link: Link):
         410,
         _(
             "该问卷已于 {date} 关闭，感谢您的关注。",
-            date=f"{local_format(since)} ({current_app.config['DISPLAY_TIMEZONE']})",
+            date=f"{datetime_local(since, 'minutes')} ({current_app.config['DISPLAY_TIMEZONE']})",
         ),
     )
 
