@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from evalsurvey import admin, audit, cli, errors, extensions, i18n, security, timezones
     from evalsurvey.auth import views as auth_views
+    from evalsurvey.public import disclosure
     from evalsurvey.public import views as public_views
 
     errors.init_request_checks(app)
@@ -59,5 +60,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth_views.init_app(app)
     admin.init_app(app)
     public_views.init_app(app)
+    disclosure.init_app(app)
     cli.init_app(app)
     return app

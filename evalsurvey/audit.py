@@ -25,6 +25,8 @@ from evalsurvey.models import (
     GradeSetting,
     Item,
     Link,
+    Objection,
+    Publication,
     Questionnaire,
     RaterGroup,
     Response,
@@ -47,6 +49,8 @@ AUDITED = (
     Finding,
     CompositeSetting,
     GradeSetting,
+    Publication,
+    Objection,
 )
 # never copied into the log, even hashed
 SECRET_COLUMNS = {"password_hash"}

@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
         dashboard,
         findings,
         links,
+        publication,
         questionnaires,
         responses,
         schemes,

@@ -87,8 +87,12 @@ def grade_cycle(cycle: Cycle, unit_type: str) -> dict[str, GradedUnit]:
     components of the composite (e.g. ``citizen``) or ``penalties`` (prefix ``-`` for
     lower-is-better). Units without a composite score are not graded.
     """
+    return grade_run(cycle, unit_type, latest_composite(cycle, unit_type))
+
+
+def grade_run(cycle: Cycle, unit_type: str, run) -> dict[str, GradedUnit]:
+    """The grades of one stored composite run (a published one stays as it was)."""
     data = rules_for(cycle, unit_type)
-    run = latest_composite(cycle, unit_type)
     if data is None or run is None:
         return {}
     rules = parse_rules(data)

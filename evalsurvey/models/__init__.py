@@ -4,6 +4,7 @@ from evalsurvey.models.audit import AuditLog
 from evalsurvey.models.cycles import Cycle, CycleStatus
 from evalsurvey.models.findings import Finding
 from evalsurvey.models.links import Invitation, Link, LinkMode
+from evalsurvey.models.publication import Objection, Publication
 from evalsurvey.models.questionnaires import Item, ItemType, Questionnaire
 from evalsurvey.models.responses import Channel, Response, ResponseStatus
 from evalsurvey.models.results import AnalysisRun, CompositeSetting, GradeSetting
@@ -26,6 +27,8 @@ __all__ = [
     "ItemType",
     "Link",
     "LinkMode",
+    "Objection",
+    "Publication",
     "Questionnaire",
     "RaterGroup",
     "Response",

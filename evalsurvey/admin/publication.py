@@ -1,0 +1,83 @@
+"""Publishing a unit type's results (after confirming) and answering objections."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from evalsurvey.admin import forms
+from evalsurvey.admin.blueprint import admin_only, bp, confirm_page
+from evalsurvey.domain import publication as publication_domain
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.extensions import db
+from evalsurvey.i18n import N_, _, label
+from evalsurvey.models import Cycle, Objection
+
+PUBLISH_WARNING = N_(
+    "将以最新保存的综合结果和等级公示 7 天，任何人都可提出异议；公示后结果不再变动。"
+)
+
+
+@bp.route("/cycles/<int:cycle_id>/publish", methods=["GET", "POST"])
+@admin_only
+def publish_results(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    unit_type = request.values.get("type", "")
+    form = forms.ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            publication_domain.publish_results(cycle, unit_type, current_user.username)
+            db.session.commit()
+            flash(_("结果已公示，公示期 7 天。"))
+            return redirect(url_for("admin.objections", cycle_id=cycle.id, type=unit_type))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.text(_))
+            return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
+    return confirm_page(
+        form,
+        _("公示{kind}的结果", kind=label("unit_type", unit_type)),
+        _(PUBLISH_WARNING),
+        _("确认公示"),
+        url_for("admin.composite", cycle_id=cycle.id, type=unit_type),
+    )
+
+
+@bp.route("/cycles/<int:cycle_id>/objections", methods=["GET", "POST"])
+@admin_only
+def objections(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    unit_type = request.values.get("type", "")
+    published = publication_domain.publication_of(cycle, unit_type)
+    form = forms.ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit() and published is not None:
+        found = db.get_or_404(Objection, request.form.get("objection", type=int))
+        if found.publication_id != published.id:
+            flash(_("不允许的操作。"))
+        else:
+            try:
+                publication_domain.answer_objection(
+                    found, request.form.get("answer", ""), current_user.username
+                )
+                db.session.commit()
+                flash(_("已答复。"))
+            except DomainError as exc:
+                db.session.rollback()
+                flash(exc.text(_))
+        return redirect(url_for("admin.objections", cycle_id=cycle.id, type=unit_type))
+    rows = (
+        db.session.scalars(
+            select(Objection).where(Objection.publication_id == published.id).order_by(Objection.id)
+        )
+        if published
+        else []
+    )
+    return render_template(
+        "admin/objections.html",
+        cycle=cycle,
+        unit_type=unit_type,
+        published=published,
+        rows=list(rows),
+        form=form,
+    )

@@ -1,0 +1,69 @@
+"""The public disclosure page (公示): published results and objections, for anyone."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from evalsurvey.domain import publication as publication_domain
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _, _l
+from evalsurvey.models import Cycle, Objection
+
+bp = Blueprint("disclosure", __name__)
+
+
+class ObjectionForm(FlaskForm):
+    unit = SelectField(_l("对哪个单位的结果有异议"), choices=[])
+    text = TextAreaField(_l("异议内容"), validators=[Length(max=2000)])
+    name = StringField(_l("姓名（选填，不公开）"), validators=[Optional(), Length(max=200)])
+    contact = StringField(_l("联系方式（选填，不公开）"), validators=[Optional(), Length(max=200)])
+
+
+@bp.route("/p/<cycle_code>/<unit_type>", methods=["GET", "POST"])
+def disclosure(cycle_code: str, unit_type: str):
+    cycle = db.session.scalar(select(Cycle).where(Cycle.code == cycle_code))
+    published = publication_domain.publication_of(cycle, unit_type) if cycle else None
+    if published is None:
+        abort(404)
+    rows = publication_domain.public_rows(published)
+    form = ObjectionForm()
+    form.unit.choices = [("", "—")] + [(r["unit"], r["name"]) for r in rows]
+    if form.validate_on_submit():
+        try:
+            publication_domain.submit_objection(
+                published, form.unit.data, form.text.data, form.name.data, form.contact.data
+            )
+            db.session.commit()
+            flash(_("您的异议已收到，答复将在本页公布。"))
+            return redirect(
+                url_for("disclosure.disclosure", cycle_code=cycle_code, unit_type=unit_type), 303
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            target = getattr(form, exc.field or "", None)
+            (target.errors if target is not None else form.form_errors).append(exc.text(_))
+    answered = db.session.scalars(
+        select(Objection)
+        .where(Objection.publication_id == published.id, Objection.answer != "")
+        .order_by(Objection.id)
+    )
+    names = {r["unit"]: r["name"] for r in rows}
+    return render_template(
+        "public/disclosure.html",
+        cycle=cycle,
+        published=published,
+        rows=rows,
+        form=form,
+        open=publication_domain.objections_open(published),
+        answered=list(answered),
+        names=names,
+    ), (400 if form.errors else 200)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
