@@ -29,6 +29,7 @@ from evalsurvey.models import (
     Publication,
     Questionnaire,
     RaterGroup,
+    RectificationItem,
     Response,
     SchemeVersion,
     StaffUser,
@@ -51,6 +52,7 @@ AUDITED = (
     GradeSetting,
     Publication,
     Objection,
+    RectificationItem,
 )
 # never copied into the log, even hashed
 SECRET_COLUMNS = {"password_hash"}

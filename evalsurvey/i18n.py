@@ -112,6 +112,16 @@ LABELS: dict[str, dict[str, str]] = {
         "renormalize": N_("缺项时按其余部分重新分配权重"),
         "require": N_("缺项时不计综合得分"),
     },
+    "ledger_status": {
+        "proposed": N_("待确认"),
+        "open": N_("待整改"),
+        "in_progress": N_("整改中"),
+        "submitted": N_("已提交待销号"),
+        "closed": N_("已销号"),
+        "reopened": N_("退回重改"),
+        "dropped": N_("不予立项"),
+    },
+    "ledger_source": {"deduction": N_("考核扣分"), "review": N_("群众差评回访")},
     "assessment_method": {
         "document": N_("查阅资料"),
         "report": N_("听取汇报"),

@@ -14,6 +14,7 @@ def init_app(app: Flask) -> None:
         cycles,
         dashboard,
         findings,
+        ledger,
         links,
         publication,
         questionnaires,

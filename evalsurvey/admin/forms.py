@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     IntegerField,
     PasswordField,
@@ -183,4 +184,12 @@ class FindingForm(FlaskForm):
     reason = StringField(
         _l("修改原因（修改已有记录时必填）"), validators=[Optional(), Length(max=500)]
     )
+    evidence = FileField(_l("佐证材料（可选：PDF、图片、DOCX、XLSX，10 MB 以内）"))
+
+
+class LedgerForm(FlaskForm):
+    status = SelectField(_l("状态改为"), choices=[])
+    note = TextAreaField(_l("情况说明"), validators=[Optional(), Length(max=2000)])
+    owner = StringField(_l("责任人（确认时填写）"), validators=[Optional(), Length(max=120)])
+    due_on = DateField(_l("整改期限（确认时填写）"), validators=[Optional()])
     evidence = FileField(_l("佐证材料（可选：PDF、图片、DOCX、XLSX，10 MB 以内）"))

@@ -464,6 +464,12 @@ def load(
     db.session.commit()
     for unit_type in ("community", "service_window"):
         composite.run_composite(cycle, unit_type, "demo")
+    # the ledger: a proposed item for every deduction, a follow-up for every bad review
+    from evalsurvey.domain import ledger
+
+    ledger.propose_from_deductions(cycle, "community")
+    ledger.follow_up_bad_reviews(cycle)
+    db.session.commit()
     return (
         f"demo loaded: {len(windows)} service windows, {len(communities)} communities, "
         f"cycle {cycle.code}, {len(rows)} responses"

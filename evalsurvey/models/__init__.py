@@ -3,6 +3,7 @@
 from evalsurvey.models.audit import AuditLog
 from evalsurvey.models.cycles import Cycle, CycleStatus
 from evalsurvey.models.findings import Finding
+from evalsurvey.models.ledger import RectificationItem
 from evalsurvey.models.links import Invitation, Link, LinkMode
 from evalsurvey.models.publication import Objection, Publication
 from evalsurvey.models.questionnaires import Item, ItemType, Questionnaire
@@ -30,6 +31,7 @@ __all__ = [
     "Objection",
     "Publication",
     "Questionnaire",
+    "RectificationItem",
     "RaterGroup",
     "Response",
     "ResponseStatus",

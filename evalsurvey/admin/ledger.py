@@ -1,0 +1,139 @@
+"""The rectification ledger: items per cycle, worked on by the unit, closed by a reviewer."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from evalsurvey.admin import forms
+from evalsurvey.admin.blueprint import bp, readers, require_unit, reviewers, scope, show_error
+from evalsurvey.admin.findings import evidence_folder
+from evalsurvey.domain import ledger as ledger_domain
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.evidence import MIMETYPES, evidence_path, store_evidence
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _, label
+from evalsurvey.models import Cycle, CycleScheme, RectificationItem, Role, Unit
+from evalsurvey.models.types import utcnow
+from evalsurvey.timezones import to_local
+
+
+def _today() -> date:
+    return to_local(utcnow()).date()
+
+
+@bp.get("/cycles/<int:cycle_id>/ledger")
+@readers
+def ledger(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    query = (
+        select(RectificationItem)
+        .join(Unit, Unit.id == RectificationItem.unit_id)
+        .where(RectificationItem.cycle_id == cycle.id)
+        .order_by(Unit.code, RectificationItem.id)
+    )
+    query = scope().units(query, RectificationItem.unit_id)
+    status = request.args.get("status", "")
+    if status:
+        query = query.where(RectificationItem.status == status)
+    page = db.paginate(query, per_page=100, error_out=False)
+    types = list(
+        db.session.scalars(select(CycleScheme.unit_type).where(CycleScheme.cycle_id == cycle.id))
+    )
+    return render_template(
+        "admin/ledger.html",
+        cycle=cycle,
+        page=page,
+        status=status,
+        today=_today(),
+        overdue=ledger_domain.overdue,
+        types=types,
+        form=forms.ConfirmForm(),
+        statuses=list(label_kinds()),
+    )
+
+
+def label_kinds():
+    from evalsurvey.i18n import LABELS
+
+    return LABELS["ledger_status"]
+
+
+@bp.post("/cycles/<int:cycle_id>/ledger/propose")
+@reviewers
+def propose_items(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    if forms.ConfirmForm().validate_on_submit():
+        try:
+            if request.form.get("source") == "review":
+                made = ledger_domain.follow_up_bad_reviews(cycle)
+            else:
+                made = ledger_domain.propose_from_deductions(cycle, request.form.get("type", ""))
+            db.session.commit()
+            flash(_("已生成 {n} 个整改项。", n=made))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.text(_))
+    return redirect(url_for("admin.ledger", cycle_id=cycle.id))
+
+
+@bp.route("/ledger/<int:item_id>", methods=["GET", "POST"])
+@readers
+def ledger_item(item_id: int):
+    item = db.get_or_404(RectificationItem, item_id)
+    require_unit(item.unit)
+    reviewer = current_user.role in (Role.ADMIN, Role.INSPECTOR)
+    unit_side = current_user.role == Role.UNIT_CONTACT
+    moves = (ledger_domain.REVIEWER_MOVES if reviewer else ledger_domain.UNIT_MOVES).get(
+        item.status, set()
+    )
+    form = forms.LedgerForm()
+    form.status.choices = [(s, label("ledger_status", s)) for s in sorted(moves)]
+    if form.is_submitted():
+        if not (reviewer or unit_side):
+            abort(403)
+        if form.validate():
+            try:
+                upload = form.evidence.data
+                if upload is not None and getattr(upload, "filename", ""):
+                    store_evidence(evidence_folder(), item, upload.filename, upload.read())
+                ledger_domain.move(
+                    item,
+                    form.status.data,
+                    current_user.username,
+                    reviewer,
+                    form.note.data,
+                    form.owner.data,
+                    form.due_on.data,
+                )
+                db.session.commit()
+                flash(_("已保存。"))
+                return redirect(url_for("admin.ledger_item", item_id=item.id))
+            except DomainError as exc:
+                db.session.rollback()
+                show_error(form, exc)
+    return render_template(
+        "admin/ledger_item.html",
+        item=item,
+        form=form,
+        moves=moves,
+        reviewer=reviewer,
+        late=ledger_domain.overdue(item, _today()),
+    ), (400 if form.errors else 200)
+
+
+@bp.get("/ledger/<int:item_id>/evidence")
+@readers
+def ledger_evidence(item_id: int):
+    item = db.get_or_404(RectificationItem, item_id)
+    require_unit(item.unit)
+    path = evidence_path(evidence_folder(), item)
+    if path is None:
+        abort(404)
+    ext = os.path.splitext(path)[1]
+    name = f"{item.unit.code}-{item.id}{ext}"
+    return send_file(path, mimetype=MIMETYPES[ext], as_attachment=True, download_name=name)

@@ -1,0 +1,88 @@
+"""The rectification ledger: items from deductions and bad reviews, working-day deadlines,
+the unit answers, only a reviewer closes, with evidence and a note."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from evalsurvey.domain import ledger as ledger_domain
+from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.extensions import db
+from evalsurvey.models import RectificationItem, Role
+from evalsurvey.models.types import utcnow
+from evalsurvey.scoring.workdays import add_working_days
+from tests.admin.test_assessment import _assessed_cycle
+from tests.factories import hidden_fields, login, make_link, make_response, make_staff, make_unit
+
+
+def test_working_days_skip_weekends_and_holidays():
+    friday = date(2026, 10, 2)
+    assert add_working_days(friday, 1) == date(2026, 10, 5)  # over the weekend to Monday
+    assert add_working_days(friday, 1, {date(2026, 10, 5)}) == date(2026, 10, 6)  # a holiday
+    assert add_working_days(date(2026, 11, 23), 15) == date(2026, 12, 14)  # three weeks
+    with pytest.raises(ValueError):
+        add_working_days(friday, -1)
+
+
+def test_items_from_deductions_worked_by_the_unit_closed_by_a_reviewer(app, client):
+    cycle, version = _assessed_cycle()
+    unit = make_unit("B1", type="agency_branch", name="机关一支部")
+    scheme = scheme_domain.scheme_of(version)
+    for element in scheme.elements():
+        value = "1" if element.rule.type == "tiers" else ("2" if element.code == "1.1" else "0")
+        scheme_domain.record_finding(cycle, unit, element.code, value, "", "insp")
+    db.session.commit()
+    assert ledger_domain.propose_from_deductions(cycle, "agency_branch") == 1
+    assert ledger_domain.propose_from_deductions(cycle, "agency_branch") == 0  # once
+    item = db.session.scalar(select(RectificationItem))
+    assert item.reference == "1.1" and item.status == "proposed"
+    make_staff("insp", Role.INSPECTOR)
+    make_staff("contact", Role.UNIT_CONTACT, unit=unit)
+    login(client, "insp")
+    url = f"/admin/ledger/{item.id}"
+    fields = hidden_fields(client.get(url).get_data(as_text=True))
+    missing = client.post(url, data={**fields, "status": "open", "note": ""})
+    assert missing.status_code == 400 and "责任人和期限" in missing.get_data(as_text=True)
+    due = (utcnow() - timedelta(days=2)).date().isoformat()  # already late
+    client.post(url, data={**fields, "status": "open", "owner": "支部书记", "due_on": due})
+    db.session.refresh(item)
+    assert item.status == "open" and item.owner == "支部书记"
+    assert "已逾期" in client.get(f"/admin/cycles/{cycle.id}/ledger").get_data(as_text=True)
+    # the unit answers and submits; it cannot close
+    contact = app.test_client()
+    login(contact, "contact")
+    cfields = hidden_fields(contact.get(url).get_data(as_text=True))
+    closing = contact.post(url, data={**cfields, "status": "closed", "note": "已整改"})
+    assert closing.status_code == 400
+    contact.post(
+        url,
+        data={**cfields, "status": "submitted", "note": "已补齐分工记录",
+              "evidence": (io.BytesIO(b"%PDF-1.4 record"), "record.pdf")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    db.session.refresh(item)
+    assert item.status == "submitted" and item.evidence
+    # the reviewer closes it with a note; the evidence is there
+    client.post(url, data={**fields, "status": "closed", "note": "核实无误，予以销号"})
+    db.session.refresh(item)
+    assert item.status == "closed" and item.closed_by == "insp"
+
+
+def test_closing_needs_evidence_and_bad_reviews_get_follow_ups(app):
+    link = make_link(unit=make_unit("W1"))
+    bad = make_response(link, {"attitude": 1, "speed": 3})
+    bad.comment = "等了两个小时没人管"
+    make_response(link, {"attitude": 5, "speed": 5}).comment = "很好"
+    make_response(link, {"attitude": 2, "speed": 2})  # no comment: nothing to follow up
+    db.session.commit()
+    assert ledger_domain.follow_up_bad_reviews(link.cycle) == 1
+    item = db.session.scalar(select(RectificationItem))
+    assert item.title == "等了两个小时没人管" and item.status == "open"
+    assert item.visit_due_on < item.due_on
+    ledger_domain.move(item, "submitted", "contact", reviewer=False, note="已回访")
+    with pytest.raises(Exception, match="佐证材料"):
+        ledger_domain.move(item, "closed", "insp", reviewer=True, note="销号")
