@@ -27,6 +27,9 @@ DISPLAY_TIMEZONE = "Asia/Shanghai"
 # Public address printed in QR codes and `evalsurvey links`. Empty: the address the
 # staff page was opened on (pages warn while that is a loopback address).
 PUBLIC_BASE_URL = ""
+# Days the ledger's working-day deadlines skip besides weekends (ISO dates, e.g. from
+# EVALSURVEY_HOLIDAYS='["2026-10-01", "2026-10-02"]').
+HOLIDAYS: list[str] = []
 # How long a served questionnaire page stays submittable (seconds).
 SURVEY_TICKET_MAX_AGE = 7 * 24 * 3600
 
