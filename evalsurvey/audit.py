@@ -17,6 +17,7 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from evalsurvey.models import (
+    Adjustment,
     AuditLog,
     CompositeSetting,
     Cycle,
@@ -53,6 +54,7 @@ AUDITED = (
     Publication,
     Objection,
     RectificationItem,
+    Adjustment,
 )
 # never copied into the log, even hashed
 SECRET_COLUMNS = {"password_hash"}

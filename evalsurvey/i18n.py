@@ -85,6 +85,12 @@ LABELS: dict[str, dict[str, str]] = {
         "panel": N_("评审专家"),
         "unit_contact": N_("单位联络员"),
         "viewer": N_("观察员"),
+        "department": N_("职能部门"),
+    },
+    "adjustment_status": {
+        "pending": N_("待审批"),
+        "approved": N_("已批准"),
+        "rejected": N_("已驳回"),
     },
     "link_mode": {"public": N_("公开二维码"), "invite": N_("邀请制")},
     "channel": {"qr": N_("扫码"), "invite": N_("邀请"), "import": N_("导入"), "paper": N_("纸质")},

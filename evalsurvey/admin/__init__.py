@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
         analysis,
         audit,
         composite,
+        consultation,
         cycles,
         dashboard,
         findings,

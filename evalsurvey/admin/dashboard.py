@@ -13,7 +13,7 @@ from evalsurvey.models import Cycle, Role
 
 
 @bp.get("/")
-@roles_required(*STAFF_READERS, Role.PANEL)
+@roles_required(*STAFF_READERS, Role.PANEL, Role.DEPARTMENT)
 def dashboard():
     cycles = list(db.session.scalars(select(Cycle).order_by(Cycle.id.desc())))
     totals = queries.cycle_totals([c.id for c in cycles], scope())

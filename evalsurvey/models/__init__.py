@@ -1,6 +1,7 @@
 """The data model, one module per area, re-exported here."""
 
 from evalsurvey.models.audit import AuditLog
+from evalsurvey.models.consultation import Adjustment
 from evalsurvey.models.cycles import Cycle, CycleStatus
 from evalsurvey.models.findings import Finding
 from evalsurvey.models.ledger import RectificationItem
@@ -14,6 +15,7 @@ from evalsurvey.models.staff import Role, StaffUser
 from evalsurvey.models.units import RaterGroup, Unit
 
 __all__ = [
+    "Adjustment",
     "AnalysisRun",
     "AuditLog",
     "Channel",

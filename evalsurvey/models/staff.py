@@ -20,6 +20,8 @@ class Role(StrEnum):
     PANEL = "panel"
     UNIT_CONTACT = "unit_contact"
     VIEWER = "viewer"
+    # petitions office, discipline inspection, …: submit adjustments for the office to decide
+    DEPARTMENT = "department"
 
 
 def _new_token() -> str:

@@ -1,0 +1,69 @@
+"""Department consultation: departments submit adjustments, the office decides."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from evalsurvey.admin import forms
+from evalsurvey.admin.blueprint import bp
+from evalsurvey.auth.guards import roles_required
+from evalsurvey.domain import consultation as consultation_domain
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.queries import get_by_code
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _
+from evalsurvey.models import Adjustment, Cycle, Role, Unit
+
+
+@bp.route("/cycles/<int:cycle_id>/consultation", methods=["GET", "POST"])
+@roles_required(Role.ADMIN, Role.DEPARTMENT)
+def consultation(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    form = forms.ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        action = request.form.get("action", "")
+        try:
+            if action == "submit":
+                if current_user.role != Role.DEPARTMENT:
+                    abort(403)
+                unit = get_by_code(Unit, request.form.get("unit", "").strip())
+                if unit is None:
+                    raise DomainError("找不到该单位。", "unit")
+                consultation_domain.submit_adjustment(
+                    cycle,
+                    unit,
+                    request.form.get("item", ""),
+                    request.form.get("value", ""),
+                    request.form.get("reason", ""),
+                    current_user.username,
+                )
+                flash(_("已提交，待考核办审批。"))
+            elif action in ("approve", "reject"):
+                if current_user.role != Role.ADMIN:
+                    abort(403)
+                found = db.get_or_404(Adjustment, request.form.get("adjustment", type=int))
+                if found.cycle_id != cycle.id:
+                    abort(404)
+                consultation_domain.decide(
+                    found,
+                    action == "approve",
+                    request.form.get("decision", ""),
+                    current_user.username,
+                )
+                flash(_("已处理。"))
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.text(_))
+        return redirect(url_for("admin.consultation", cycle_id=cycle.id))
+    query = select(Adjustment).where(Adjustment.cycle_id == cycle.id).order_by(Adjustment.id.desc())
+    if current_user.role == Role.DEPARTMENT:
+        query = query.where(Adjustment.submitted_by == current_user.username)
+    return render_template(
+        "admin/consultation.html",
+        cycle=cycle,
+        rows=list(db.session.scalars(query)),
+        form=form,
+    )

@@ -1,0 +1,76 @@
+"""Department consultation: a department proposes a penalty or a veto, only the office
+decides, and an approved one changes the result with its explanation."""
+
+from __future__ import annotations
+
+import pytest
+
+from evalsurvey.domain import consultation as consultation_domain
+from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.extensions import db
+from evalsurvey.models import Adjustment, Role
+from tests.admin.test_assessment import _assessed_cycle
+from tests.factories import hidden_fields, login, make_staff, make_unit
+
+
+def _complete(cycle, version, unit):
+    for element in scheme_domain.scheme_of(version).elements():
+        value = "1" if element.rule.type == "tiers" else "0"
+        scheme_domain.record_finding(cycle, unit, element.code, value, "", "insp")
+    db.session.commit()
+
+
+def test_a_department_proposes_and_only_the_office_decides(app, client):
+    cycle, version = _assessed_cycle()
+    unit = make_unit("B1", type="agency_branch")
+    _complete(cycle, version, unit)
+    make_staff("petitions", Role.DEPARTMENT)
+    make_staff("adm")
+    dept = app.test_client()
+    login(dept, "petitions")
+    url = f"/admin/cycles/{cycle.id}/consultation"
+    fields = hidden_fields(dept.get(url).get_data(as_text=True))
+    bad = dept.post(url, data={**fields, "action": "submit", "unit": "B1", "item": "1.1",
+                               "value": "1", "reason": "x"}, follow_redirects=True)  # fmt: skip
+    assert "只能提出减分项或否决项" in bad.get_data(as_text=True)
+    dept.post(url, data={**fields, "action": "submit", "unit": "B1", "item": "P1",
+                         "value": "criticised:1", "reason": "群众来信反映属实"})  # fmt: skip
+    adjustment = db.session.scalar(db.select(Adjustment))
+    assert adjustment.status == "pending"
+    # the department cannot approve its own adjustment
+    denied = dept.post(url, data={**fields, "action": "approve", "adjustment": adjustment.id,
+                                  "decision": "同意"})  # fmt: skip
+    assert denied.status_code == 403
+    before = scheme_domain.unit_type_results(cycle, "agency_branch").units["B1"].total
+    login(client, "adm")
+    afields = hidden_fields(client.get(url).get_data(as_text=True))
+    client.post(url, data={**afields, "action": "approve", "adjustment": adjustment.id,
+                           "decision": "经核实，同意扣分"})  # fmt: skip
+    db.session.refresh(adjustment)
+    assert adjustment.status == "approved" and adjustment.decided_by == "adm"
+    after = scheme_domain.unit_type_results(cycle, "agency_branch").units["B1"]
+    assert after.total == before - 3 and after.penalties == -3
+    finding = db.session.scalar(db.select(scheme_domain.Finding).where(
+        scheme_domain.Finding.element == "P1"))  # fmt: skip
+    assert "petitions: 群众来信反映属实" in finding.note
+
+
+def test_rejections_change_nothing_and_occurrences_add_up(app):
+    cycle, version = _assessed_cycle()
+    unit = make_unit("B1", type="agency_branch")
+    _complete(cycle, version, unit)
+    first = consultation_domain.submit_adjustment(cycle, unit, "P1", "criticised:1", "一", "dept")
+    second = consultation_domain.submit_adjustment(cycle, unit, "P1", "criticised:2", "二", "dept")
+    veto = consultation_domain.submit_adjustment(cycle, unit, "V1", "1", "重大事故", "dept")
+    consultation_domain.decide(first, True, "同意", "adm")
+    consultation_domain.decide(second, True, "同意", "adm")
+    consultation_domain.decide(veto, False, "未经核实", "adm")
+    with pytest.raises(DomainError):
+        consultation_domain.decide(veto, True, "改为同意", "adm")  # decided once
+    db.session.commit()
+    result = scheme_domain.unit_type_results(cycle, "agency_branch").units["B1"]
+    assert result.penalties == -9 and result.vetoes == ()
+    with pytest.raises(DomainError):
+        own = consultation_domain.submit_adjustment(cycle, unit, "P1", "criticised:1", "三", "x")
+        consultation_domain.decide(own, True, "同意", "x")
