@@ -43,7 +43,7 @@ def consultation(cycle_id: int):
             elif action in ("approve", "reject"):
                 if current_user.role != Role.ADMIN:
                     abort(403)
-                found = db.get_or_404(Adjustment, request.form.get("adjustment", type=int))
+                found = db.get_or_404(Adjustment, request.form.get("adjustment", type=int) or 0)
                 if found.cycle_id != cycle.id:
                     abort(404)
                 consultation_domain.decide(

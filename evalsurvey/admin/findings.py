@@ -139,12 +139,16 @@ def finding_evidence(finding_id: int):
     """A finding's evidence file, only for people whose scope includes its unit."""
     found = db.get_or_404(Finding, finding_id)
     require_unit(found.unit)
-    path = evidence_path(evidence_folder(), found)
+    return send_evidence(found, f"{found.unit.code}-{found.element}")
+
+
+def send_evidence(record, name: str):
+    """A finding's or ledger item's evidence file as a download (scope checked by the caller)."""
+    path = evidence_path(evidence_folder(), record)
     if path is None:
         abort(404)
     ext = os.path.splitext(path)[1]
-    name = f"{found.unit.code}-{found.element}{ext}"
-    return send_file(path, mimetype=MIMETYPES[ext], as_attachment=True, download_name=name)
+    return send_file(path, mimetype=MIMETYPES[ext], as_attachment=True, download_name=name + ext)
 
 
 def _entry(document: dict | None, code: str) -> dict | None:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import bp, readers, require_unit, reviewers, scope, show_error
-from evalsurvey.admin.findings import evidence_folder
+from evalsurvey.admin.findings import evidence_folder, send_evidence
 from evalsurvey.domain import ledger as ledger_domain
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.evidence import MIMETYPES, evidence_path, store_evidence
+from evalsurvey.domain.evidence import store_evidence
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _, label
+from evalsurvey.i18n import LABELS, _, label
 from evalsurvey.models import Cycle, CycleScheme, RectificationItem, Role, Unit
 from evalsurvey.models.types import utcnow
 from evalsurvey.timezones import to_local
@@ -53,14 +52,8 @@ def ledger(cycle_id: int):
         overdue=ledger_domain.overdue,
         types=types,
         form=forms.ConfirmForm(),
-        statuses=list(label_kinds()),
+        statuses=list(LABELS["ledger_status"]),
     )
-
-
-def label_kinds():
-    from evalsurvey.i18n import LABELS
-
-    return LABELS["ledger_status"]
 
 
 @bp.post("/cycles/<int:cycle_id>/ledger/propose")
@@ -131,9 +124,4 @@ def ledger_item(item_id: int):
 def ledger_evidence(item_id: int):
     item = db.get_or_404(RectificationItem, item_id)
     require_unit(item.unit)
-    path = evidence_path(evidence_folder(), item)
-    if path is None:
-        abort(404)
-    ext = os.path.splitext(path)[1]
-    name = f"{item.unit.code}-{item.id}{ext}"
-    return send_file(path, mimetype=MIMETYPES[ext], as_attachment=True, download_name=name)
+    return send_evidence(item, f"{item.unit.code}-{item.id}")

@@ -52,7 +52,7 @@ def objections(cycle_id: int):
     published = publication_domain.publication_of(cycle, unit_type)
     form = forms.ConfirmForm()
     if request.method == "POST" and form.validate_on_submit() and published is not None:
-        found = db.get_or_404(Objection, request.form.get("objection", type=int))
+        found = db.get_or_404(Objection, request.form.get("objection", type=int) or 0)
         if found.publication_id != published.id:
             flash(_("不允许的操作。"))
         else:

@@ -41,7 +41,7 @@ def questionnaires():
                 return redirect(url_for("admin.questionnaire", qid=q.id))
             except qdomain.QuestionnaireError as exc:
                 db.session.rollback()
-                error = qdomain.describe(exc, _)
+                error = exc.text(_)
     rows = db.session.scalars(
         select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version)
     )
@@ -76,7 +76,7 @@ def edit_questionnaire(qid: int):
                 return redirect(url_for("admin.questionnaire", qid=q.id))
             except qdomain.QuestionnaireError as exc:
                 db.session.rollback()
-                error = qdomain.describe(exc, _)
+                error = exc.text(_)
     elif request.method == "GET":
         form.definition.data = json.dumps(qdomain.to_json(q), ensure_ascii=False, indent=2)
     return render_template("admin/questionnaire_edit.html", q=q, form=form, error=error), (

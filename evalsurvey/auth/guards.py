@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort
 from flask_login import current_user, login_required
 
-from evalsurvey.models import Role, Unit
+from evalsurvey.models import Role
 
 STAFF_READERS = (Role.ADMIN, Role.INSPECTOR, Role.VIEWER, Role.UNIT_CONTACT)
 
@@ -28,18 +28,3 @@ def roles_required(*roles: str) -> Callable:
         return wrapped
 
     return decorator
-
-
-def visible_unit_ids() -> set[int] | None:
-    """Units the current user may read: None means all of them."""
-    if current_user.role == Role.UNIT_CONTACT:
-        return current_user.unit.subtree_ids() if current_user.unit else set()
-    return None
-
-
-def require_unit(unit: Unit | None) -> Unit:
-    if unit is None:
-        abort(404)
-    if not current_user.can_see_unit(unit):
-        abort(403)
-    return unit

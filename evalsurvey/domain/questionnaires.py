@@ -22,10 +22,6 @@ class QuestionnaireError(DomainError):
     """A questionnaire definition or an answer that does not fit it."""
 
 
-def describe(error: DomainError, translate) -> str:
-    return error.text(translate)
-
-
 class PublishedError(QuestionnaireError):
     pass
 

@@ -61,10 +61,3 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
-
-    def can_see_unit(self, unit: Unit) -> bool:
-        if self.role in (Role.ADMIN, Role.INSPECTOR, Role.VIEWER):
-            return True
-        if self.role == Role.UNIT_CONTACT and self.unit is not None:
-            return unit.id in self.unit.subtree_ids()
-        return False

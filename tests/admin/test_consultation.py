@@ -49,6 +49,10 @@ def test_a_department_proposes_and_only_the_office_decides(app, client):
                            "decision": "经核实，同意扣分"})  # fmt: skip
     db.session.refresh(adjustment)
     assert adjustment.status == "approved" and adjustment.decided_by == "adm"
+    # a decision without a proposal id is simply not found
+    token = {"csrf_token": afields["csrf_token"]}
+    nothing = client.post(url, data={**token, "action": "approve", "decision": "同意"})
+    assert nothing.status_code == 404
     after = scheme_domain.unit_type_results(cycle, "agency_branch").units["B1"]
     assert after.total == before - 3 and after.penalties == -3
     finding = db.session.scalar(db.select(scheme_domain.Finding).where(

@@ -72,6 +72,14 @@ def test_the_public_page_lists_frozen_results_and_takes_objections(app, client):
             "answer": "经复核，统计无误。",
         },
     )
+    missing = client.post(
+        f"/admin/cycles/{cycle.id}/objections",
+        data={
+            "csrf_token": hidden_fields(admin_page.get_data(as_text=True))["csrf_token"],
+            "type": "community",
+        },
+    )
+    assert missing.status_code == 404  # no objection named: not found, never a 500
     again = public.get(url).get_data(as_text=True)
     assert "经复核，统计无误。" in again and "13800000000" not in again and "王五" not in again
 
