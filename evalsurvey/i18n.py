@@ -61,6 +61,13 @@ def _l(message: str):
     return lazy_gettext(message)
 
 
+def at_most(n: int):
+    """A WTForms length check whose message is in the visitor's language."""
+    from wtforms.validators import Length
+
+    return Length(max=n, message=lazy_gettext("最多 %(max)d 个字符。"))
+
+
 def pick(zh: str, en: str | None) -> str:
     """Choose a stored bilingual field: English when asked for and present."""
     return en if current_lang() == "en" and en else zh

@@ -67,7 +67,9 @@ def test_over_long_unit_code_is_a_message_by_the_field(app, client):
     resp = client.post(
         "/admin/units", data={"csrf_token": token, "code": "X" * 300, "name": "n", "type": "other"}
     )
-    assert resp.status_code == 400 and "Field cannot be longer" not in resp.get_data(as_text=True)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "最多 40 个字符。" in html  # by the field, in Chinese
+    assert "Field cannot be longer" not in html
 
 
 def test_unit_edit_without_its_parent_field(app, client):

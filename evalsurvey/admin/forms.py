@@ -22,9 +22,9 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, NumberRange, Optional
 
-from evalsurvey.i18n import LABELS, _l
+from evalsurvey.i18n import LABELS, _l, at_most
 from evalsurvey.models import ResponseStatus, Role
 from evalsurvey.models.cycles import PERIODS
 from evalsurvey.models.units import UNIT_TYPES
@@ -36,10 +36,10 @@ def _choices(kind: str, codes=None) -> list[SelectChoice]:
 
 
 class UnitForm(FlaskForm):
-    code = StringField(_l("编码"), validators=[DataRequired(_l("请填写编码。")), Length(max=40)])
-    name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), Length(max=200)])
+    code = StringField(_l("编码"), validators=[DataRequired(_l("请填写编码。")), at_most(40)])
+    name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), at_most(200)])
     type = SelectField(_l("类型"), choices=_choices("unit_type", UNIT_TYPES))
-    parent = StringField(_l("上级单位编码"), validators=[Optional(), Length(max=40)])
+    parent = StringField(_l("上级单位编码"), validators=[Optional(), at_most(40)])
     active = BooleanField(_l("启用"), default=True)
 
 
@@ -50,20 +50,20 @@ class FileForm(FlaskForm):
 class QuestionnaireJSONForm(FlaskForm):
     definition = TextAreaField(
         _l("问卷定义（JSON）"),
-        validators=[DataRequired(_l("请填写问卷定义。")), Length(max=60_000)],
+        validators=[DataRequired(_l("请填写问卷定义。")), at_most(60_000)],
     )
 
 
 class CycleForm(FlaskForm):
-    code = StringField(_l("编码"), validators=[DataRequired(_l("请填写编码。")), Length(max=40)])
-    name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), Length(max=200)])
+    code = StringField(_l("编码"), validators=[DataRequired(_l("请填写编码。")), at_most(40)])
+    name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), at_most(200)])
     period = SelectField(_l("周期类型"), choices=_choices("period", PERIODS))
     opens_at = DateTimeLocalField(_l("开始时间"), validators=[Optional()])
     closes_at = DateTimeLocalField(_l("截止时间"), validators=[Optional()])
 
 
 class CycleEditForm(FlaskForm):
-    name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), Length(max=200)])
+    name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), at_most(200)])
     opens_at = DateTimeLocalField(_l("开始时间"), validators=[Optional()])
     closes_at = DateTimeLocalField(_l("截止时间"), validators=[Optional()])
 
@@ -75,14 +75,14 @@ class ConfirmForm(FlaskForm):
 class ReasonForm(FlaskForm):
     reason = TextAreaField(
         _l("原因（记入操作日志）"),
-        validators=[DataRequired(_l("请填写原因。")), Length(max=500)],
+        validators=[DataRequired(_l("请填写原因。")), at_most(500)],
     )
 
 
 class RaterGroupForm(FlaskForm):
-    code = StringField(_l("编码"), validators=[DataRequired(_l("请填写编码。")), Length(max=40)])
-    name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), Length(max=100)])
-    name_en = StringField(_l("英文名称"), validators=[Optional(), Length(max=100)])
+    code = StringField(_l("编码"), validators=[DataRequired(_l("请填写编码。")), at_most(40)])
+    name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), at_most(100)])
+    name_en = StringField(_l("英文名称"), validators=[Optional(), at_most(100)])
     internal = BooleanField(_l("内部评价"))
     visible_to_unit = BooleanField(_l("被评单位可查看该群体的答卷和意见"))
 
@@ -90,7 +90,7 @@ class RaterGroupForm(FlaskForm):
 class LinkForm(FlaskForm):
     questionnaire = SelectField(_l("问卷（已发布版本）"), coerce=int, choices=[])
     rater_group = SelectField(_l("评价群体"), coerce=int, choices=[])
-    unit = StringField(_l("单位编码"), validators=[Optional(), Length(max=40)])
+    unit = StringField(_l("单位编码"), validators=[Optional(), at_most(40)])
     unit_type = SelectField(
         _l("或：该类型的全部单位"),
         choices=[SelectChoice("", "—"), *_choices("unit_type", UNIT_TYPES)],
@@ -115,7 +115,7 @@ class InvitationForm(FlaskForm):
     )
     people = TextAreaField(
         _l("名单：每行 姓名,联系方式,评委代号,所在单位编码"),
-        validators=[Optional(), Length(max=60_000)],
+        validators=[Optional(), at_most(60_000)],
     )
 
     def validate_count(self, field) -> None:
@@ -125,31 +125,27 @@ class InvitationForm(FlaskForm):
 
 class StaffForm(FlaskForm):
     username = StringField(
-        _l("用户名"), validators=[DataRequired(_l("请输入用户名。")), Length(max=80)]
+        _l("用户名"), validators=[DataRequired(_l("请输入用户名。")), at_most(80)]
     )
-    name = StringField(_l("姓名"), validators=[Optional(), Length(max=120)])
+    name = StringField(_l("姓名"), validators=[Optional(), at_most(120)])
     role = SelectField(_l("角色"), choices=_choices("role"), default=Role.VIEWER.value)
-    unit = StringField(
-        _l("所属单位编码（单位联络员必填）"), validators=[Optional(), Length(max=40)]
-    )
+    unit = StringField(_l("所属单位编码（单位联络员必填）"), validators=[Optional(), at_most(40)])
     password = PasswordField(
         _l("初始密码（至少 8 位）"),
-        validators=[DataRequired(_l("请输入密码。")), Length(max=200)],
+        validators=[DataRequired(_l("请输入密码。")), at_most(200)],
     )
 
 
 class StaffRoleForm(FlaskForm):
     role = SelectField(_l("角色"), choices=_choices("role"))
-    unit = StringField(
-        _l("所属单位编码（单位联络员必填）"), validators=[Optional(), Length(max=40)]
-    )
+    unit = StringField(_l("所属单位编码（单位联络员必填）"), validators=[Optional(), at_most(40)])
     submit = SubmitField(_l("保存角色"))
 
 
 class PasswordResetForm(FlaskForm):
     password = PasswordField(
         _l("新密码（至少 8 位）"),
-        validators=[DataRequired(_l("请输入密码。")), Length(max=200)],
+        validators=[DataRequired(_l("请输入密码。")), at_most(200)],
     )
     submit = SubmitField(_l("重设密码"))
 
@@ -157,7 +153,7 @@ class PasswordResetForm(FlaskForm):
 class PasswordChangeForm(FlaskForm):
     current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入密码。"))])
     new = PasswordField(
-        _l("新密码（至少 8 位）"), validators=[DataRequired(_l("请输入密码。")), Length(max=200)]
+        _l("新密码（至少 8 位）"), validators=[DataRequired(_l("请输入密码。")), at_most(200)]
     )
     confirm = PasswordField(
         _l("再次输入新密码"),
@@ -179,17 +175,17 @@ class CycleSchemeForm(FlaskForm):
 
 class FindingForm(FlaskForm):
     element = SelectField(_l("考核要素"), choices=[])
-    value = StringField(_l("取值"), validators=[Length(max=200)])
-    note = TextAreaField(_l("情况说明"), validators=[Optional(), Length(max=2000)])
+    value = StringField(_l("取值"), validators=[at_most(200)])
+    note = TextAreaField(_l("情况说明"), validators=[Optional(), at_most(2000)])
     reason = StringField(
-        _l("修改原因（修改已有记录时必填）"), validators=[Optional(), Length(max=500)]
+        _l("修改原因（修改已有记录时必填）"), validators=[Optional(), at_most(500)]
     )
     evidence = FileField(_l("佐证材料（可选：PDF、图片、DOCX、XLSX，10 MB 以内）"))
 
 
 class LedgerForm(FlaskForm):
     status = SelectField(_l("状态改为"), choices=[])
-    note = TextAreaField(_l("情况说明"), validators=[Optional(), Length(max=2000)])
-    owner = StringField(_l("责任人（确认时填写）"), validators=[Optional(), Length(max=120)])
+    note = TextAreaField(_l("情况说明"), validators=[Optional(), at_most(2000)])
+    owner = StringField(_l("责任人（确认时填写）"), validators=[Optional(), at_most(120)])
     due_on = DateField(_l("整改期限（确认时填写）"), validators=[Optional()])
     evidence = FileField(_l("佐证材料（可选：PDF、图片、DOCX、XLSX，10 MB 以内）"))

@@ -10,14 +10,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from evalsurvey.admin.blueprint import show_error
 from evalsurvey.admin.forms import PasswordChangeForm
 from evalsurvey.domain import staff
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db, login_manager
-from evalsurvey.i18n import _, _l
+from evalsurvey.i18n import _, _l, at_most
 from evalsurvey.models import StaffUser
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -25,10 +25,10 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 class LoginForm(FlaskForm):
     username = StringField(
-        _l("用户名"), validators=[DataRequired(_l("请输入用户名。")), Length(max=80)]
+        _l("用户名"), validators=[DataRequired(_l("请输入用户名。")), at_most(80)]
     )
     password = PasswordField(
-        _l("密码"), validators=[DataRequired(_l("请输入密码。")), Length(max=200)]
+        _l("密码"), validators=[DataRequired(_l("请输入密码。")), at_most(200)]
     )
 
 

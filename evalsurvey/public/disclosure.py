@@ -6,12 +6,12 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, url
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from evalsurvey.domain import publication as publication_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _, _l
+from evalsurvey.i18n import _, _l, at_most
 from evalsurvey.models import Cycle, Objection
 
 bp = Blueprint("disclosure", __name__)
@@ -19,9 +19,9 @@ bp = Blueprint("disclosure", __name__)
 
 class ObjectionForm(FlaskForm):
     unit = SelectField(_l("对哪个单位的结果有异议"), choices=[])
-    text = TextAreaField(_l("异议内容"), validators=[Length(max=2000)])
-    name = StringField(_l("姓名（选填，不公开）"), validators=[Optional(), Length(max=200)])
-    contact = StringField(_l("联系方式（选填，不公开）"), validators=[Optional(), Length(max=200)])
+    text = TextAreaField(_l("异议内容"), validators=[at_most(2000)])
+    name = StringField(_l("姓名（选填，不公开）"), validators=[Optional(), at_most(200)])
+    contact = StringField(_l("联系方式（选填，不公开）"), validators=[Optional(), at_most(200)])
 
 
 @bp.route("/p/<cycle_code>/<unit_type>", methods=["GET", "POST"])

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from evalsurvey.domain.responses import COMMENT_MAX
+from evalsurvey.i18n import at_most
 
 
 class SurveyForm(FlaskForm):
     ticket = HiddenField()
-    comment = TextAreaField(validators=[Optional(), Length(max=COMMENT_MAX)])
+    comment = TextAreaField(validators=[Optional(), at_most(COMMENT_MAX)])
