@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install db demo browser lint format bench clean translations translations-update
+.PHONY: run test install db demo fonts browser lint format bench clean translations translations-update
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -39,16 +39,21 @@ db: install
 demo: db
 	$(BIN)/evalsurvey demo --if-empty
 
-run: demo
+run: fonts demo
 	@$(BIN)/evalsurvey info
 	$(BIN)/evalsurvey run --host 127.0.0.1 --port 5000
 
-# Debian's Chromium for the Playwright test (Playwright cannot download a browser here),
-# and a CJK font so screenshots of Chinese pages show characters, not boxes.
-browser:
-	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . ; } || \
-		{ $(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y -qq chromium fonts-wqy-microhei fontconfig >/dev/null; }
+# A CJK font so pages, charts and PDFs of Chinese text show characters, not boxes, and
+# Pango, which WeasyPrint renders the PDF reports with (Debian's packages).
+fonts:
+	@{ fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" && ldconfig -p | grep -q libpangoft2-1.0 ; } || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei \
+		fontconfig libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
+
+# Debian's Chromium for the Playwright test (Playwright cannot download a browser here).
+browser: fonts
+	@command -v chromium >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@command -v chromium
 
 lint: install

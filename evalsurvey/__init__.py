@@ -45,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         n = int(app.config["PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore
 
-    from evalsurvey import admin, audit, cli, errors, extensions, i18n, security, timezones
+    from evalsurvey import admin, audit, cli, errors, extensions, i18n, reports, security, timezones
     from evalsurvey.auth import views as auth_views
     from evalsurvey.public import disclosure
     from evalsurvey.public import views as public_views
@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     audit.init_app(app)
     i18n.init_app(app)
     timezones.init_app(app)
+    reports.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     auth_views.init_app(app)

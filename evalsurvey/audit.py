@@ -23,6 +23,7 @@ from evalsurvey.models import (
     Cycle,
     CycleScheme,
     Finding,
+    GradeProposal,
     GradeSetting,
     Item,
     Link,
@@ -32,6 +33,7 @@ from evalsurvey.models import (
     RaterGroup,
     RectificationItem,
     Response,
+    ReviewDraw,
     SchemeVersion,
     StaffUser,
     Unit,
@@ -55,9 +57,14 @@ AUDITED = (
     Objection,
     RectificationItem,
     Adjustment,
+    GradeProposal,
+    ReviewDraw,
 )
 # never copied into the log, even hashed
 SECRET_COLUMNS = {"password_hash"}
+# derived documents (a publication's frozen rows and reports): the log keeps their size only,
+# the documents themselves stay on the publication, which never changes
+SUMMARISED_COLUMNS = {"rows", "reports"}
 _cli_actor = "system"
 
 
@@ -110,10 +117,15 @@ def _column_changes(obj: Any, only: set[str] | None = None) -> dict[str, list[An
 
 def _snapshot(obj: Any) -> dict[str, list[Any]]:
     state = inspect(obj)
-    return {
-        a.key: [None, "***" if a.key in SECRET_COLUMNS else _plain(getattr(obj, a.key))]
-        for a in state.mapper.column_attrs
-    }
+    out = {}
+    for a in state.mapper.column_attrs:
+        value = getattr(obj, a.key)
+        if a.key in SECRET_COLUMNS:
+            value = "***"
+        elif a.key in SUMMARISED_COLUMNS and isinstance(value, list | dict):
+            value = {"count": len(value)}
+        out[a.key] = [None, _plain(value)]
+    return out
 
 
 def _after_flush(session: Session, flush_context) -> None:  # noqa: ARG001

@@ -134,7 +134,11 @@ LABELS: dict[str, dict[str, str]] = {
         "reopened": N_("退回重改"),
         "dropped": N_("不予立项"),
     },
-    "ledger_source": {"deduction": N_("考核扣分"), "review": N_("群众差评回访")},
+    "ledger_source": {
+        "deduction": N_("考核扣分"),
+        "review": N_("群众差评回访"),
+        "consultation": N_("部门意见"),
+    },
     "assessment_method": {
         "document": N_("查阅资料"),
         "report": N_("听取汇报"),
@@ -185,7 +189,21 @@ LABELS: dict[str, dict[str, str]] = {
         "SchemeVersion": N_("考核方案"),
         "CycleScheme": N_("周期方案"),
         "Finding": N_("考核记录"),
+        "CompositeSetting": N_("综合权重"),
+        "GradeSetting": N_("等级规则"),
+        "Publication": N_("结果公示"),
+        "Objection": N_("异议"),
+        "RectificationItem": N_("整改事项"),
+        "Adjustment": N_("部门意见"),
+        "GradeProposal": N_("等级申报"),
+        "ReviewDraw": N_("复核抽样"),
     },
+    "score_source": {
+        "composite": N_("综合计算"),
+        "proposed": N_("下级申报"),
+        "reviewed": N_("上级复核"),
+    },
+    "extra_kind": {"bonus": N_("加分"), "penalty": N_("减分"), "veto": N_("否决")},
 }
 
 

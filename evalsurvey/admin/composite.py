@@ -16,7 +16,7 @@ from evalsurvey.domain import grades as grade_domain
 from evalsurvey.domain.analysis import unit_types_in
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
-from evalsurvey.i18n import N_, _, pick, sep
+from evalsurvey.i18n import _, pick
 from evalsurvey.models import Cycle, CycleScheme, RaterGroup, Unit
 from evalsurvey.scoring.grading import parse_rules
 from evalsurvey.stats.weighting import MISSING_POLICIES
@@ -35,7 +35,8 @@ def component_names(cycle: Cycle | None = None) -> dict[str, str]:
     return names
 
 
-def _types(cycle: Cycle) -> list[str]:
+def cycle_unit_types(cycle: Cycle) -> list[str]:
+    """The unit types the cycle assesses or has responses for."""
     found = set(
         db.session.scalars(select(CycleScheme.unit_type).where(CycleScheme.cycle_id == cycle.id))
     )
@@ -43,30 +44,11 @@ def _types(cycle: Cycle) -> list[str]:
     return sorted(found | set(unit_types_in(cycle)))
 
 
-STEP_WORDS = {
-    "below_min": N_("未达到{grade}的最低分 {min}"),
-    "barred": N_("因否决项不得评为{grade}"),
-    "quota_full": N_("{grade}名额 {quota} 个已满"),
-    "tie_over_quota": N_("{tied} 个单位同分争{grade}的最后名额，一并下调"),
-    "improved": N_("较上期 {previous} 有进步，晋升为{grade}"),
-}
-
-
-def grade_reason(graded, labels: dict[str, str]) -> str:
-    """Why a unit has its grade, in words: "得分 88.5，优秀名额 4 个已满，评为先进"."""
-    parts = [_("得分 {score}", score=f"{round(graded.score, 2):g}")]
-    for code, why, numbers in graded.steps:
-        values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in numbers.items()}
-        parts.append(_(STEP_WORDS[why], grade=labels.get(code, code), **values))
-    parts.append(_("评为{label}", label=graded.label))
-    return sep(",").join(parts)
-
-
 @bp.get("/cycles/<int:cycle_id>/composite")
 @readers
 def composite(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
-    types = _types(cycle)
+    types = cycle_unit_types(cycle)
     unit_type = request.args.get("type") or (types[0] if types else "")
     config = composite_domain.setting(cycle, unit_type)
     run = composite_domain.latest_composite(cycle, unit_type)
@@ -95,7 +77,6 @@ def composite(cycle_id: int):
         form=forms.ConfirmForm(),
         grades=grades,
         before=before,
-        grade_reason=grade_reason,
         grade_labels=grade_labels,
         rules_text=json.dumps(rules or grade_domain.DEFAULT_STARS, ensure_ascii=False),
     )

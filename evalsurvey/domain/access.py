@@ -7,7 +7,9 @@ Every page, download and later report asks this object, never the role directly:
   rows and comments of rater groups whose ``visible_to_unit`` setting is on (citizens
   by default; members, leaders, departments and panels off). Counts are always shown.
   A rater's identity (an expert's id and own unit) never reaches a unit contact;
-* a panel expert sees no responses at all.
+* a panel expert sees no responses at all;
+* in the two-level review a unit contact proposes grades for the units below their own
+  (a street's team for its communities); the office re-reviews.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Scope:
     unit_ids: frozenset[int] | None  # None: every unit
     row_group_ids: frozenset[int] | None  # rater groups whose rows are readable; None: all
     identities: bool  # may see raters' ids and own units
+    own_unit_id: int | None = None  # a unit contact's own unit
 
     @classmethod
     def for_user(cls, user: StaffUser) -> Scope:
@@ -44,7 +47,8 @@ class Scope:
             groups = db.session.scalars(
                 select(RaterGroup.id).where(RaterGroup.visible_to_unit.is_(True))
             )
-            return cls(role, frozenset(user.unit.subtree_ids()), frozenset(groups), False)
+            subtree = frozenset(user.unit.subtree_ids())
+            return cls(role, subtree, frozenset(groups), False, user.unit.id)
         return cls(role, frozenset(), frozenset(), False)
 
     @property
@@ -62,6 +66,15 @@ class Scope:
         if not self.sees_unit(unit):
             raise AccessDenied()
         return unit
+
+    def may_propose_for(self, unit: Unit) -> bool:
+        """The two-level review: the office, or a lower-level body's contact for the units
+        below its own (a street for its communities, never a unit for itself)."""
+        if self.role == Role.ADMIN:
+            return True
+        return (
+            self.role == Role.UNIT_CONTACT and self.sees_unit(unit) and unit.id != self.own_unit_id
+        )
 
     def sees_rows_of(self, group: RaterGroup) -> bool:
         return self.row_group_ids is None or group.id in self.row_group_ids

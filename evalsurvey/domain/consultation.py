@@ -9,7 +9,7 @@ from sqlalchemy import select
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.schemes import cycle_scheme, record_finding, scheme_of
 from evalsurvey.extensions import db
-from evalsurvey.models import Adjustment, Cycle, Finding, Unit
+from evalsurvey.models import Adjustment, Cycle, Finding, RectificationItem, Unit
 from evalsurvey.models.types import utcnow
 from evalsurvey.scoring import Finding as ScoringFinding
 from evalsurvey.scoring import FindingsError
@@ -97,6 +97,17 @@ def decide(adjustment: Adjustment, approve: bool, decision: str, actor: str) -> 
             note[:2000],
             actor,
             reason=decision,
+        )
+        # the problem a department raised is followed up like a deduction
+        db.session.add(
+            RectificationItem(
+                cycle_id=adjustment.cycle_id,
+                unit_id=adjustment.unit_id,
+                source="consultation",
+                reference=f"A{adjustment.id}",
+                title=f"{adjustment.item} {decision}"[:300],
+                detail=adjustment.value,
+            )
         )
     adjustment.status = "approved" if approve else "rejected"
     adjustment.decided_by, adjustment.decision, adjustment.decided_at = actor, decision, utcnow()

@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from evalsurvey.domain.composite import latest_composite
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.standing import standing_scores
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_
-from evalsurvey.models import Cycle, GradeSetting
+from evalsurvey.models import Cycle, GradeSetting, Publication
 from evalsurvey.scoring.grading import Candidate, GradedUnit, GradingError, grade, parse_rules
 
 # Stars as in the source (seed 002): ≥ 90 five, 80–90 four, 70–80 three, 60–70 two, else one.
@@ -70,9 +71,19 @@ def previous_cycle(cycle: Cycle, unit_type: str) -> Cycle | None:
 
 
 def previous_scores(cycle: Cycle, unit_type: str) -> dict[str, float]:
-    """Each unit's composite in the previous comparable cycle (year over year)."""
+    """Each unit's result in the previous comparable cycle (year over year): what was
+    published where it was, else the latest stored composite."""
     other = previous_cycle(cycle, unit_type)
-    run = latest_composite(other, unit_type) if other is not None else None
+    if other is None:
+        return {}
+    published = db.session.scalar(
+        select(Publication).where(
+            Publication.cycle_id == other.id, Publication.unit_type == unit_type
+        )
+    )
+    if published is not None and published.rows:
+        return {row["unit"]: row["score"] for row in published.rows}
+    run = latest_composite(other, unit_type)
     return {
         u["unit"]: u["score"]
         for u in (run.result["units"] if run else [])
@@ -81,25 +92,33 @@ def previous_scores(cycle: Cycle, unit_type: str) -> dict[str, float]:
 
 
 def grade_cycle(cycle: Cycle, unit_type: str) -> dict[str, GradedUnit]:
-    """Every unit with a composite score in the latest stored composite run, graded.
+    """Every unit with a standing score (the reviewed, else the proposed, else the latest
+    stored composite score; see :mod:`.standing`), graded.
 
     Vetoes recorded in the inspection bar the grades they name; tie-breakers are the
     components of the composite (e.g. ``citizen``) or ``penalties`` (prefix ``-`` for
-    lower-is-better). Units without a composite score are not graded.
+    lower-is-better). Units without a score are not graded.
     """
-    return grade_run(cycle, unit_type, latest_composite(cycle, unit_type))
+    run = latest_composite(cycle, unit_type)
+    scores = {u: s for u, (s, _source) in standing_scores(cycle, unit_type, run).items()}
+    return grade_run(cycle, unit_type, run, scores)
 
 
-def grade_run(cycle: Cycle, unit_type: str, run) -> dict[str, GradedUnit]:
-    """The grades of one stored composite run (a published one stays as it was)."""
+def grade_run(
+    cycle: Cycle, unit_type: str, run, scores: dict[str, float] | None = None
+) -> dict[str, GradedUnit]:
+    """The grades of one stored composite run, on ``scores`` (unit → score) where given,
+    else on the run's composite scores."""
     data = rules_for(cycle, unit_type)
     if data is None or run is None:
         return {}
     rules = parse_rules(data)
     before = previous_scores(cycle, unit_type)
+    if scores is None:
+        scores = {e["unit"]: e["score"] for e in run.result["units"] if e["score"] is not None}
     units = []
     for entry in run.result["units"]:
-        if entry["score"] is None:
+        if scores.get(entry["unit"]) is None:
             continue
         inspection = entry.get("inspection") or {}
         ties = {t["component"]: t["score"] or 0.0 for t in entry["terms"]}
@@ -107,7 +126,7 @@ def grade_run(cycle: Cycle, unit_type: str, run) -> dict[str, GradedUnit]:
         units.append(
             Candidate(
                 entry["unit"],
-                entry["score"],
+                scores[entry["unit"]],
                 frozenset(inspection.get("barred", [])),
                 ties,
                 before.get(entry["unit"]),

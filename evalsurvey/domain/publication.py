@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from evalsurvey.domain.composite import latest_composite
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.grades import grade_run
+from evalsurvey.domain.feedback import standing_rows, unit_reports
+from evalsurvey.domain.grades import grade_cycle
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, CycleStatus, Objection, Publication, Unit
 from evalsurvey.models.types import utcnow
@@ -36,12 +37,15 @@ def publish_results(cycle: Cycle, unit_type: str, actor: str, days: int = 7) -> 
     run = latest_composite(cycle, unit_type)
     if run is None:
         raise DomainError("还没有保存的综合结果，请先计算。")
-    grades = {u: [g.grade, g.label] for u, g in grade_run(cycle, unit_type, run).items()}
+    graded = grade_cycle(cycle, unit_type)
+    rows = standing_rows(cycle, unit_type, run, graded)
     found = Publication(
         cycle_id=cycle.id,
         unit_type=unit_type,
         run_id=run.id,
-        grades=grades,
+        grades={u: [g.grade, g.label] for u, g in graded.items()},
+        rows=rows,
+        reports=unit_reports(cycle, unit_type, run, rows),
         published_by=actor,
         objections_until=utcnow() + timedelta(days=days),
     )
@@ -50,25 +54,35 @@ def publish_results(cycle: Cycle, unit_type: str, actor: str, days: int = 7) -> 
     return found
 
 
+def preview_reports(cycle: Cycle, unit_type: str) -> dict[str, dict] | None:
+    """The feedback reports as they would be published now (None before a composite)."""
+    run = latest_composite(cycle, unit_type)
+    if run is None:
+        return None
+    rows = standing_rows(cycle, unit_type, run, grade_cycle(cycle, unit_type))
+    return unit_reports(cycle, unit_type, run, rows)
+
+
+def report_of(cycle: Cycle, unit: Unit) -> tuple[dict | None, Publication | None]:
+    """A unit's feedback report: the frozen one once published, else the live preview."""
+    published = publication_of(cycle, unit.type)
+    if published is not None:
+        return published.reports.get(unit.code), published
+    reports = preview_reports(cycle, unit.type)
+    return (reports or {}).get(unit.code), None
+
+
 def public_rows(publication: Publication) -> list[dict]:
     """What the public page lists: unit, score, rank, grade — never respondents or groups."""
-    of_type = select(Unit.code, Unit.name).where(Unit.type == publication.unit_type)
-    names = {code: name for code, name in db.session.execute(of_type)}
-    rows = []
-    for entry in publication.run.result["units"]:
-        if entry["score"] is None:
-            continue
-        grade = publication.grades.get(entry["unit"])
-        rows.append(
-            {
-                "unit": entry["unit"],
-                "name": names.get(entry["unit"], entry["unit"]),
-                "score": entry["score"],
-                "rank": entry["rank"],
-                "grade": grade[1] if grade else "",
-            }
-        )
-    return rows
+    return [
+        {k: row[k] for k in ("unit", "name", "score", "rank", "grade", "label", "steps")}
+        for row in publication.rows
+    ]
+
+
+def grade_labels(publication: Publication) -> dict[str, str]:
+    """The grades' labels as they stood when published (for the reasons' sentences)."""
+    return next(iter(publication.reports.values()), {}).get("grade_labels", {})
 
 
 def objections_open(publication: Publication) -> bool:

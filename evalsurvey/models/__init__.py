@@ -10,6 +10,7 @@ from evalsurvey.models.publication import Objection, Publication
 from evalsurvey.models.questionnaires import Item, ItemType, Questionnaire
 from evalsurvey.models.responses import Channel, Response, ResponseStatus
 from evalsurvey.models.results import AnalysisRun, CompositeSetting, GradeSetting
+from evalsurvey.models.review import GradeProposal, ReviewDraw
 from evalsurvey.models.schemes import CycleScheme, SchemeVersion
 from evalsurvey.models.staff import Role, StaffUser
 from evalsurvey.models.units import RaterGroup, Unit
@@ -24,6 +25,7 @@ __all__ = [
     "CycleScheme",
     "CycleStatus",
     "Finding",
+    "GradeProposal",
     "GradeSetting",
     "Invitation",
     "Item",
@@ -37,6 +39,7 @@ __all__ = [
     "RaterGroup",
     "Response",
     "ResponseStatus",
+    "ReviewDraw",
     "Role",
     "SchemeVersion",
     "StaffUser",

@@ -28,6 +28,10 @@ class Publication(db.Model):
     unit_type: Mapped[str] = mapped_column(String(40))
     run_id: Mapped[int] = mapped_column(ForeignKey("analysis_runs.id"))
     grades: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # unit → [code, label]
+    # what was published, frozen: the rows (standing score, rank, grade and its reason) and
+    # each unit's feedback report, so later changes to findings or rules alter neither
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    reports: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     published_by: Mapped[str] = mapped_column(String(80))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     objections_until: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -62,6 +62,7 @@ def disclosure(cycle_code: str, unit_type: str):
         open=publication_domain.objections_open(published),
         answered=list(answered),
         names=names,
+        labels=publication_domain.grade_labels(published),
     ), (400 if form.errors else 200)
 
 

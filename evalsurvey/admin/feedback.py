@@ -1,0 +1,100 @@
+"""One-to-one feedback reports: a page per unit that prints, and the same as a PDF.
+
+Unit contacts read their own units' reports once the results are published; the office
+also sees the live preview before that (marked as such).
+"""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request, url_for
+from sqlalchemy import select
+
+from evalsurvey.admin.blueprint import bp, download, readers, require_unit, scope
+from evalsurvey.admin.composite import component_names, cycle_unit_types
+from evalsurvey.domain import publication as publication_domain
+from evalsurvey.domain.feedback import rectification_items
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _, current_lang, pick
+from evalsurvey.models import Cycle, Unit
+from evalsurvey.models.types import utcnow
+from evalsurvey.reports.charts import intervals
+from evalsurvey.reports.pdf import html_to_pdf
+
+
+@bp.get("/cycles/<int:cycle_id>/reports")
+@readers
+def reports(cycle_id: int):
+    """The units whose feedback reports the person may read."""
+    cycle = db.get_or_404(Cycle, cycle_id)
+    types = cycle_unit_types(cycle)
+    unit_type = request.args.get("type") or (types[0] if types else "")
+    access = scope()
+    published = publication_domain.publication_of(cycle, unit_type)
+    units = [
+        u
+        for u in db.session.scalars(select(Unit).where(Unit.type == unit_type).order_by(Unit.code))
+        if access.sees_unit(u)
+    ]
+    return render_template(
+        "admin/reports.html",
+        cycle=cycle,
+        types=types,
+        unit_type=unit_type,
+        units=units,
+        published=published,
+        office=access.office,
+    )
+
+
+def _report(cycle_id: int, unit_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    unit = require_unit(db.session.get(Unit, unit_id))
+    report, published = publication_domain.report_of(cycle, unit)
+    if published is None and not scope().office:
+        report = None  # a unit reads its report once the results are published
+    return cycle, unit, report, published
+
+
+def _render(cycle, unit, report, published, for_pdf: bool = False) -> str:
+    chart = None
+    if report and report["groups"]:
+        groups = report["groups"]
+        chart = intervals(
+            _("各评价群体满意度（95% 置信区间）"),
+            [pick(g["name"], g["name_en"]) for g in groups],
+            [g["score"] for g in groups],
+            [g["ci95"][0] if g["ci95"] else None for g in groups],
+            [g["ci95"][1] if g["ci95"] else None for g in groups],
+            _("得分（百分制）"),
+        )
+    return render_template(
+        "reports/feedback.html",
+        cycle=cycle,
+        unit=unit,
+        report=report,
+        published=published,
+        names=component_names(cycle),
+        items=rectification_items(cycle, unit),
+        chart=chart,
+        for_pdf=for_pdf,
+        made_at=utcnow(),
+        pdf_url=url_for("admin.feedback_pdf", cycle_id=cycle.id, unit_id=unit.id),
+    )
+
+
+@bp.get("/cycles/<int:cycle_id>/units/<int:unit_id>/report")
+@readers
+def feedback(cycle_id: int, unit_id: int):
+    cycle, unit, report, published = _report(cycle_id, unit_id)
+    return _render(cycle, unit, report, published), (200 if report else 404)
+
+
+@bp.get("/cycles/<int:cycle_id>/units/<int:unit_id>/report.pdf")
+@readers
+def feedback_pdf(cycle_id: int, unit_id: int):
+    cycle, unit, report, published = _report(cycle_id, unit_id)
+    if report is None:
+        abort(404)
+    pdf = html_to_pdf(_render(cycle, unit, report, published, for_pdf=True))
+    suffix = "" if current_lang() != "en" else "-en"
+    return download(pdf, f"{cycle.code}-{unit.code}-feedback{suffix}.pdf", "application/pdf")

@@ -1,0 +1,164 @@
+"""The two-level review: bodies propose, the upper level draws its sample and re-reviews,
+and the inflation report compares the two per body."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from evalsurvey.admin import forms
+from evalsurvey.admin.blueprint import analysts, bp, readers, scope
+from evalsurvey.admin.composite import cycle_unit_types
+from evalsurvey.domain import review as review_domain
+from evalsurvey.domain.composite import latest_composite
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.grades import grade_cycle
+from evalsurvey.domain.queries import get_by_code
+from evalsurvey.domain.standing import proposals_of, standing_scores
+from evalsurvey.extensions import db
+from evalsurvey.i18n import _, label
+from evalsurvey.models import Cycle, Unit
+from evalsurvey.reports.charts import grouped_bars
+
+
+def _number(raw: str) -> float:
+    try:
+        return float((raw or "").strip())
+    except ValueError:
+        raise DomainError("得分必须是 0 到 100 之间的数字。", "score") from None
+
+
+def _act(cycle: Cycle, unit_type: str) -> None:
+    """One posted action: ``propose`` (a body), ``draw`` or ``review`` (the upper level)."""
+    action = request.form.get("action", "")
+    access = scope()
+    if action == "propose":
+        unit = get_by_code(Unit, request.form.get("unit", ""))
+        if unit is None or unit.type != unit_type:
+            abort(404)
+        if not access.may_propose_for(unit):
+            abort(403)
+        review_domain.propose(
+            cycle,
+            unit,
+            _number(request.form.get("score", "")),
+            request.form.get("grade", ""),
+            request.form.get("note", ""),
+            current_user.username,
+        )
+        flash(_("已申报。"))
+    elif action in ("draw", "review"):
+        if not access.can_review:
+            abort(403)
+        if action == "draw":
+            raw_seed = request.form.get("seed", "").strip()
+            if raw_seed and not raw_seed.isdigit():
+                raise DomainError("随机种子必须是非负整数。", "seed")
+            rate = request.form.get("rate", "").strip() or review_domain.DEFAULT_RATE
+            draw = review_domain.draw_sample(
+                cycle, unit_type, current_user.username, rate, int(raw_seed) if raw_seed else None
+            )
+            flash(_("已抽取复核样本，随机种子 {seed}。", seed=draw.seed))
+        else:
+            code = request.form.get("unit", "")
+            proposal = proposals_of(cycle, unit_type).get(code)
+            if proposal is None:
+                abort(404)
+            review_domain.review(
+                proposal,
+                _number(request.form.get("score", "")),
+                request.form.get("note", ""),
+                current_user.username,
+            )
+            flash(_("已保存复核得分。"))
+    else:
+        abort(400)
+
+
+@bp.route("/cycles/<int:cycle_id>/review", methods=["GET", "POST"])
+@readers
+def review(cycle_id: int):
+    cycle = db.get_or_404(Cycle, cycle_id)
+    types = cycle_unit_types(cycle)
+    unit_type = request.values.get("type") or (types[0] if types else "")
+    form = forms.ConfirmForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                _act(cycle, unit_type)
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                flash(exc.text(_))
+        else:
+            flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
+        return redirect(url_for("admin.review", cycle_id=cycle.id, type=unit_type), 303)
+    access = scope()
+    units = [
+        u
+        for u in db.session.scalars(select(Unit).where(Unit.type == unit_type).order_by(Unit.code))
+        if access.sees_unit(u)
+    ]
+    proposals = proposals_of(cycle, unit_type)
+    standing = standing_scores(cycle, unit_type, latest_composite(cycle, unit_type))
+    draw = review_domain.draw_of(cycle, unit_type)
+    redrawn = None
+    if draw is not None and access.office:
+        redrawn = review_domain.redraw(draw, {u: p.grade for u, p in proposals.items()})
+    return render_template(
+        "admin/review.html",
+        cycle=cycle,
+        types=types,
+        unit_type=unit_type,
+        units=units,
+        proposals=proposals,
+        suggestions=review_domain.suggestions(cycle, unit_type),
+        standing=standing,
+        graded=grade_cycle(cycle, unit_type),
+        grades=review_domain.grade_codes(cycle, unit_type),
+        to_review=review_domain.to_review(cycle, unit_type),
+        draw=draw,
+        redrawn=redrawn,
+        top=review_domain.top_grades(cycle, unit_type),
+        access=access,
+        form=form,
+    )
+
+
+@bp.get("/cycles/<int:cycle_id>/review/inflation")
+@analysts
+def inflation(cycle_id: int):
+    """Per lower-level body: proposed against reviewed, as a table and a chart."""
+    cycle = db.get_or_404(Cycle, cycle_id)
+    types = cycle_unit_types(cycle)
+    unit_type = request.args.get("type") or (types[0] if types else "")
+    grades = review_domain.grade_codes(cycle, unit_type)
+    bodies = review_domain.inflation_by_body(cycle, unit_type)
+    names = {u.code: u.name for u in db.session.scalars(select(Unit))}
+    charts = {}
+    for b in bodies:
+        if b.report is None:
+            continue
+        title = _("{body}：申报与复核后的等级", body=names.get(b.body, b.body or "—"))
+        charts[b.body] = grouped_bars(
+            title,
+            [g_label for _code, g_label in grades],
+            {
+                _("申报"): [b.report.proposed.get(code, 0) for code, _l in grades],
+                _("复核后"): [b.report.reviewed.get(code, 0) for code, _l in grades],
+            },
+            _("单位数（个）"),
+            _("等级"),
+        )
+    return render_template(
+        "admin/inflation.html",
+        cycle=cycle,
+        types=types,
+        unit_type=unit_type,
+        kind=label("unit_type", unit_type),
+        grades=grades,
+        bodies=bodies,
+        names=names,
+        charts=charts,
+    )
