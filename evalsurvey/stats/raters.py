@@ -97,7 +97,11 @@ def rater_effects(x: ArrayLike) -> RaterEffects:
     unit_means = y.sum(axis=1) / per_unit
     q = (np.where(present, arr - unit_means[:, None], 0.0)).sum(axis=0)
     c = np.diag(per_rater.astype(np.float64)) - (incidence / per_unit[:, None]).T @ incidence
-    c_pinv = np.linalg.pinv(c, hermitian=True)
+    # C is singular only along the constant vector (the design is connected), so
+    # C⁺ = (C + J/k)⁻¹ − J/k exactly; a generic pinv can invert rounding noise in the
+    # null eigenvalue into a huge negative variance (seen with OpenBLAS 0.3.31's eigh)
+    ones = np.full((k, k), 1.0 / k)
+    c_pinv = np.linalg.inv(c + ones) - ones
     severity = c_pinv @ q
     severity -= severity.mean()
     unit_scores = unit_means - (incidence @ severity) / per_unit
