@@ -250,7 +250,7 @@ def sep(mark: str) -> str:
     """Punctuation between runs of text: full-width in Chinese, ASCII and a space in English."""
     if current_lang() == "en":
         return mark + " "
-    return {":": "：", ",": "，"}[mark]
+    return {":": "：", ",": "，", ";": "；"}[mark]
 
 
 def lang_url(lang: str) -> str:

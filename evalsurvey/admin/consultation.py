@@ -8,9 +8,11 @@ from sqlalchemy import select
 
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import bp
+from evalsurvey.admin.findings import evidence_folder, send_evidence
 from evalsurvey.auth.guards import roles_required
 from evalsurvey.domain import consultation as consultation_domain
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.evidence import store_evidence
 from evalsurvey.domain.queries import get_by_code
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
@@ -31,7 +33,7 @@ def consultation(cycle_id: int):
                 unit = get_by_code(Unit, request.form.get("unit", "").strip())
                 if unit is None:
                     raise DomainError("找不到该单位。", "unit")
-                consultation_domain.submit_adjustment(
+                found = consultation_domain.submit_adjustment(
                     cycle,
                     unit,
                     request.form.get("item", ""),
@@ -39,6 +41,9 @@ def consultation(cycle_id: int):
                     request.form.get("reason", ""),
                     current_user.username,
                 )
+                upload = request.files.get("evidence")
+                if upload is not None and upload.filename:
+                    store_evidence(evidence_folder(), found, upload.filename, upload.read())
                 flash(_("已提交，待考核办审批。"))
             elif action in ("approve", "reject"):
                 if current_user.role != Role.ADMIN:
@@ -67,3 +72,14 @@ def consultation(cycle_id: int):
         rows=list(db.session.scalars(query)),
         form=form,
     )
+
+
+@bp.get("/adjustments/<int:adjustment_id>/evidence")
+@roles_required(Role.ADMIN, Role.INSPECTOR, Role.DEPARTMENT)
+def adjustment_evidence(adjustment_id: int):
+    """A department's evidence: for the office and the department that submitted it (it may
+    name petitioners, so never for the unit)."""
+    found = db.get_or_404(Adjustment, adjustment_id)
+    if current_user.role == Role.DEPARTMENT and found.submitted_by != current_user.username:
+        abort(403)
+    return send_evidence(found, f"{found.unit.code}-{found.item}")

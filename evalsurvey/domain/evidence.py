@@ -7,7 +7,9 @@ import os
 import secrets
 
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.models import Finding
+from evalsurvey.models import Adjustment, Finding, RectificationItem
+
+Evidenced = Finding | RectificationItem | Adjustment
 
 MAX_BYTES = 10 * 1024 * 1024
 # what a file's first bytes must be for its extension (a renamed program is refused)
@@ -29,8 +31,10 @@ MIMETYPES = {
 }
 
 
-def store_evidence(folder: str, finding: Finding, filename: str, data: bytes) -> str:
-    """Check and store one evidence file for ``finding``; returns its stored name.
+def store_evidence(folder: str, finding: Evidenced, filename: str, data: bytes) -> str:
+    """Check and store one evidence file for ``finding`` (or a ledger item, or a
+    department's adjustment: anything with a cycle, a unit and an ``evidence`` name);
+    returns its stored name.
 
     The stored name is random (it reveals nothing and cannot be guessed); the file goes
     under ``folder/<cycle>/<unit>/``. Flushed, not committed.
@@ -51,7 +55,7 @@ def store_evidence(folder: str, finding: Finding, filename: str, data: bytes) ->
     return name
 
 
-def evidence_path(folder: str, finding: Finding) -> str | None:
+def evidence_path(folder: str, finding: Evidenced) -> str | None:
     """Where a finding's evidence file is, or None."""
     if not finding.evidence or "/" in finding.evidence or ".." in finding.evidence:
         return None

@@ -9,7 +9,7 @@ from evalsurvey.domain import consultation as consultation_domain
 from evalsurvey.domain import schemes as scheme_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
-from evalsurvey.models import Adjustment, Role
+from evalsurvey.models import Adjustment, RectificationItem, Role
 from tests.admin.test_assessment import _assessed_cycle
 from tests.factories import hidden_fields, login, make_staff, make_unit
 
@@ -58,6 +58,9 @@ def test_a_department_proposes_and_only_the_office_decides(app, client):
     finding = db.session.scalar(db.select(scheme_domain.Finding).where(
         scheme_domain.Finding.element == "P1"))  # fmt: skip
     assert "petitions: 群众来信反映属实" in finding.note
+    # the problem becomes a ledger item to follow up
+    item = db.session.scalar(db.select(RectificationItem))
+    assert item.source == "consultation" and item.unit_id == unit.id and "P1" in item.title
 
 
 def test_rejections_change_nothing_and_occurrences_add_up(app):
@@ -78,3 +81,37 @@ def test_rejections_change_nothing_and_occurrences_add_up(app):
     with pytest.raises(DomainError):
         own = consultation_domain.submit_adjustment(cycle, unit, "P1", "criticised:1", "三", "x")
         consultation_domain.decide(own, True, "同意", "x")
+    items = db.session.scalars(db.select(RectificationItem)).all()
+    assert [i.reference for i in items] == [f"A{first.id}", f"A{second.id}"]  # not the rejected
+
+
+def test_a_department_attaches_evidence_only_the_office_and_it_can_open(app, client):
+    import io
+
+    cycle, version = _assessed_cycle()
+    unit = make_unit("B1", type="agency_branch")
+    _complete(cycle, version, unit)
+    make_staff("petitions", Role.DEPARTMENT)
+    make_staff("discipline", Role.DEPARTMENT)
+    make_staff("adm")
+    make_staff("contact", Role.UNIT_CONTACT, unit=unit)
+    login(client, "petitions")
+    url = f"/admin/cycles/{cycle.id}/consultation"
+    fields = hidden_fields(client.get(url).get_data(as_text=True))
+    data = {**fields, "action": "submit", "unit": "B1", "item": "P1", "value": "criticised:1",
+            "reason": "来信属实", "evidence": (io.BytesIO(b"%PDF-1.4 letter"), "letter.pdf")}  # fmt: skip
+    client.post(url, data=data, content_type="multipart/form-data")
+    renamed = {**data, "evidence": (io.BytesIO(b"MZ\x90\x00"), "letter.pdf")}
+    refused = client.post(url, data=renamed, content_type="multipart/form-data",
+                          follow_redirects=True)  # fmt: skip
+    assert "文件内容与扩展名不符" in refused.get_data(as_text=True)
+    adjustment = db.session.scalar(db.select(Adjustment))
+    assert db.session.scalar(db.select(db.func.count()).select_from(Adjustment)) == 1
+    evidence = f"/admin/adjustments/{adjustment.id}/evidence"
+    with client.get(evidence) as got:
+        assert got.data == b"%PDF-1.4 letter"
+    for who, status in (("discipline", 403), ("contact", 403), ("adm", 200)):
+        other = app.test_client()
+        login(other, who)
+        with other.get(evidence) as got:
+            assert got.status_code == status

@@ -1,0 +1,102 @@
+"""One-to-one feedback reports: what a unit is told, who may read it, frozen at publication,
+printable and as a PDF whose text is checked."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pypdf
+from sqlalchemy import select
+
+from evalsurvey.domain import composite as composite_domain
+from evalsurvey.domain import cycles as cycle_domain
+from evalsurvey.domain import demo
+from evalsurvey.domain import publication as publication_domain
+from evalsurvey.domain.analysis import latest_runs
+from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.extensions import db
+from evalsurvey.models import Cycle, CycleStatus, Response, Role, Unit
+from tests.factories import login, make_staff
+
+PASSWORD = "admin-demo-2026"
+
+
+def _without_time(html: str) -> str:
+    return re.sub(r"(生成于|Made at) [^<]*", "", html)
+
+
+def test_reports_are_previewed_then_frozen_and_read_only_by_their_unit(app, client):
+    demo.load(n_responses=500, seed=9)
+    cycle = db.session.scalar(select(Cycle))
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    mine, other = units["C0101"], units["C0102"]
+    url = f"/admin/cycles/{cycle.id}/units/{mine.id}/report"
+    contact = app.test_client()
+    login(contact, "c0101", PASSWORD)
+    waiting = contact.get(url)
+    assert waiting.status_code == 404 and "将在结果公示后提供" in waiting.get_data(as_text=True)
+    assert "返回" in waiting.get_data(as_text=True)  # not a dead end
+    login(client, "admin", PASSWORD)
+    preview = client.get(url).get_data(as_text=True)
+    assert "预览：结果尚未公示" in preview
+
+    # an inspector cannot publish; the admin does, after closing the cycle
+    make_staff("insp", Role.INSPECTOR)
+    inspector = app.test_client()
+    login(inspector, "insp")
+    assert inspector.get(f"/admin/cycles/{cycle.id}/publish?type=community").status_code == 403
+    cycle_domain.transition(cycle, CycleStatus.CLOSED)
+    db.session.commit()
+    published = publication_domain.publish_results(cycle, "community", "admin")
+    db.session.commit()
+    report = published.reports["C0101"]
+    row = next(r for r in published.rows if r["unit"] == "C0101")
+    assert report["score"] == row["score"] and report["label"] == row["label"] != ""
+
+    page = contact.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and mine.name in html
+    assert f"{report['score']:g}"[:4] in html and report["label"] in html
+    assert "评定理由" in html and "不再变动" in html
+    assert contact.get(f"/admin/cycles/{cycle.id}/units/{other.id}/report").status_code == 403
+    assert contact.get(f"/admin/cycles/{cycle.id}/units/{other.id}/report.pdf").status_code == 403
+    # every deduction with its finding; satisfaction only for groups at the minimum n
+    for d in report["deductions"]:
+        assert d["element"] in html and d["points"] < d["max"]
+    survey = latest_runs(cycle)["community"].result
+    for entry in survey["units"]:
+        shown = {g["group"] for g in published.reports[entry["unit"]]["groups"]}
+        for group, e in entry["groups"].items():
+            assert (group in shown) == (e["score"] is not None and e["n_used"] >= 5)
+    # comments without any respondent: no response ids, no expert ids, in text order
+    ids = db.session.scalars(select(Response.public_id).where(Response.unit_id == mine.id))
+    assert not any(i in html for i in ids)
+    assert not re.search(r"\bE0[1-8]\b", html)
+    assert report["comments"] == sorted(report["comments"])
+
+    # a later change of a finding and a new composite alter no published report
+    scheme = scheme_domain.scheme_of(scheme_domain.cycle_scheme(cycle, "community"))
+    manual = next(e for e in scheme.elements() if e.rule.type == "manual")
+    scheme_domain.record_finding(cycle, mine, manual.code, "0", "复查", "insp", reason="复查")
+    db.session.commit()
+    composite_domain.run_composite(cycle, "community", "insp")
+    assert _without_time(contact.get(url).get_data(as_text=True)) == _without_time(html)
+
+    pdf = contact.get(f"/admin/cycles/{cycle.id}/units/{mine.id}/report.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "一对一反馈报告" in text and mine.name in text and report["label"] in text
+    assert f"{round(report['score'], 2):g}" in text
+    english = contact.get(f"/admin/cycles/{cycle.id}/units/{mine.id}/report.pdf?lang=en")
+    text_en = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(english.data)).pages)
+    assert "One-to-one feedback report" in text_en and mine.name in text_en
+
+
+def test_the_reports_list_follows_the_scope(app, client):
+    demo.load(n_responses=200, seed=4)
+    cycle = db.session.scalar(select(Cycle))
+    login(client, "c0101", PASSWORD)
+    page = client.get(f"/admin/cycles/{cycle.id}/reports?type=community").get_data(as_text=True)
+    assert "北池子社区" in page and "C0102" not in page
+    assert "将在结果公示后提供" in page
