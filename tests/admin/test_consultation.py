@@ -98,8 +98,9 @@ def test_a_department_attaches_evidence_only_the_office_and_it_can_open(app, cli
     login(client, "petitions")
     url = f"/admin/cycles/{cycle.id}/consultation"
     fields = hidden_fields(client.get(url).get_data(as_text=True))
+    letter = (io.BytesIO(b"%PDF-1.4 letter"), "letter.pdf")
     data = {**fields, "action": "submit", "unit": "B1", "item": "P1", "value": "criticised:1",
-            "reason": "来信属实", "evidence": (io.BytesIO(b"%PDF-1.4 letter"), "letter.pdf")}  # fmt: skip
+            "reason": "来信属实", "evidence": letter}  # fmt: skip
     client.post(url, data=data, content_type="multipart/form-data")
     renamed = {**data, "evidence": (io.BytesIO(b"MZ\x90\x00"), "letter.pdf")}
     refused = client.post(url, data=renamed, content_type="multipart/form-data",
