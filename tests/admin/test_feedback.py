@@ -13,8 +13,8 @@ from evalsurvey.domain import composite as composite_domain
 from evalsurvey.domain import cycles as cycle_domain
 from evalsurvey.domain import demo
 from evalsurvey.domain import publication as publication_domain
-from evalsurvey.domain.analysis import latest_runs
 from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.domain.analysis import latest_runs
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, CycleStatus, Response, Role, Unit
 from tests.factories import login, make_staff
