@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to files only
 
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 # CJK first (Debian's fonts-wqy-microhei, installed by the Makefile), then Latin fallbacks
 FONTS = ["WenQuanYi Micro Hei", "DejaVu Sans"]
@@ -49,8 +50,10 @@ def grouped_bars(
     series: Mapping[str, Sequence[float]],
     ylabel: str,
     xlabel: str = "",
+    counts: bool = True,
 ) -> str:
-    """Bars per category, one bar per series side by side (e.g. proposed vs reviewed)."""
+    """Bars per category, one bar per series side by side (e.g. proposed vs reviewed);
+    ``counts``: whole-number ticks."""
     with matplotlib.rc_context({"font.family": FONTS, "font.size": 10}):
         fig = _figure(max(4.0, 0.9 * len(categories) + 2), 3.2)
         ax = fig.subplots()
@@ -63,6 +66,8 @@ def grouped_bars(
         ax.set_xticks(range(len(categories)), categories)
         ax.set_title(title)
         ax.set_ylabel(ylabel)
+        if counts:
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         if xlabel:
             ax.set_xlabel(xlabel)
         ax.legend(frameon=False)
