@@ -40,9 +40,9 @@ def _signed_in(browser, base: str, user: str, password: str = PASSWORD):
     return desk
 
 
-def _submit(page, button) -> None:
+def _submit(tab, button) -> None:
     """Click a button or link and wait for the page it leads to."""
-    with page.expect_navigation():
+    with tab.expect_navigation():
         button.click()
 
 
