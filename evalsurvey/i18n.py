@@ -199,9 +199,9 @@ LABELS: dict[str, dict[str, str]] = {
         "ReviewDraw": N_("复核抽样"),
     },
     "score_source": {
-        "composite": N_("综合计算"),
-        "proposed": N_("下级申报"),
-        "reviewed": N_("上级复核"),
+        "composite": N_("综合计算得分"),
+        "proposed": N_("下级申报得分"),
+        "reviewed": N_("上级复核得分"),
     },
     "extra_kind": {"bonus": N_("加分"), "penalty": N_("减分"), "veto": N_("否决")},
 }

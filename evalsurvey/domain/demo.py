@@ -35,6 +35,10 @@ from evalsurvey.models.units import DEFAULT_RATER_GROUPS
 DEMO_ADMIN = ("admin", "admin-demo-2026")
 DEMO_CONTACT = "c0101"  # unit contact of the first community, same password
 DEMO_VIEWER = "viewer"
+# the other roles, to try each side of the two-level review and the consultation
+DEMO_STREET = "s01"  # contact of the first street: proposes grades for its communities
+DEMO_INSPECTOR = "inspector"  # the district office's inspector: draws and re-reviews
+DEMO_DEPARTMENT = "petitions"  # the petitions office: proposes penalties
 
 CITIZEN_QUESTIONNAIRE = {
     "code": "CITIZEN-WINDOW",
@@ -267,6 +271,9 @@ def load(
         DEMO_CONTACT, DEMO_ADMIN[1], Role.UNIT_CONTACT, communities[0].code, "北池子社区联络员"
     )
     staff.create_staff(DEMO_VIEWER, DEMO_ADMIN[1], Role.VIEWER, name="考核办观察员")
+    staff.create_staff(DEMO_STREET, DEMO_ADMIN[1], Role.UNIT_CONTACT, "S01", "东华门街道联络员")
+    staff.create_staff(DEMO_INSPECTOR, DEMO_ADMIN[1], Role.INSPECTOR, name="区考核组")
+    staff.create_staff(DEMO_DEPARTMENT, DEMO_ADMIN[1], Role.DEPARTMENT, name="区信访办")
 
     q_cit = _published(CITIZEN_QUESTIONNAIRE)
     q_mem = _published(MEMBER_QUESTIONNAIRE)

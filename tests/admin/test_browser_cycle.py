@@ -19,10 +19,8 @@ from evalsurvey.models import (
     Objection,
     Publication,
     Response,
-    Role,
     Unit,
 )
-from tests.factories import make_staff
 from tests.public.test_browser import live_server, page  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -50,8 +48,6 @@ def test_one_cycle_from_open_to_published(app, live_server, page, tmp_path):  # 
     demo.load(n_responses=300, seed=11)
     cycle = db.session.scalar(select(Cycle))
     units = {u.code: u for u in db.session.scalars(select(Unit))}
-    make_staff("s01", Role.UNIT_CONTACT, unit=units["S01"], password=PASSWORD)
-    make_staff("insp", Role.INSPECTOR, password=PASSWORD)
     window = db.session.scalar(select(Link).where(Link.unit_id == units["W01011"].id))
     before = db.session.scalar(select(func.count()).select_from(Response))
 
@@ -87,7 +83,7 @@ def test_one_cycle_from_open_to_published(app, live_server, page, tmp_path):  # 
     street.screenshot(path=str(tmp_path / "review-street.png"), full_page=True)
 
     # the district draws its sample from a seed and re-reviews what it must
-    district = _signed_in(browser, live_server, "insp")
+    district = _signed_in(browser, live_server, "inspector")
     district.goto(f"{live_server}/admin/cycles/{cycle.id}/review?type=community")
     district.fill("input[name=seed]", "20261201")
     _submit(district, district.get_by_role("button", name="抽取"))
