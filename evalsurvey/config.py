@@ -30,6 +30,10 @@ PUBLIC_BASE_URL = ""
 # Days the ledger's working-day deadlines skip besides weekends (ISO dates, e.g. from
 # EVALSURVEY_HOLIDAYS='["2026-10-01", "2026-10-02"]').
 HOLIDAYS: list[str] = []
+# A bad citizen review (the two lowest satisfaction levels with a comment) is followed up by
+# a return visit and a fix within these many working days of the response.
+REVIEW_VISIT_DAYS = 1
+REVIEW_FIX_DAYS = 15
 # How long a served questionnaire page stays submittable (seconds).
 SURVEY_TICKET_MAX_AGE = 7 * 24 * 3600
 

@@ -67,10 +67,15 @@ def propose_from_deductions(cycle: Cycle, unit_type: str) -> int:
     return made
 
 
-def follow_up_bad_reviews(cycle: Cycle, visit_days: int = 1, fix_days: int = 15) -> int:
+def follow_up_bad_reviews(
+    cycle: Cycle, visit_days: int | None = None, fix_days: int | None = None
+) -> int:
     """An open item for every citizen response with an answer at the two lowest satisfaction
     levels and a comment: a return visit within ``visit_days`` and a fix within ``fix_days``
-    working days of the response. The item keeps the comment, never who or when."""
+    working days of the response (defaults: ``REVIEW_VISIT_DAYS``, ``REVIEW_FIX_DAYS``).
+    The item keeps the comment, never who or when."""
+    visit_days = current_app.config["REVIEW_VISIT_DAYS"] if visit_days is None else visit_days
+    fix_days = current_app.config["REVIEW_FIX_DAYS"] if fix_days is None else fix_days
     rows = db.session.scalars(
         select(Response).where(
             Response.cycle_id == cycle.id,

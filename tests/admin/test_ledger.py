@@ -4,7 +4,7 @@ the unit answers, only a reviewer closes, with evidence and a note."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -73,8 +73,10 @@ def test_items_from_deductions_worked_by_the_unit_closed_by_a_reviewer(app, clie
 
 
 def test_closing_needs_evidence_and_bad_reviews_get_follow_ups(app):
+    app.config.update(REVIEW_VISIT_DAYS=2, REVIEW_FIX_DAYS=10, HOLIDAYS=["2026-11-23"])
     link = make_link(unit=make_unit("W1"))
-    bad = make_response(link, {"attitude": 1, "speed": 3})
+    friday = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 on a Friday in Beijing
+    bad = make_response(link, {"attitude": 1, "speed": 3}, when=friday)
     bad.comment = "等了两个小时没人管"
     make_response(link, {"attitude": 5, "speed": 5}).comment = "很好"
     make_response(link, {"attitude": 2, "speed": 2})  # no comment: nothing to follow up
@@ -82,7 +84,9 @@ def test_closing_needs_evidence_and_bad_reviews_get_follow_ups(app):
     assert ledger_domain.follow_up_bad_reviews(link.cycle) == 1
     item = db.session.scalar(select(RectificationItem))
     assert item.title == "等了两个小时没人管" and item.status == "open"
-    assert item.visit_due_on < item.due_on
+    # two working days after Friday, skipping the weekend and Monday's holiday: Wednesday;
+    # ten: Monday, 7 December
+    assert item.visit_due_on == date(2026, 11, 25) and item.due_on == date(2026, 12, 7)
     ledger_domain.move(item, "submitted", "contact", reviewer=False, note="已回访")
     with pytest.raises(Exception, match="佐证材料"):
         ledger_domain.move(item, "closed", "insp", reviewer=True, note="销号")
