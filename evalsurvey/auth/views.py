@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -69,6 +69,7 @@ def login():
             error = _("用户名或密码不正确。")
         else:
             login_user(user)
+            session.pop("csrf_token", None)  # a token seen before sign-in is not reused after
             return redirect(safe_next(request.args.get("next", "")))
     return render_template("auth/login.html", form=form, error=error)
 

@@ -1,8 +1,10 @@
 """Charts as SVG (matplotlib), with Chinese text kept as text so it prints, scales and can
-be read back; every chart also comes with a data table on the page that shows it."""
+be read back; every chart also comes with a data table on the page that shows it.
+Pages embed them with :func:`as_image`."""
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -12,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to files only
 
 from matplotlib.figure import Figure  # noqa: E402
+from markupsafe import Markup  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 # CJK first (Debian's fonts-wqy-microhei, installed by the Makefile), then Latin fallbacks
@@ -26,12 +29,18 @@ def _svg(fig: Figure, title: str) -> str:
     ):
         fig.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = out.getvalue()
-    # inline in HTML: drop the XML prologue, let the width follow the page
-    text = text[text.index("<svg") :]
-    text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", text, count=1)
-    return text.replace(
-        "<svg", f'<svg role="img" aria-label="{_attr(title)}" style="max-width:100%;height:auto"', 1
-    )
+    text = text[text.index("<svg") :]  # no XML prologue
+    return text.replace("<svg", f'<svg role="img" aria-label="{_attr(title)}"', 1)
+
+
+def as_image(svg: str) -> Markup:
+    """An ``<img>`` carrying the SVG as a data URI: the page's Content-Security-Policy
+    forbids inline styles, which matplotlib's SVG uses, but an image is its own document.
+    The chart's title is its alternative text (the page also shows the data as a table)."""
+    found = re.search(r'aria-label="([^"]*)"', svg)
+    alt = found.group(1) if found else ""
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return Markup(f'<img src="data:image/svg+xml;base64,{data}" alt="{alt}">')
 
 
 def _attr(text: str) -> str:

@@ -95,7 +95,7 @@ def test_one_cycle_from_open_to_published(app, live_server, page, tmp_path):  # 
     _submit(district, row.get_by_role("button", name="保存复核"))
     assert "已保存复核得分" in district.content()
     district.goto(f"{live_server}/admin/cycles/{cycle.id}/review/inflation?type=community")
-    assert "申报得分平均高出" in district.content() and district.locator("svg").count() == 1
+    assert "申报得分平均高出" in district.content() and district.locator("figure img").count() == 1
     district.screenshot(path=str(tmp_path / "inflation.png"), full_page=True)
 
     # the admin closes the cycle and publishes, each after a confirmation page

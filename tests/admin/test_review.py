@@ -3,6 +3,7 @@ inflation report as a table and a chart."""
 
 from __future__ import annotations
 
+import base64
 import re
 import xml.etree.ElementTree as ET
 
@@ -71,8 +72,9 @@ def test_a_street_proposes_and_the_district_reviews(app, client):
     html = report.get_data(as_text=True)
     assert report.status_code == 200 and "东华门街道" in html
     assert "申报得分平均高出 9.00 分" in html and "最多高出 9.00 分" in html
-    svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
-    root = ET.fromstring(svg)
+    data = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)"', html)
+    assert "东华门街道" in data.group(2)  # the chart's title is its alternative text
+    root = ET.fromstring(base64.b64decode(data.group(1)))
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text]
     assert "申报" in texts and "复核后" in texts and "★★★★★" in texts and "★★★★" in texts
     assert street.get(f"/admin/cycles/{cycle.id}/review/inflation").status_code == 403
