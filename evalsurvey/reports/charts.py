@@ -13,8 +13,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: render to files only
 
-from matplotlib.figure import Figure  # noqa: E402
 from markupsafe import Markup  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 # CJK first (Debian's fonts-wqy-microhei, installed by the Makefile), then Latin fallbacks
