@@ -45,13 +45,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         n = int(app.config["PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore
 
-    from evalsurvey import admin, audit, cli, errors, extensions, i18n, reports, security, timezones
+    from evalsurvey import (
+        admin,
+        audit,
+        cli,
+        errors,
+        extensions,
+        i18n,
+        ratelimit,
+        reports,
+        security,
+        timezones,
+    )
     from evalsurvey.auth import views as auth_views
     from evalsurvey.public import disclosure
     from evalsurvey.public import views as public_views
 
     errors.init_request_checks(app)
     extensions.init_app(app)
+    ratelimit.init_app(app)
     audit.init_app(app)
     i18n.init_app(app)
     timezones.init_app(app)

@@ -37,6 +37,17 @@ REVIEW_FIX_DAYS = 15
 # How long a served questionnaire page stays submittable (seconds).
 SURVEY_TICKET_MAX_AGE = 7 * 24 * 3600
 
+# Rate limits (Flask-Limiter strings; several limits joined by ";"). Counters are shared
+# through Redis when REDIS_URL is set (several app instances), else kept in memory.
+REDIS_URL = ""
+RATE_LIMIT_DEVICE = "5 per 10 minutes; 20 per day"  # one phone, one link
+RATE_LIMIT_NETWORK = "60 per minute; 600 per hour"  # one hall's Wi-Fi, one link
+RATE_LIMIT_LINK = "300 per minute"  # one QR code from everywhere
+# failed sign-ins before a pause, per account and per address; the later limits are the
+# backoff (a pause of minutes, then of an hour)
+RATE_LIMIT_SIGNIN_ACCOUNT = "5 per 5 minutes; 10 per hour; 30 per day"
+RATE_LIMIT_SIGNIN_ADDRESS = "20 per 5 minutes; 100 per day"
+
 # Behind a TLS proxy in production: EVALSURVEY_SECURE_COOKIES=1 marks cookies Secure, and
 # EVALSURVEY_PROXIES=N trusts N proxies' X-Forwarded-* headers (scheme, host).
 SECURE_COOKIES = False

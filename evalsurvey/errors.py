@@ -21,6 +21,7 @@ MESSAGES = {
     405: N_("不支持该操作。"),
     410: N_("该问卷已关闭。"),
     413: N_("提交的内容过大，请缩短后再提交。"),
+    429: N_("提交太频繁，请稍等几分钟再试。已经提交成功的评价不受影响。"),
     500: N_("服务器暂时出现问题，您的操作未完成，请稍后再试。"),
 }
 TITLES = {
@@ -30,6 +31,7 @@ TITLES = {
     405: N_("不支持的操作"),
     410: N_("问卷已关闭"),
     413: N_("内容过大"),
+    429: N_("请稍后再试"),
     500: N_("服务器错误"),
 }
 
@@ -48,9 +50,19 @@ def page(status: int, message: str | None = None, title: str | None = None):
             title=title or _(TITLES.get(status, N_("出错了"))),
             message=message or _(MESSAGES.get(status, N_("出错了。"))),
             request_id=g.get("request_id", ""),
+            back=_back(status),
         ),
         status,
     )
+
+
+def _back(status: int) -> str | None:
+    """Where a citizen's "back" goes without JavaScript: the questionnaire or disclosure
+    page they were on (opened afresh), unless that page is what is missing or closed."""
+    path = request.path.removesuffix("/thanks")
+    if status in (404, 410) or not path.startswith(("/s/", "/i/", "/p/")):
+        return None
+    return path
 
 
 def _signed_in() -> bool:

@@ -55,6 +55,8 @@ def base_config(uri: str, instance: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": uri,
         "PUBLIC_BASE_URL": "http://testserver",
         "EVIDENCE_FOLDER": os.path.join(instance, "evidence"),
+        # tests that post many times; tests/test_ratelimit.py switches the limits on
+        "RATELIMIT_ENABLED": False,
     }
 
 

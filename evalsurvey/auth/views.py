@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import hmac
+import math
+import secrets
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from evalsurvey import ratelimit
 from evalsurvey.admin.blueprint import show_error
 from evalsurvey.admin.forms import PasswordChangeForm
 from evalsurvey.domain import staff
@@ -21,6 +35,8 @@ from evalsurvey.i18n import _, _l, at_most
 from evalsurvey.models import StaffUser
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+# hashed like every password (same method and cost), matched by nothing anyone types
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
 
 class LoginForm(FlaskForm):
@@ -64,8 +80,20 @@ def login():
     form = LoginForm()
     error = ""
     if form.validate_on_submit():
+        wait = ratelimit.signin_wait(form.username.data)
+        if wait:
+            message = _("登录失败次数过多，请 {minutes} 分钟后再试。", minutes=math.ceil(wait / 60))
+            resp = current_app.make_response(
+                (render_template("auth/login.html", form=form, error=message), 429)
+            )
+            resp.headers["Retry-After"] = str(wait)
+            return resp
         user = db.session.scalar(select(StaffUser).where(StaffUser.username == form.username.data))
-        if user is None or not user.active or not user.check_password(form.password.data):
+        # the same work for an unknown name as for a known one: no timing tells them apart
+        hashed = user.password_hash if user is not None else _DUMMY_HASH
+        matches = check_password_hash(hashed, form.password.data)
+        if user is None or not user.active or not matches:
+            ratelimit.signin_failed(form.username.data)
             error = _("用户名或密码不正确。")
         else:
             login_user(user)

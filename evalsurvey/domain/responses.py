@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
@@ -73,6 +74,20 @@ def device_hash(salt: str, cookie_id: str) -> str:
     return hmac.new(salt.encode(), cookie_id.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def network_hash(salt: str, address: str | None) -> str:
+    """Salted hash of an address's network prefix (IPv4 /24, IPv6 /48): phones behind one
+    hall's Wi-Fi share it; the address itself is never kept. "" for no address."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return ""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    bits = 24 if ip.version == 4 else 48
+    prefix = ipaddress.ip_network(f"{ip}/{bits}", strict=False)
+    return hmac.new(salt.encode(), str(prefix).encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def check_answers(
     questionnaire: Questionnaire, raw: dict[str, list[str]]
 ) -> tuple[dict[str, Any], dict[str, str]]:
@@ -137,6 +152,7 @@ def response_row(
     answers: dict[str, Any],
     comment: str = "",
     device: str = "",
+    network: str = "",
     submission_key: str | None = None,
     public_id: str | None = None,
     rater: str = "",
@@ -165,6 +181,7 @@ def response_row(
         "answers": answers,
         "comment": (comment or "")[:COMMENT_MAX],
         "device": device,
+        "network": network,
         "submission_key": submission_key or "import-" + public_id,
         "status": status,
         "rater": rater,
@@ -195,6 +212,7 @@ def store_response(
     answers: dict[str, Any],
     comment: str,
     device: str,
+    network: str = "",
     invitation: Invitation | None = None,
 ) -> tuple[Response, bool]:
     """Store a response exactly once for its submission key.
@@ -228,6 +246,7 @@ def store_response(
             answers=answers,
             comment=comment,
             device=device,
+            network="" if invitation is not None else network,
             submission_key=ticket.submission_key,
             rater=rater,
             rater_unit=rater_unit,

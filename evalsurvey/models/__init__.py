@@ -8,7 +8,7 @@ from evalsurvey.models.ledger import RectificationItem
 from evalsurvey.models.links import Invitation, Link, LinkMode
 from evalsurvey.models.publication import Objection, Publication
 from evalsurvey.models.questionnaires import Item, ItemType, Questionnaire
-from evalsurvey.models.responses import Channel, Response, ResponseStatus
+from evalsurvey.models.responses import BlockedAttempt, Channel, Response, ResponseStatus
 from evalsurvey.models.results import AnalysisRun, CompositeSetting, GradeSetting
 from evalsurvey.models.review import GradeProposal, ReviewDraw
 from evalsurvey.models.schemes import CycleScheme, SchemeVersion
@@ -19,6 +19,7 @@ __all__ = [
     "Adjustment",
     "AnalysisRun",
     "AuditLog",
+    "BlockedAttempt",
     "Channel",
     "CompositeSetting",
     "Cycle",

@@ -48,6 +48,9 @@ class Response(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     # Salted hash of a first-party cookie id: evidence of repeats, never a raw IP.
     device: Mapped[str] = mapped_column(String(64), default="", index=True)
+    # Salted hash of the sender's network prefix (IPv4 /24, IPv6 /48), never an address:
+    # evidence of cookie-less repeats. Empty for invitations (members stay unlinkable).
+    network: Mapped[str] = mapped_column(String(32), default="")
     # Idempotency key carried by the form: the same key never makes a second row.
     submission_key: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(10), default=ResponseStatus.VALID)
@@ -61,3 +64,16 @@ class Response(db.Model):
     unit: Mapped[Unit] = relationship()
     rater_group: Mapped[RaterGroup] = relationship()
     questionnaire: Mapped[Questionnaire] = relationship()
+
+
+class BlockedAttempt(db.Model):
+    """A public submission refused by a rate limit, counted so the statistics can see a
+    flood that the limits held back (``reason``: device, network or link)."""
+
+    __tablename__ = "blocked_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("links.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(10))
+    network: Mapped[str] = mapped_column(String(32), default="")

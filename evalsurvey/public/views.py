@@ -26,9 +26,9 @@ from evalsurvey.i18n import _, datetime_local
 from evalsurvey.models import Invitation, Link, LinkMode, Questionnaire, Response
 from evalsurvey.models.types import utcnow
 from evalsurvey.public.forms import SurveyForm
+from evalsurvey.ratelimit import DEVICE_COOKIE, client_network, limiter, submission_limits
 
 bp = Blueprint("public", __name__)
-DEVICE_COOKIE = "esd"
 
 
 def _closed_page(link: Link):
@@ -162,6 +162,7 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
             answers=answers,
             comment=(form.comment.data or "").strip(),
             device=device,
+            network=client_network(),
             invitation=invitation,
         )
     except collect.InvitationUsed:
@@ -172,6 +173,7 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
 
 
 @bp.route("/s/<code>", methods=["GET", "POST"])
+@submission_limits
 def survey(code: str):
     link = _load_link(code)
     if link.mode != LinkMode.PUBLIC:
@@ -185,6 +187,7 @@ def survey(code: str):
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATE_LIMIT_NETWORK"], scope="invitation")
 def invitation(token: str):
     inv = db.session.scalar(select(Invitation).where(Invitation.token == token))
     if inv is None:
