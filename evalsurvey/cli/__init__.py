@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from evalsurvey import audit
 from evalsurvey.cli.scoring import grade_command, scheme_group, score_command
+from evalsurvey.cli.serve import serve_command
 from evalsurvey.domain import interchange, links, queries
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.units import ImportError_, decode_csv
@@ -330,6 +331,8 @@ COMMANDS = [
 main.add_command(score_command)
 main.add_command(scheme_group)
 main.add_command(grade_command)
+# serve builds its own application in each worker
+main.add_command(serve_command)
 
 
 def init_app(app: Flask) -> None:

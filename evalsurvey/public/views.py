@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import select
+from sqlalchemy import select, text
 from werkzeug.wrappers import Response as HTTPResponse
 
 from evalsurvey.domain import responses as collect
@@ -261,3 +261,14 @@ def init_app(app: Flask) -> None:
     @app.get("/")
     def index():
         return redirect(url_for("admin.dashboard"))
+
+    @app.get("/healthz")
+    def healthz():
+        """For the load balancer: 200 when this instance reaches its database, else 503."""
+        try:
+            db.session.execute(text("SELECT 1"))
+            return {"status": "ok", "database": "ok"}
+        except Exception:  # noqa: BLE001 - any database failure means "take me out"
+            db.session.rollback()
+            current_app.logger.exception("health check: the database does not answer")
+            return {"status": "error", "database": "unreachable"}, 503
