@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import func, select
 
 from evalsurvey import audit
+from evalsurvey.cli.backup import backup_command, restore_command
 from evalsurvey.cli.scoring import grade_command, scheme_group, score_command
 from evalsurvey.cli.serve import serve_command
 from evalsurvey.domain import interchange, links, queries
@@ -318,6 +319,8 @@ def _analyze_cycle(ctx, cycle_code, unit_type, weights, method, min_n, rater_min
 
 COMMANDS = [
     analyze_command,
+    backup_command,
+    restore_command,
     create_admin,
     demo,
     info,
