@@ -42,6 +42,7 @@ class Options:
     internal_groups: frozenset[str] = field(default_factory=lambda: DEFAULT_INTERNAL)
     duplicate_window: float = 24 * 3600
     burst_window: float = 600.0
+    day_offset: float = 0.0  # seconds east of UTC of the office's day (bursts: hour of day)
     items: tuple[str, ...] | None = None  # score only these item columns (None: every numeric)
     # a rater is lenient/severe only when extreme among the panel (robust z) and this
     # many points (of 100) away from the others: see docs/statistics.md
@@ -225,7 +226,9 @@ def analyze(table: ResponseTable, options: Options) -> dict:
     flag_sets = [
         stats.speeders(table.submitted - table.started, table.questionnaire),
         stats.duplicates(table.device, table.unit, table.submitted, options.duplicate_window),
-        stats.bursts(table.unit, table.submitted, options.burst_window),
+        stats.bursts(
+            table.unit, table.submitted, options.burst_window, day_offset=options.day_offset
+        ),
         stats.straightliners(items),
         stats.outliers(score, table.unit * n_groups + table.group),
     ]

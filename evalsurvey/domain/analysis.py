@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -30,6 +32,7 @@ from evalsurvey.models import (
     ResponseStatus,
     Unit,
 )
+from evalsurvey.models.types import utcnow
 
 SCORED = {ItemType.SATISFACTION5, ItemType.SCALE10, ItemType.POINTS}
 # Why a run has no result; shown to people through their labels.
@@ -143,7 +146,16 @@ def cycle_options(cycle: Cycle, **overrides) -> Options:
     rater groups' own setting; ``overrides`` (method, weights, min_n) as given."""
     scales = item_scales(cycle)
     internal = frozenset(db.session.scalars(select(RaterGroup.code).where(RaterGroup.internal)))
-    return Options(item_scales=scales, items=tuple(scales), internal_groups=internal, **overrides)
+    # the office's day, for the hour-of-day profile of the burst rule
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    offset = (cycle.opens_at or utcnow()).astimezone(zone).utcoffset().total_seconds()
+    return Options(
+        item_scales=scales,
+        items=tuple(scales),
+        internal_groups=internal,
+        day_offset=offset,
+        **overrides,
+    )
 
 
 def analyze_cycle(cycle: Cycle, options: Options | None = None, unit_type: str | None = None):

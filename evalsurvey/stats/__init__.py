@@ -16,6 +16,7 @@ from evalsurvey.stats.anomalies import (
     rater_flags,
     speeders,
     straightliners,
+    usual_rates,
 )
 from evalsurvey.stats.raters import RaterEffects, rater_effects
 from evalsurvey.stats.reliability import (
@@ -56,6 +57,7 @@ __all__ = [
     "SUSPECT_RESPONSE_REASONS",
     "ahp_weights",
     "bursts",
+    "usual_rates",
     "combine",
     "duplicates",
     "entropy_weights",

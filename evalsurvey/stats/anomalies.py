@@ -172,71 +172,159 @@ def duplicates(
     return Flags("duplicate", idx[back], strength[back], tuple(text[i] for i in back))
 
 
-def bursts(
-    unit: ArrayLike, time: ArrayLike, window: float = 600, alpha: float = 0.01, min_count: int = 8
-) -> Flags:
-    r"""Responses inside a surge of submissions far above their unit's own rate.
+MIN_BASELINE_DAYS = 5  # fewer days than this: the baseline comes from comparable units
+TRIM_DAYS = 0.2  # the busiest share of days left out of a unit's usual hourly rate
+PEER_FACTOR = 3.0  # a unit may be this much busier than the typical one of its type
+FLOOR_PER_HOUR = 0.2  # the least usual rate assumed for any unit and hour
+# see bursts: how much of a long window's excess a response's surroundings need, and how
+# unlikely under the usual rate they must be themselves
+NEAR_SHARE = 0.5
+NEAR_P = 0.001
 
-    For each unit the usual rate comes from its median gap between consecutive
-    submissions, :math:`\hat\lambda = \ln 2 / \operatorname{median}(\Delta t)` (the
-    median gap of a Poisson process is :math:`\ln 2 / \lambda`; the median is not
-    pulled up by a burst that holds under half of the unit's responses). For each
-    response, :math:`c` counts the unit's submissions within ``window`` seconds
-    centred on it; under the usual rate :math:`c - 1 \sim
-    \operatorname{Poisson}(\hat\lambda w)`. Flag when :math:`P(C \ge c) <
-    \alpha / n` (Bonferroni over all n responses) and :math:`c \ge` ``min_count``.
-    Devices play no part, so a surge spread over many phones is caught as well.
-    Strength is :math:`-\log_{10} P`.
+
+def usual_rates(unit: ArrayLike, time: ArrayLike, day_offset: float = 0.0) -> NDArray[np.float64]:
+    r"""Each unit's usual submissions per hour, for each hour of the day: a baseline that a
+    flood cannot move.
+
+    Counts per unit, day and hour of day :math:`N_{udh}`; the usual rate
+    :math:`\hat r_{uh}` is their mean over the days with the busiest ``TRIM_DAYS``
+    (20 %) left out, so a flood on a few days does not raise it, and each hour keeps its
+    own level (opening time is busier than lunchtime). When the data span fewer than
+    ``MIN_BASELINE_DAYS`` days, a unit's own days cannot outvote a flood; then the
+    baseline is ``PEER_FACTOR`` × the median over comparable units (the units analysed
+    together are of one type) of their rate at that hour. Never below ``FLOOR_PER_HOUR``.
 
     Parameters
     ----------
     unit : array_like of int, shape (n,)
     time : array_like of float, shape (n,)
-        Submission times in seconds.
+        Submission times in seconds since the epoch (UTC).
+    day_offset : float, default 0
+        Seconds east of UTC of the local day (28800 for Beijing), for the hour of day.
+
+    Returns
+    -------
+    ndarray, shape (units, 24)
+    """
+    u = _int_codes(unit, "unit")
+    t = _float_1d(time, "time", u.size)
+    n_units = int(u.max()) + 1 if u.size else 0
+    if n_units == 0:
+        return np.zeros((0, 24))
+    local = t + day_offset
+    day = np.floor(local / 86400).astype(np.int64)
+    hour = np.floor((local % 86400) / 3600).astype(np.int64)
+    day -= day.min()
+    n_days = int(day.max()) + 1
+    cells = np.bincount((u * n_days + day) * 24 + hour, minlength=n_units * n_days * 24)
+    counts = cells.reshape(n_units, n_days, 24).astype(np.float64)
+    keep = max(1, int(np.ceil(n_days * (1 - TRIM_DAYS))))
+    usual = np.sort(counts, axis=1)[:, :keep, :].mean(axis=1)  # the quietest days' mean
+    if n_days < MIN_BASELINE_DAYS:
+        active = np.bincount(u, minlength=n_units) > 0
+        peer = np.median(counts.mean(axis=1)[active], axis=0)
+        usual = np.broadcast_to(PEER_FACTOR * peer, usual.shape).copy()
+    return np.maximum(usual, FLOOR_PER_HOUR)
+
+
+def _cumulative(usual: NDArray[np.float64], u: NDArray[np.int64], local: NDArray[np.float64]):
+    """The expected number of submissions of unit ``u`` from the epoch to ``local`` time:
+    the integral of its usual hourly rate, repeated day after day."""
+    per_day = usual.sum(axis=1)
+    before_hour = np.concatenate((np.zeros((usual.shape[0], 1)), np.cumsum(usual, axis=1)), axis=1)
+    day = np.floor(local / 86400)
+    into = local - day * 86400
+    hour = np.minimum(np.floor(into / 3600).astype(np.int64), 23)
+    return day * per_day[u] + before_hour[u, hour] + usual[u, hour] * (into - hour * 3600) / 3600
+
+
+def bursts(
+    unit: ArrayLike,
+    time: ArrayLike,
+    window: float = 600,
+    alpha: float = 0.01,
+    min_count: int = 8,
+    day_offset: float = 0.0,
+    scales: tuple[float, ...] = (3600.0, 86400.0),
+) -> Flags:
+    r"""Responses inside a surge of submissions far above their unit's usual rate.
+
+    For each response and each window length :math:`w` (``window``, then ``scales``: ten
+    minutes, an hour, a day, so a flood spread over hours is found as well as a short
+    one), :math:`c` counts the unit's submissions within :math:`w` centred on it, and
+    :math:`\mu` is what the unit's usual rates give for that span
+    (:func:`usual_rates`: its quieter days hour by hour, or comparable units over a short
+    span — a flood cannot raise it, however large, so a surge that makes up most of a
+    unit's responses is still a surge). Under the usual rate :math:`c - 1 \sim
+    \operatorname{Poisson}(\mu)`. Flag when :math:`P(C \ge c) < \alpha / (n k)`
+    (Bonferroni over the n responses and the k window lengths) and :math:`c \ge`
+    ``min_count``. Devices and networks play no part, so a surge spread over many phones,
+    or a script that drops its cookies and changes its address, is caught as well.
+    Strength is :math:`-\log_{10} P` at the window where P is smallest.
+
+    Parameters
+    ----------
+    unit : array_like of int, shape (n,)
+    time : array_like of float, shape (n,)
+        Submission times in seconds since the epoch.
     window : float, default 600
+        The shortest window (seconds).
     alpha : float, default 0.01
-        Family-wise error rate over all responses.
+        Family-wise error rate over all responses and windows.
     min_count : int, default 8
         Smallest surge worth a person's review.
+    day_offset : float, default 0
+        Seconds east of UTC of the office's day (for the hour of day).
+    scales : tuple of float, default (3600, 86400)
+        Longer windows also scanned.
     """
-    if window <= 0 or not 0 < alpha < 1:
-        raise ValueError("window must be positive and alpha between 0 and 1")
+    if window <= 0 or not 0 < alpha < 1 or any(w <= 0 for w in scales):
+        raise ValueError("windows must be positive and alpha between 0 and 1")
     u = _int_codes(unit, "unit")
     t = _float_1d(time, "time", u.size)
     n = u.size
     if n < min_count:
         return Flags.empty("burst")
+    usual = usual_rates(u, t, day_offset)
     order = np.lexsort((t, u))
     us, ts = u[order], t[order]
-    n_units = int(us.max()) + 1
-    counts = np.bincount(us, minlength=n_units)
-    gaps = np.diff(ts)
-    same_unit = us[1:] == us[:-1]
-    gap_med, _ = _group_medians(np.where(same_unit, gaps, np.nan), us[1:], n_units)
-    # a unit whose submissions mostly share a timestamp: fall back to its mean gap
-    span = np.zeros(n_units)
-    first = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    has = counts > 1
-    span[has] = ts[first[has] + counts[has] - 1] - ts[first[has]]
-    mean_gap = np.where(has, span / np.maximum(counts - 1, 1), np.nan)
-    gap = np.where((gap_med > 0) & ~np.isnan(gap_med), gap_med, mean_gap)
-    rate = np.where(gap > 0, np.log(2) / np.where(gap > 0, gap, 1.0), np.nan)
-    # counts in a centred window, within each unit: search on (unit, time) keys
-    offset = float(np.nanmax(np.abs(ts))) * 4 + window * 4 + 1.0
-    keys = us * offset + ts
-    lo = np.searchsorted(keys, keys - window / 2, side="left")
-    hi = np.searchsorted(keys, keys + window / 2, side="right")
-    c = hi - lo
-    expected = rate[us] * window
-    candidates = (c >= min_count) & ~np.isnan(expected)
-    p = np.ones(n)
-    p[candidates] = sps.poisson.sf(c[candidates] - 2, expected[candidates])
-    hit = candidates & (p < alpha / n)
+    local = ts + day_offset
+    offset = float(np.nanmax(np.abs(ts))) * 4 + max(window, *scales) * 4 + 1.0
+    keys = us * offset + ts  # search on (unit, time): counts stay within each unit
+    windows = (window, *scales)
+    best_p = np.ones(n)
+    best = np.zeros((n, 3))  # count, window, expected at the smallest P
+    previous = None
+    for w in windows:
+        lo = np.searchsorted(keys, keys - w / 2, side="left")
+        hi = np.searchsorted(keys, keys + w / 2, side="right")
+        c = hi - lo
+        mu = _cumulative(usual, us, local + w / 2) - _cumulative(usual, us, local - w / 2)
+        candidates = c >= min_count
+        if previous is not None:
+            # a long window also holds responses far from the surge: only those whose own
+            # neighbourhood (the previous, shorter window) is itself well above the usual
+            # rate and carries at least half of the long window's excess belong to it
+            c_near, mu_near = previous
+            excess = (c - 1) / np.maximum(mu, 1e-12)
+            near_p = sps.poisson.sf(c_near - 2, mu_near)
+            candidates &= (near_p < NEAR_P) & (c_near - 1 >= NEAR_SHARE * mu_near * excess)
+        p = np.ones(n)
+        p[candidates] = sps.poisson.sf(c[candidates] - 2, mu[candidates])
+        better = p < best_p
+        best_p = np.where(better, p, best_p)
+        best[better] = np.column_stack((c, np.full(n, w), mu))[better]
+        previous = (c, mu)
+    hit = best_p < alpha / (n * len(windows))
     idx_sorted = np.nonzero(hit)[0]
     idx = order[idx_sorted]
-    strength = -np.log10(np.maximum(p[idx_sorted], 1e-300))
+    strength = -np.log10(np.maximum(best_p[idx_sorted], 1e-300))
     text = tuple(
-        {"count": float(c[i]), "window_minutes": window / 60, "expected": float(expected[i])}
+        {
+            "count": float(best[i, 0]),
+            "window_minutes": float(best[i, 1] / 60),
+            "expected": float(best[i, 2]),
+        }
         for i in idx_sorted
     )
     back = np.argsort(idx)

@@ -1,0 +1,117 @@
+"""Ballot stuffing that outnumbers the honest: a bot that drops its cookies submits more
+than all honest citizens of a window together. Its responses are suspect with precision
+and recall ≥ 0.95, honest citizens are not, and the window's score stays within 2 points of
+its honest score — whether the flood lasts a hundred minutes or is spread over two days.
+
+The burst rule's baseline is each window's usual hourly rate on its quieter days
+(:func:`evalsurvey.stats.usual_rates`), which a flood cannot raise; the bot's changing
+devices and networks play no part in the rule, so changing them does not hide it.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from evalsurvey.analysis.reader import read_responses
+from evalsurvey.analysis.report import Options, analyze
+from evalsurvey.csvformat import HEAD
+
+ITEMS = [f"c{i}" for i in range(1, 6)]
+T0 = datetime(2026, 9, 1, tzinfo=UTC).timestamp()  # a Tuesday
+BEIJING = 8 * 3600
+# the hour-of-day profile of an honest service window: a morning peak, a quiet lunch
+HOURS = np.array([9, 10, 11, 12, 13, 14, 15, 16])
+WEIGHTS = np.array([3, 3, 2, 0.5, 1, 2, 2, 1.5])
+TARGET = "W05"
+
+
+def _write(path, rows) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEAD + ITEMS + ["comment"])
+        writer.writerows(rows)
+
+
+def _row(rid, unit, answers, submitted, duration, device):
+    def iso(t):
+        return datetime.fromtimestamp(t, UTC).isoformat()
+
+    return [rid, "CIT@1", unit, "citizen", "", "", "qr", device, iso(submitted - duration),
+            iso(submitted), *map(str, answers), ""]  # fmt: skip
+
+
+def _cycle(seed: int, flood: str | None):
+    """12 windows × 150 honest citizens over 30 days; the bot's rows; the honest ones."""
+    rng = np.random.default_rng(seed)
+    rows, bot = [], set()
+    n = iter(range(10**9))
+    quality = rng.uniform(3.5, 4.3, 12)
+    for w in range(12):
+        for _ in range(150):
+            day = int(rng.integers(0, 30))
+            hour = int(rng.choice(HOURS, p=WEIGHTS / WEIGHTS.sum()))
+            local = T0 + day * 86400 + hour * 3600 + float(rng.uniform(0, 3600))
+            level = quality[w] + rng.normal(0, 0.5)
+            answers = [int(np.clip(round(level + rng.normal(0, 0.6)), 1, 5)) for _ in ITEMS]
+            rid = f"R{next(n):06d}"
+            rows.append(_row(rid, f"W{w:02d}", answers, local - BEIJING,
+                             float(rng.lognormal(np.log(80), 0.35)), f"d{rid}"))  # fmt: skip
+    if flood is not None:
+        for _ in range(200):  # more than the window's 150 honest citizens together
+            if flood == "minutes":  # from 10:00 for a hundred minutes on day 12
+                local = T0 + 12 * 86400 + 10 * 3600 + float(rng.uniform(0, 100 * 60))
+            else:  # spread over two working days, office hours only
+                day = 15 + int(rng.integers(0, 2))
+                local = T0 + day * 86400 + 9 * 3600 + float(rng.uniform(0, 8 * 3600))
+            answers = [int(rng.choice([4, 5], p=[0.2, 0.8])) for _ in ITEMS]
+            rid = f"B{next(n):06d}"
+            bot.add(rid)
+            # a new device every time (the script drops its cookies)
+            rows.append(_row(rid, TARGET, answers, local - BEIJING,
+                             float(rng.lognormal(np.log(45), 0.3)), f"bot{rid}"))  # fmt: skip
+    return rows, bot
+
+
+def _report(tmp_path, rows):
+    path = tmp_path / "responses.csv"
+    _write(path, rows)
+    options = Options(scale=(1.0, 5.0), day_offset=BEIJING)
+    return analyze(read_responses(str(path)), options)
+
+
+@pytest.mark.parametrize("flood", ["minutes", "days"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_bot_that_outnumbers_the_honest_is_caught(tmp_path, seed, flood):
+    rows, bot = _cycle(seed, flood)
+    report = _report(tmp_path, rows)
+    suspect = {r["response_id"] for r in report["responses"] if r["suspect"]}
+    found = suspect & {r[0] for r in rows if r[2] == TARGET}
+    precision = len(found & bot) / len(found)
+    recall = len(found & bot) / len(bot)
+    assert precision >= 0.95 and recall >= 0.95, (precision, recall)
+    honest = {r[0] for r in rows} - bot
+    assert len(suspect & honest) / len(honest) <= 0.01  # honest citizens are not suspect...
+    # ...except the few who rated the window while the flood ran, whom time cannot tell apart
+    times = {r[0]: datetime.fromisoformat(r[9]).timestamp() for r in rows}
+    start, end = min(times[b] for b in bot), max(times[b] for b in bot)
+    bursty = {r["response_id"] for r in report["responses"] if "burst" in r["reasons"]}
+    assert all(start - 43200 <= times[h] <= end + 43200 for h in bursty & honest)
+
+    honest_rows, _none = _cycle(seed, None)
+    clean = _report(tmp_path, honest_rows)
+
+    def score(rep):
+        unit = next(u for u in rep["units"] if u["unit"] == TARGET)
+        return unit["groups"]["citizen"]["score"]
+
+    assert abs(score(report) - score(clean)) <= 2.0, (score(report), score(clean))
+
+
+def test_honest_traffic_alone_raises_no_burst(tmp_path):
+    rows, _bot = _cycle(7, None)
+    report = _report(tmp_path, rows)
+    assert not [r for r in report["responses"] if "burst" in r["reasons"]]
