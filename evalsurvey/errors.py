@@ -77,7 +77,10 @@ def _signed_in() -> bool:
 def _handle_http(error: HTTPException):
     status = error.code or 500
     message = error.description if isinstance(error.description, Message) else None
-    return page(status, message)
+    body, status = page(status, message)
+    if status == 429 and g.get("retry_after"):
+        return body, status, {"Retry-After": str(g.retry_after)}
+    return body, status
 
 
 def _handle_csrf(error: CSRFError):

@@ -14,15 +14,18 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import datetime
 
+from babel import support
 from flask import Flask, has_request_context, request
 from flask_babel import (
     Babel,
     force_locale,
     format_datetime,
+    get_locale,
     gettext,
     lazy_gettext,
 )
 from markupsafe import Markup
+from wtforms.i18n import messages_path
 
 LANGS = {"zh": "zh_CN", "en": "en"}
 COOKIE = "lang"
@@ -33,8 +36,11 @@ def current_lang() -> str:
     """``zh`` or ``en`` for this request (``?lang=`` first, then the remembered cookie)."""
     if not has_request_context():
         return "zh"
-    chosen = request.args.get("lang") or request.cookies.get(COOKIE)
-    return chosen if chosen in LANGS else "zh"
+    environ = request.environ
+    if "evalsurvey.lang" not in environ:  # asked dozens of times per page: decide once
+        chosen = request.args.get("lang") or request.cookies.get(COOKIE)
+        environ["evalsurvey.lang"] = chosen if chosen in LANGS else "zh"
+    return environ["evalsurvey.lang"]
 
 
 @contextmanager
@@ -264,6 +270,21 @@ def lang_url(lang: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+_WTFORMS_TRANSLATIONS: dict[str, support.Translations] = {}
+
+
+def _wtforms_translations() -> None:
+    """WTForms' own messages, loaded once per language and process (Flask-WTF would parse
+    the catalogue again on every request: measurable on the respondents' path)."""
+    locale = get_locale()
+    key = str(locale)
+    if key not in _WTFORMS_TRANSLATIONS:
+        _WTFORMS_TRANSLATIONS[key] = support.Translations.load(
+            messages_path(), [locale], domain="wtforms"
+        )
+    request.wtforms_translations = _WTFORMS_TRANSLATIONS[key]
+
+
 def _remember_lang(response):
     chosen = request.args.get("lang")
     if chosen in LANGS and request.cookies.get(COOKIE) != chosen:
@@ -292,3 +313,4 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["local"] = datetime_local
     app.after_request(_remember_lang)
+    app.before_request(_wtforms_translations)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter, RequestLimit
 from limits import parse_many
 
@@ -50,7 +50,8 @@ limiter = Limiter(key_func=client_network, strategy="moving-window")
 def _record(reason: str):
     """On a breach: count the refused attempt (its own short transaction)."""
 
-    def on_breach(_limit: RequestLimit):
+    def on_breach(limit: RequestLimit):
+        g.retry_after = max(1, math.ceil(limit.reset_at - time.time()))  # for the 429 page
         link_id = db.session.scalar(db.select(Link.id).where(Link.code == _link_code()))
         if link_id is not None:
             db.session.rollback()
@@ -117,5 +118,5 @@ def signin_failed(username: str) -> None:
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "evalsurvey")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)  # computed on every request
     limiter.init_app(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -92,6 +93,64 @@ def format_value(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """A published item as the respondent's page and the answer check read it."""
+
+    code: str
+    text: str
+    text_en: str
+    type: str
+    required: bool
+    max_points: float | None
+    options: tuple[dict[str, Any], ...] | None
+
+
+@dataclass(frozen=True)
+class QuestionnaireView:
+    id: int
+    code: str
+    version: int
+    title: str
+    title_en: str
+    intro: str
+    intro_en: str
+    items: tuple[ItemView, ...]
+
+
+_PUBLISHED: dict[int, QuestionnaireView] = {}
+
+
+def published_view(questionnaire: Questionnaire) -> QuestionnaireView:
+    """A published questionnaire as an immutable value, kept per process: a published
+    version never changes, so the respondents' pages need not load it again and again."""
+    found = _PUBLISHED.get(questionnaire.id)
+    if found is None:
+        found = QuestionnaireView(
+            questionnaire.id,
+            questionnaire.code,
+            questionnaire.version,
+            questionnaire.title,
+            questionnaire.title_en,
+            questionnaire.intro,
+            questionnaire.intro_en,
+            tuple(
+                ItemView(i.code, i.text, i.text_en, i.type, i.required, i.max_points,
+                         tuple(i.options) if i.options is not None else None)  # fmt: skip
+                for i in questionnaire.items
+            ),
+        )
+        if questionnaire.published:
+            _PUBLISHED[questionnaire.id] = found
+    return found
+
+
+def questionnaire_of(link) -> QuestionnaireView:
+    """The link's questionnaire for its public page (from the per-process cache)."""
+    found = _PUBLISHED.get(link.questionnaire_id)
+    return found if found is not None else published_view(link.questionnaire)
 
 
 def choices(item: Item) -> list[tuple[str, str, str]]:

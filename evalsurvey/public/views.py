@@ -15,15 +15,22 @@ from flask import (
     request,
     url_for,
 )
+from markupsafe import Markup
 from sqlalchemy import select, text
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as HTTPResponse
 
 from evalsurvey.domain import responses as collect
-from evalsurvey.domain.questionnaires import QuestionnaireError, choices
+from evalsurvey.domain.questionnaires import (
+    QuestionnaireError,
+    QuestionnaireView,
+    choices,
+    questionnaire_of,
+)
 from evalsurvey.errors import Message, page
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _, datetime_local
-from evalsurvey.models import Invitation, Link, LinkMode, Questionnaire, Response
+from evalsurvey.i18n import _, current_lang, datetime_local
+from evalsurvey.models import Invitation, Link, LinkMode, Response, Unit
 from evalsurvey.models.types import utcnow
 from evalsurvey.public.forms import SurveyForm
 from evalsurvey.ratelimit import DEVICE_COOKIE, client_network, limiter, submission_limits
@@ -49,8 +56,13 @@ def _closed_page(link: Link):
     )
 
 
+# what a questionnaire page shows, loaded with the link in one statement; the questionnaire
+# itself comes from a per-process cache (respondent throughput, benchmarks/bench_throughput.py)
+LINK_PAGE = (joinedload(Link.cycle), joinedload(Link.unit))
+
+
 def _load_link(code: str) -> Link:
-    link = db.session.scalar(select(Link).where(Link.code == code))
+    link = db.session.scalar(select(Link).where(Link.code == code).options(*LINK_PAGE))
     if link is None:
         abort(404)
     return link
@@ -89,9 +101,10 @@ def _render(
     action: str,
     new_device: str | None = None,
 ) -> HTTPResponse:
-    q: Questionnaire = link.questionnaire
+    q = questionnaire_of(link)
     body = render_template(
         "public/survey.html",
+        items_html=_items_html(q, answers or {}, problems or {}),
         link=link,
         q=q,
         form=form,
@@ -106,7 +119,25 @@ def _render(
     return _with_device_cookie(resp, new_device)
 
 
-def _raw_answers(q: Questionnaire) -> dict[str, list[str]]:
+_ITEMS_HTML: dict[tuple[int, str], Markup] = {}
+
+
+def _items_html(q: QuestionnaireView, answers: dict, problems: dict) -> Markup:
+    """The items rendered; for an empty form the same for everyone in a language, so kept
+    per process (a published questionnaire never changes)."""
+    if answers or problems:
+        return Markup(render_template("public/_items.html", q=q, answers=answers,
+                                      problems=problems, choices=choices))  # fmt: skip
+    key = (q.id, current_lang())
+    found = _ITEMS_HTML.get(key)
+    if found is None:
+        found = Markup(render_template("public/_items.html", q=q, answers={}, problems={},
+                                       choices=choices))  # fmt: skip
+        _ITEMS_HTML[key] = found
+    return found
+
+
+def _raw_answers(q: QuestionnaireView) -> dict[str, list[str]]:
     return {item.code: request.form.getlist(item.code) for item in q.items}
 
 
@@ -133,7 +164,7 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
         if collect.wait_for_key(ticket.submission_key, seconds=2.0) is not None:
             return redirect(thanks, 303)  # our own double tap is storing the row
         return page(410, _("该邀请链接已经使用过，每份邀请只能提交一次。"), _("邀请已使用"))
-    q: Questionnaire = link.questionnaire
+    q = questionnaire_of(link)
     try:
         answers, missing = collect.check_answers(q, _raw_answers(q))
     except QuestionnaireError:
@@ -205,18 +236,21 @@ def invitation(token: str):
 
 @bp.get("/s/<code>/thanks")
 def thanks(code: str):
-    link = _load_link(code)
     key = request.args.get("k", "")
-    stored = (
-        db.session.scalar(
-            select(Response.id).where(Response.submission_key == key, Response.link_id == link.id)
-        )
-        if key
+    # one statement: the stored response of this link and the unit's name
+    found = (
+        db.session.execute(
+            select(Unit.name)
+            .join(Link, Link.unit_id == Unit.id)
+            .join(Response, Response.link_id == Link.id)
+            .where(Link.code == code, Response.submission_key == key)
+        ).first()
+        if key and len(key) <= 64
         else None
     )
-    if stored is None:
+    if found is None:
         abort(404)
-    return render_template("public/thanks.html", link=link, now=utcnow())
+    return render_template("public/thanks.html", unit_name=found.name)
 
 
 def rerender_after_csrf() -> HTTPResponse | None:
@@ -247,7 +281,7 @@ def rerender_after_csrf() -> HTTPResponse | None:
     return _render(
         link,
         form,
-        answers=_raw_answers(link.questionnaire),
+        answers=_raw_answers(questionnaire_of(link)),
         notice=_("页面已过期，您的答案已保留，请核对后再次提交。"),
         status=400,
         action=action,
