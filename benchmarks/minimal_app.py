@@ -17,8 +17,10 @@ from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table,
 
 ITEMS = [f"q{i}" for i in range(1, 9)]
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>评价</title></head><body>
-<form method="post">{% for item in items %}<fieldset><legend>{{ loop.index }}. 题目{{ item }}</legend>
-{% for v in [5, 4, 3, 2, 1] %}<label><input type="radio" name="{{ item }}" value="{{ v }}"> {{ v }}</label>
+<form method="post">{% for item in items %}<fieldset>
+<legend>{{ loop.index }}. 题目{{ item }}</legend>
+{% for v in [5, 4, 3, 2, 1] %}
+<label><input type="radio" name="{{ item }}" value="{{ v }}"> {{ v }}</label>
 {% endfor %}</fieldset>{% endfor %}<button>提交</button></form></body></html>"""
 
 metadata = MetaData()

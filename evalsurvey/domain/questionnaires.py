@@ -137,8 +137,15 @@ def published_view(questionnaire: Questionnaire) -> QuestionnaireView:
             questionnaire.intro,
             questionnaire.intro_en,
             tuple(
-                ItemView(i.code, i.text, i.text_en, i.type, i.required, i.max_points,
-                         tuple(i.options) if i.options is not None else None)  # fmt: skip
+                ItemView(
+                    i.code,
+                    i.text,
+                    i.text_en,
+                    i.type,
+                    i.required,
+                    i.max_points,
+                    tuple(i.options) if i.options is not None else None,
+                )  # fmt: skip
                 for i in questionnaire.items
             ),
         )
