@@ -15,7 +15,7 @@ from evalsurvey import create_app
 from evalsurvey.extensions import db
 from evalsurvey.models import BlockedAttempt, Response
 from tests.conftest import base_config
-from tests.factories import hidden_fields, make_link, make_staff
+from tests.factories import hidden_fields, login, make_link, make_staff
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -63,6 +63,13 @@ def test_one_phone_is_held_after_a_handful_and_told_so_in_its_language(limited):
     assert [b.reason for b in blocked] == ["device"] and blocked[0].link_id == link.id
     assert blocked[0].network and "203.0.113" not in blocked[0].network  # a hash, not an address
     assert _rate(limited.test_client(), link).status_code == 303  # another phone is fine
+    # the office sees the refusals beside the unit's responses
+    make_staff("adm")
+    office = limited.test_client()
+    login(office, "adm")
+    page = office.get(f"/admin/cycles/{link.cycle_id}/responses").get_data(as_text=True)
+    row = next(r for r in page.split("<tr>") if link.unit.code in r).split("</tr>")[0]
+    assert row.endswith('<td class="num">1</td>')  # the last column: refused by the limits
 
 
 def test_a_script_that_drops_its_cookies_is_held_by_its_network(limited):

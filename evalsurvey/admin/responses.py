@@ -42,6 +42,7 @@ def responses(cycle_id: int):
         "admin/responses.html",
         cycle=cycle,
         counts=counts,
+        blocked=queries.blocked_counts(cycle, access, unit_ids),
         groups=groups,
         readable=[g for g in groups if access.sees_rows_of(g)],
         channels=[c.value for c in Channel],

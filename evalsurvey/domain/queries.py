@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from evalsurvey.domain.access import Scope
 from evalsurvey.extensions import db
-from evalsurvey.models import Cycle, Link, RaterGroup, Response, Unit
+from evalsurvey.models import BlockedAttempt, Cycle, Link, RaterGroup, Response, Unit
 
 
 @dataclass
@@ -50,6 +50,25 @@ def response_counts(
         for bucket, key in ((c.by_group, group), (c.by_channel, channel), (c.by_status, status)):
             bucket[key] = bucket.get(key, 0) + n
     return sorted(result.values(), key=lambda c: c.unit.code)
+
+
+def blocked_counts(
+    cycle: Cycle, scope: Scope | None = None, unit_ids: set[int] | None = None
+) -> dict[int, int]:
+    """Public submissions the rate limits refused, per unit: a flood held back is still
+    evidence about the unit (see :mod:`evalsurvey.ratelimit`)."""
+    query = (
+        select(Link.unit_id, func.count())
+        .select_from(BlockedAttempt)
+        .join(Link, Link.id == BlockedAttempt.link_id)
+        .where(Link.cycle_id == cycle.id)
+        .group_by(Link.unit_id)
+    )
+    if unit_ids is not None:
+        query = query.where(Link.unit_id.in_(unit_ids))
+    if scope is not None:
+        query = scope.units(query, Link.unit_id)
+    return {unit_id: n for unit_id, n in db.session.execute(query)}
 
 
 def cycle_totals(cycle_ids: list[int], scope: Scope | None = None) -> dict[int, int]:
