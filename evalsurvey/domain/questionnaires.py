@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from evalsurvey.csvformat import RESERVED
@@ -120,13 +121,17 @@ class QuestionnaireView:
     items: tuple[ItemView, ...]
 
 
-_PUBLISHED: dict[int, QuestionnaireView] = {}
+def _published() -> dict[int, QuestionnaireView]:
+    """This application's cache of published questionnaires (one per app, so another app
+    on another database — a test's — never sees them)."""
+    return current_app.extensions.setdefault("evalsurvey.published_questionnaires", {})
 
 
 def published_view(questionnaire: Questionnaire) -> QuestionnaireView:
     """A published questionnaire as an immutable value, kept per process: a published
     version never changes, so the respondents' pages need not load it again and again."""
-    found = _PUBLISHED.get(questionnaire.id)
+    cache = _published()
+    found = cache.get(questionnaire.id)
     if found is None:
         found = QuestionnaireView(
             questionnaire.id,
@@ -150,13 +155,13 @@ def published_view(questionnaire: Questionnaire) -> QuestionnaireView:
             ),
         )
         if questionnaire.published:
-            _PUBLISHED[questionnaire.id] = found
+            cache[questionnaire.id] = found
     return found
 
 
 def questionnaire_of(link) -> QuestionnaireView:
     """The link's questionnaire for its public page (from the per-process cache)."""
-    found = _PUBLISHED.get(link.questionnaire_id)
+    found = _published().get(link.questionnaire_id)
     return found if found is not None else published_view(link.questionnaire)
 
 

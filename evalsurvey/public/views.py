@@ -119,21 +119,19 @@ def _render(
     return _with_device_cookie(resp, new_device)
 
 
-_ITEMS_HTML: dict[tuple[int, str], Markup] = {}
-
-
 def _items_html(q: QuestionnaireView, answers: dict, problems: dict) -> Markup:
     """The items rendered; for an empty form the same for everyone in a language, so kept
-    per process (a published questionnaire never changes)."""
+    per application (a published questionnaire never changes)."""
     if answers or problems:
         return Markup(render_template("public/_items.html", q=q, answers=answers,
                                       problems=problems, choices=choices))  # fmt: skip
+    cache = current_app.extensions.setdefault("evalsurvey.items_html", {})
     key = (q.id, current_lang())
-    found = _ITEMS_HTML.get(key)
+    found = cache.get(key)
     if found is None:
         found = Markup(render_template("public/_items.html", q=q, answers={}, problems={},
                                        choices=choices))  # fmt: skip
-        _ITEMS_HTML[key] = found
+        cache[key] = found
     return found
 
 
