@@ -126,9 +126,9 @@ def database_url(backend, request, tmp_path):
     return request.getfixturevalue("postgres_database")
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    app = create_app(base_config(database_url, str(tmp_path)))
+def app_in_context(database_url: str, config: dict):
+    """An app on the test database, emptied, inside its context (a generator for fixtures)."""
+    app = create_app(config)
     with app.app_context():
         if database_url.startswith("postgresql"):
             tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
@@ -137,6 +137,11 @@ def app(database_url, tmp_path):
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    yield from app_in_context(database_url, base_config(database_url, str(tmp_path)))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from evalsurvey import create_app
 from evalsurvey.extensions import db
 from evalsurvey.models import BlockedAttempt, Response
-from tests.conftest import base_config
+from tests.conftest import app_in_context, base_config
 from tests.factories import hidden_fields, login, make_link, make_staff
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -23,17 +23,8 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 @pytest.fixture
 def limited(database_url, tmp_path):
     """An app with the limits on (the suite's other apps run without them)."""
-    app = create_app({**base_config(database_url, str(tmp_path)), "RATELIMIT_ENABLED": True})
-    with app.app_context():
-        if database_url.startswith("postgresql"):
-            from sqlalchemy import text
-
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            db.session.commit()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    config = {**base_config(database_url, str(tmp_path)), "RATELIMIT_ENABLED": True}
+    yield from app_in_context(database_url, config)
 
 
 def _rate(client, link, address="203.0.113.7", lang=""):

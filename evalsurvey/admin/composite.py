@@ -44,12 +44,17 @@ def cycle_unit_types(cycle: Cycle) -> list[str]:
     return sorted(found | set(unit_types_in(cycle)))
 
 
+def chosen_unit_type(cycle: Cycle) -> tuple[list[str], str]:
+    """The cycle's unit types and the one this page shows (``?type=``, else the first)."""
+    types = cycle_unit_types(cycle)
+    return types, request.values.get("type") or (types[0] if types else "")
+
+
 @bp.get("/cycles/<int:cycle_id>/composite")
 @readers
 def composite(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
-    types = cycle_unit_types(cycle)
-    unit_type = request.args.get("type") or (types[0] if types else "")
+    types, unit_type = chosen_unit_type(cycle)
     config = composite_domain.setting(cycle, unit_type)
     run = composite_domain.latest_composite(cycle, unit_type)
     access = scope()

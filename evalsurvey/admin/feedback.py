@@ -6,11 +6,11 @@ also sees the live preview before that (marked as such).
 
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+from flask import abort, render_template, url_for
 from sqlalchemy import select
 
 from evalsurvey.admin.blueprint import bp, download, readers, require_unit, scope
-from evalsurvey.admin.composite import component_names, cycle_unit_types
+from evalsurvey.admin.composite import chosen_unit_type, component_names
 from evalsurvey.domain import publication as publication_domain
 from evalsurvey.domain.feedback import rectification_items
 from evalsurvey.extensions import db
@@ -26,8 +26,7 @@ from evalsurvey.reports.pdf import html_to_pdf
 def reports(cycle_id: int):
     """The units whose feedback reports the person may read."""
     cycle = db.get_or_404(Cycle, cycle_id)
-    types = cycle_unit_types(cycle)
-    unit_type = request.args.get("type") or (types[0] if types else "")
+    types, unit_type = chosen_unit_type(cycle)
     access = scope()
     published = publication_domain.publication_of(cycle, unit_type)
     units = [

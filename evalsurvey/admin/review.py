@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import analysts, bp, readers, scope
-from evalsurvey.admin.composite import cycle_unit_types
+from evalsurvey.admin.composite import chosen_unit_type
 from evalsurvey.domain import review as review_domain
 from evalsurvey.domain.composite import latest_composite
 from evalsurvey.domain.errors import DomainError
@@ -80,8 +80,7 @@ def _act(cycle: Cycle, unit_type: str) -> None:
 @readers
 def review(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
-    types = cycle_unit_types(cycle)
-    unit_type = request.values.get("type") or (types[0] if types else "")
+    types, unit_type = chosen_unit_type(cycle)
     form = forms.ConfirmForm()
     if request.method == "POST":
         if form.validate_on_submit():
@@ -131,8 +130,7 @@ def review(cycle_id: int):
 def inflation(cycle_id: int):
     """Per lower-level body: proposed against reviewed, as a table and a chart."""
     cycle = db.get_or_404(Cycle, cycle_id)
-    types = cycle_unit_types(cycle)
-    unit_type = request.args.get("type") or (types[0] if types else "")
+    types, unit_type = chosen_unit_type(cycle)
     grades = review_domain.grade_codes(cycle, unit_type)
     bodies = review_domain.inflation_by_body(cycle, unit_type)
     names = {u.code: u.name for u in db.session.scalars(select(Unit))}

@@ -28,18 +28,24 @@ def _tool(name: str) -> str:
     return found
 
 
+def _sqlite_copy(source_uri: str, target_path: str) -> None:
+    """Copy one SQLite database into another with the online backup API (page by page,
+    consistent while the source is in use)."""
+    source = sqlite3.connect(source_uri, uri=True)
+    target = sqlite3.connect(target_path)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
 def backup_to(path: str) -> None:
     """Write a consistent copy of the configured database to ``path``."""
     url = db.engine.url
     if url.get_backend_name() == "sqlite":
-        source = sqlite3.connect(url.database)
-        target = sqlite3.connect(path)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(f"file:{url.database}", path)
     elif url.get_backend_name() == "postgresql":
         subprocess.run(
             [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", path, _libpq_url()],
@@ -55,14 +61,7 @@ def restore_from(path: str) -> None:
     db.engine.dispose()  # no pooled connection may hold the old tables
     url = db.engine.url
     if url.get_backend_name() == "sqlite":
-        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        target = sqlite3.connect(url.database)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(f"file:{path}?mode=ro", url.database)
     elif url.get_backend_name() == "postgresql":
         subprocess.run(
             [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
