@@ -177,7 +177,15 @@ LABELS: dict[str, dict[str, str]] = {
         "collusion": N_("评分高度雷同"),
         "own_unit": N_("给本单位打分"),
     },
+    "satisfaction": {
+        "5": N_("非常满意"),
+        "4": N_("满意"),
+        "3": N_("基本满意"),
+        "2": N_("不满意"),
+        "1": N_("非常不满意"),
+    },
     "audit_action": {
+        "review": N_("复核"),
         "create": N_("新建"),
         "update": N_("修改"),
         "delete": N_("删除"),

@@ -103,6 +103,8 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.responses": (READERS, 200),
     "admin.export_csv": (READERS, 200),
     "admin.response_status": (REVIEWERS, 302),
+    "admin.review_queue": (ANALYSTS, 200),
+    "admin.response_detail": (OFFICE_READERS, 200),  # a response of unit B
     "admin.cycle_schemes": (ADMIN, 200),
     "admin.schemes": (ADMIN, 200),
     "admin.scheme": (READERS, 200),

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import io
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
-from evalsurvey.admin.blueprint import bp, download, readers, require_unit, reviewers, scope
+from evalsurvey.admin.analysis import flag_sentence
+from evalsurvey.admin.blueprint import (
+    analysts,
+    bp,
+    download,
+    readers,
+    require_unit,
+    reviewers,
+    scope,
+)
 from evalsurvey.domain import interchange, queries
 from evalsurvey.domain import responses as response_domain
+from evalsurvey.domain import review_queue as queue_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
@@ -87,3 +97,68 @@ def export_csv(cycle_id: int):
     out = io.StringIO()
     interchange.export_responses(out, cycle=cycle, scope=scope())
     return download(out.getvalue(), f"responses-{cycle.code}.csv", "text/csv")
+
+
+@bp.route("/cycles/<int:cycle_id>/review-queue", methods=["GET", "POST"])
+@analysts
+def review_queue(cycle_id: int):
+    """Suspect responses by reason and unit; reviewers decide them with a reason."""
+    cycle = db.get_or_404(Cycle, cycle_id)
+    access = scope()
+    groups = queue_domain.review_queue(cycle, access)
+    form = forms.ConfirmForm()
+    if request.method == "POST":
+        if not access.can_review:
+            abort(403)
+        if not form.validate_on_submit():
+            flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
+            return redirect(url_for("admin.review_queue", cycle_id=cycle.id), 303)
+        chosen = request.form.get("group", "")
+        if chosen:  # a whole group at once
+            picked = [r for g in groups if g.key == chosen for r, _r, _d in g.entries]
+        else:
+            ids = set(request.form.getlist("ids"))
+            picked = [r for g in groups for r, _r, _d in g.entries if r.public_id in ids]
+        try:
+            n = queue_domain.decide(
+                picked, request.form.get("decision", ""), request.form.get("reason", "")
+            )
+            db.session.commit()
+            flash(_("已复核 {n} 份答卷，下次计算时生效。", n=n))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.text(_))
+        return redirect(url_for("admin.review_queue", cycle_id=cycle.id), 303)
+    return render_template(
+        "admin/review_queue.html",
+        cycle=cycle,
+        groups=groups,
+        form=form,
+        can_review=access.can_review,
+        flag_sentence=flag_sentence,
+    )
+
+
+@bp.get("/responses/<public_id>")
+@readers
+def response_detail(public_id: str):
+    """One response as submitted: answers, comment, timings, why it was flagged, and (for
+    the office) other responses from the same device."""
+    access = scope()
+    query = select(Response).where(Response.public_id == public_id[:40])
+    found = db.session.scalar(query)
+    if found is None:
+        abort(404)
+    if db.session.scalar(access.rows(query)) is None:
+        abort(403)  # another unit's, or a group whose rows this person may not read
+    flags = queue_domain.flags_of(found.cycle).get(found.public_id, {})
+    q = found.questionnaire
+    return render_template(
+        "admin/response.html",
+        r=found,
+        items=[(item, found.answers.get(item.code)) for item in q.items],
+        flags=flags,
+        flag_sentence=flag_sentence,
+        siblings=queue_domain.siblings(found, access),
+        identities=access.identities,
+    )
