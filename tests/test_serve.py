@@ -158,7 +158,7 @@ def _respondent(port_of, code: str, acknowledged: list, stop: threading.Event) -
     while not stop.is_set():
         try:
             status, headers, html = _get(port_of(), f"/s/{code}")
-        except OSError:
+        except (OSError, http.client.HTTPException):  # refused, reset, or cut mid-answer
             time.sleep(0.1)
             continue
         if status != 200:
@@ -172,7 +172,7 @@ def _respondent(port_of, code: str, acknowledged: list, stop: threading.Event) -
                 if status == 303:
                     acknowledged.append(re.search(r"k=([^&]+)", headers["Location"]).group(1))
                     break
-            except OSError:
+            except (OSError, http.client.HTTPException):  # the worker died mid-answer: again
                 pass
             time.sleep(0.05)
         else:

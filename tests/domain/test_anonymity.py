@@ -75,7 +75,11 @@ def test_no_join_from_invitations_to_responses(app, client, backend):
         .scalars()
         .all()
     )
-    assert by_place == sorted(by_place)
+    # (or a rotation of it: after autovacuum frees space, one rewrite in table order may put
+    # the first rows' new versions behind the rest — the cyclic order, which says nothing of
+    # the order of use, is kept)
+    start = by_place.index(min(by_place))
+    assert by_place[start:] + by_place[:start] == sorted(by_place)
     assert used_in_order != sorted(used_in_order)  # the test would otherwise prove nothing
 
 
