@@ -102,6 +102,8 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.feedback_pdf": (OFFICE_READERS, 200),
     "admin.responses": (READERS, 200),
     "admin.export_csv": (READERS, 200),
+    "admin.export_xlsx": (READERS, 200),
+    "admin.export_results": (READERS, 200),
     "admin.response_status": (REVIEWERS, 302),
     "admin.review_queue": (ANALYSTS, 200),
     "admin.response_detail": (OFFICE_READERS, 200),  # a response of unit B
@@ -155,7 +157,7 @@ def _params(app) -> dict[str, str]:
         "cycle_code": cycle.code,
         "unit_type": "community",
         "status": "closed",
-        "fmt": "json",
+        "fmt": "json",  # scheme files; the QR code and results get theirs below
         "filename": "print.js",
     }
 
@@ -168,6 +170,8 @@ def _url(rule, params: dict) -> str:
         url = url.replace(f"/links/{params['link_id']}/", f"/links/{params['invite_link_id']}/")
     if rule.endpoint == "admin.link_qr":
         url = url.replace(".json", ".png")
+    if rule.endpoint == "admin.export_results":
+        url = url.replace(".json", ".xlsx") + "?type=community"
     if rule.endpoint == "public.thanks":
         url += "?k=" + params["thanks_key"]
     return url

@@ -187,8 +187,10 @@ def _crawl(client, lang: str, limit: int = 400, least: int = 30) -> dict[str, li
             found[url] = problems
         for link in links:
             link = re.sub(r"[?&]lang=\w+", "", link).rstrip("?")
-            # PDFs are the report pages rendered again (tested by their text elsewhere)
-            wanted = link.startswith("/admin") and not link.endswith(".pdf")
+            # PDFs and workbooks are tested by their content elsewhere
+            wanted = link.startswith("/admin") and not link.split("?")[0].endswith(
+                (".pdf", ".xlsx")
+            )
             if wanted and link not in seen and "page=" not in link[6:]:
                 todo.append(link)
     assert len(seen) >= least  # the crawl reached the site

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
-from evalsurvey.admin.blueprint import admin_only, bp, readers, reviewers, scope
+from evalsurvey.admin.blueprint import admin_only, bp, download, readers, reviewers, scope
 from evalsurvey.domain import composite as composite_domain
+from evalsurvey.domain import exports
 from evalsurvey.domain import grades as grade_domain
+from evalsurvey.domain import publication as publication_domain
 from evalsurvey.domain.analysis import unit_types_in
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.evidence import MIMETYPES
+from evalsurvey.domain.feedback import standing_rows
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _, pick
+from evalsurvey.i18n import _, label, pick
 from evalsurvey.models import Cycle, CycleScheme, RaterGroup, Unit
+from evalsurvey.reports.words import grade_reason
 from evalsurvey.scoring.grading import parse_rules
 from evalsurvey.stats.weighting import MISSING_POLICIES
 
@@ -148,3 +154,43 @@ def grade_settings(cycle_id: int):
             db.session.rollback()
             flash(exc.text(_))
     return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
+
+
+@bp.get("/cycles/<int:cycle_id>/results.<fmt>")
+@readers
+def export_results(cycle_id: int, fmt: str):
+    """The ranking with grades and their reasons (published, else as it stands now), as
+    XLSX or CSV; only the units in the person's scope."""
+    if fmt not in ("xlsx", "csv"):
+        abort(404)
+    cycle = db.get_or_404(Cycle, cycle_id)
+    _types, unit_type = chosen_unit_type(cycle)
+    published = publication_domain.publication_of(cycle, unit_type)
+    if published is not None:
+        rows, labels = published.rows, publication_domain.grade_labels(published)
+    else:
+        run = composite_domain.latest_composite(cycle, unit_type)
+        if run is None:
+            abort(404)
+        rows = standing_rows(cycle, unit_type, run, grade_domain.grade_cycle(cycle, unit_type))
+        rules = grade_domain.rules_for(cycle, unit_type)
+        labels = {b.code: b.label for b in parse_rules(rules).bands} if rules else {}
+    access = scope()
+    visible = {u.code for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
+               if access.sees_unit(u)}  # fmt: skip
+    header, body = exports.results_rows(
+        [r for r in rows if r["unit"] in visible],
+        lambda r: grade_reason(r, labels) if r.get("label") else "",
+    )
+    words = {"rank": _("排名"), "unit": _("单位编码"), "name": _("单位"), "score": _("得分"),
+             "grade": _("等级"), "reason": _("评定理由"), "previous": _("上期得分"),
+             "change": _("较上期")}  # fmt: skip
+    header = [words[h] for h in header]
+    name = f"results-{cycle.code}-{unit_type}"
+    if fmt == "csv":
+        out = io.StringIO()
+        exports.write_csv(out, header, body)
+        return download(out.getvalue(), f"{name}.csv", "text/csv")
+    data = io.BytesIO()
+    exports.results_xlsx(data, label("unit_type", unit_type), header, body)
+    return download(data.getvalue(), f"{name}.xlsx", MIMETYPES[".xlsx"])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+import tempfile
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
@@ -18,12 +19,13 @@ from evalsurvey.admin.blueprint import (
     reviewers,
     scope,
 )
-from evalsurvey.domain import interchange, queries
+from evalsurvey.domain import exports, interchange, queries
 from evalsurvey.domain import responses as response_domain
 from evalsurvey.domain import review_queue as queue_domain
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.evidence import MIMETYPES
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _
+from evalsurvey.i18n import _, label, pick
 from evalsurvey.models import Channel, Cycle, RaterGroup, Response, ResponseStatus, Unit
 
 
@@ -162,3 +164,29 @@ def response_detail(public_id: str):
         siblings=queue_domain.siblings(found, access),
         identities=access.identities,
     )
+
+
+XLSX = MIMETYPES[".xlsx"]
+
+
+@bp.get("/cycles/<int:cycle_id>/responses.xlsx")
+@readers
+def export_xlsx(cycle_id: int):
+    """The responses this person may read, with unit names and question text, for Excel."""
+    cycle = db.get_or_404(Cycle, cycle_id)
+    labels = {
+        "sheet": _("答卷"), "id": _("编号"), "unit": _("单位编码"), "unit_name": _("单位"),
+        "parent": _("上级单位"), "group": _("群体"), "channel": _("渠道"), "status": _("状态"),
+        "started": _("开始时间"), "submitted": _("提交时间"), "seconds": _("用时（秒）"),
+        "comment": _("意见和建议"),
+    }  # fmt: skip
+    names = {
+        "status": {s.value: label("response_status", s.value) for s in ResponseStatus},
+        "channel": {c.value: label("channel", c.value) for c in Channel},
+        "group": {g.code: pick(g.name, g.name_en) for g in db.session.scalars(select(RaterGroup))},
+    }
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it
+    exports.responses_xlsx(out, cycle, scope(), labels, names)
+    out.seek(0)
+    return send_file(out, mimetype=XLSX, as_attachment=True,
+                     download_name=f"responses-{cycle.code}.xlsx")  # fmt: skip

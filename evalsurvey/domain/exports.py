@@ -1,0 +1,168 @@
+"""Exports people open in Excel: responses as XLSX (streamed), results as XLSX and CSV.
+
+Formula injection is neutralised: an XLSX text cell is always stored as text (Excel never
+evaluates it), and a CSV cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return gets a leading apostrophe, which Excel hides and which keeps what the person typed
+readable. (The response interchange CSV is a contract for other systems and is left as is.)
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from evalsurvey.domain.access import Scope
+from evalsurvey.extensions import db
+from evalsurvey.models import Cycle, Questionnaire, Response
+from evalsurvey.timezones import to_local
+
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER_TYPES = ("satisfaction5", "scale10", "points")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell Excel will not run: text beginning like a formula gets an apostrophe."""
+    if isinstance(value, str) and value.startswith(DANGEROUS):
+        return "'" + value
+    return value
+
+
+def write_csv(out: IO[str], header: list[str], rows: Iterable[list[Any]]) -> None:
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([csv_safe(h) for h in header])
+    for row in rows:
+        writer.writerow([csv_safe(v) for v in row])
+
+
+def _cell(sheet, value: Any, bold: bool = False) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # text, never a formula, whatever it begins with
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def _sheet(book: Workbook, title: str, header: list[str], widths: list[int]):
+    sheet = book.create_sheet(title[:31])
+    sheet.freeze_panes = "A2"
+    for i, width in enumerate(widths):
+        sheet.column_dimensions[_column(i)].width = width
+    sheet.append([_cell(sheet, h, bold=True) for h in header])
+    return sheet
+
+
+def _column(i: int) -> str:
+    name = ""
+    i += 1
+    while i:
+        i, rest = divmod(i - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _local(value):
+    """An aware time as the office's wall clock to the second, as Excel dates are (no zone)."""
+    return to_local(value).replace(tzinfo=None, microsecond=0) if value is not None else None
+
+
+def responses_xlsx(
+    out: IO[bytes], cycle: Cycle, scope: Scope, labels: dict[str, str], names: dict[str, dict]
+) -> int:
+    """Write the cycle's responses this person may read as an XLSX workbook, one row each,
+    streamed (write-only workbook, rows read in batches: memory stays flat).
+
+    ``labels`` names the fixed columns in the reader's language; ``names`` gives display
+    names (``status``, ``channel``, ``group``: code → name). Returns the rows written."""
+    questionnaires = list(
+        db.session.scalars(
+            select(Questionnaire)
+            .where(
+                Questionnaire.id.in_(
+                    select(Response.questionnaire_id).where(Response.cycle_id == cycle.id)
+                )
+            )
+            .options(selectinload(Questionnaire.items))
+            .order_by(Questionnaire.code, Questionnaire.version)
+        )
+    )
+    items: dict[str, Any] = {}
+    for q in questionnaires:
+        for item in q.items:
+            items.setdefault(item.code, item)
+    fixed = ["id", "unit", "unit_name", "parent", "group", "channel", "status", "started",
+             "submitted", "seconds"]  # fmt: skip
+    header = [labels[k] for k in fixed] + [f"{c} {i.text}" for c, i in items.items()]
+    header.append(labels["comment"])
+    book = Workbook(write_only=True)
+    sheet = _sheet(book, labels["sheet"], header, [18, 12, 28, 16, 10, 8, 8, 20, 20, 8]
+                   + [14] * len(items) + [40])  # fmt: skip
+    query = scope.rows(
+        select(Response)
+        .where(Response.cycle_id == cycle.id)
+        .options(selectinload(Response.unit), selectinload(Response.rater_group))
+        .order_by(Response.id)
+    )
+    n = 0
+    for r in db.session.execute(query.execution_options(yield_per=2000)).scalars():
+        started, submitted = _local(r.started_at), _local(r.submitted_at)
+        row = [
+            r.public_id,
+            r.unit.code,
+            r.unit.name,
+            r.unit.parent.name if r.unit.parent else "",
+            names["group"].get(r.rater_group.code, r.rater_group.code),
+            names["channel"].get(r.channel, r.channel),
+            names["status"].get(r.status, r.status),
+            started,
+            submitted,
+            round((r.submitted_at - r.started_at).total_seconds()) if r.started_at else None,
+        ]
+        for code, item in items.items():
+            value = r.answers.get(code)
+            if isinstance(value, list):
+                value = ";".join(value)
+            elif item.type not in NUMBER_TYPES and value is not None:
+                value = str(value)
+            row.append(value)
+        row.append(r.comment)
+        cells = [_cell(sheet, v) for v in row]
+        for cell in cells[7:9]:
+            cell.number_format = "yyyy-mm-dd hh:mm:ss"
+        sheet.append(cells)
+        n += 1
+    book.save(out)
+    return n
+
+
+def results_rows(rows: list[dict], reason) -> tuple[list[str], list[list[Any]]]:
+    """The ranking as table rows: rank, unit, name, score, grade, reason, previous, change."""
+    body = [
+        [
+            r["rank"],
+            r["unit"],
+            r["name"],
+            r["score"],
+            r.get("label", ""),
+            reason(r),
+            r.get("previous"),
+            r.get("change"),
+        ]  # fmt: skip
+        for r in rows
+    ]
+    return ["rank", "unit", "name", "score", "grade", "reason", "previous", "change"], body
+
+
+def results_xlsx(out: IO[bytes], title: str, header: list[str], body: list[list[Any]]) -> None:
+    book = Workbook(write_only=True)
+    sheet = _sheet(book, title, header, [6, 12, 30, 10, 10, 60, 10, 10])
+    for row in body:
+        sheet.append([_cell(sheet, v) for v in row])
+    book.save(out)
