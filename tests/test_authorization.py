@@ -103,6 +103,7 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.responses": (READERS, 200),
     "admin.export_csv": (READERS, 200),
     "admin.export_xlsx": (READERS, 200),
+    "admin.export_sav": (READERS, 200),
     "admin.export_results": (READERS, 200),
     "admin.response_status": (REVIEWERS, 302),
     "admin.review_queue": (ANALYSTS, 200),

@@ -190,3 +190,19 @@ def export_xlsx(cycle_id: int):
     out.seek(0)
     return send_file(out, mimetype=XLSX, as_attachment=True,
                      download_name=f"responses-{cycle.code}.xlsx")  # fmt: skip
+
+
+@bp.get("/cycles/<int:cycle_id>/responses.sav")
+@readers
+def export_sav(cycle_id: int):
+    """The responses this person may read as an SPSS data file (variable and value labels)."""
+    cycle = db.get_or_404(Cycle, cycle_id)
+    labels = {"id": _("编号"), "unit": _("单位编码"), "unit_name": _("单位"), "group": _("群体"),
+              "channel": _("渠道"), "status": _("状态"), "submitted": _("提交时间"),
+              "comment": _("意见和建议")}  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/responses.sav"
+        exports.responses_sav(path, cycle, scope(), labels)
+        with open(path, "rb") as fh:
+            data = fh.read()
+    return download(data, f"responses-{cycle.code}.sav", "application/x-spss-sav")

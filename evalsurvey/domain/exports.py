@@ -166,3 +166,84 @@ def results_xlsx(out: IO[bytes], title: str, header: list[str], body: list[list[
     for row in body:
         sheet.append([_cell(sheet, v) for v in row])
     book.save(out)
+
+
+def _spss_name(code: str, taken: set[str]) -> str:
+    """A valid SPSS variable name for an item code (letters first, no punctuation)."""
+    name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in code)[:60]
+    if not name or not name[0].isalpha():
+        name = "q" + name
+    base, n = name, 1
+    while name.lower() in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name.lower())
+    return name
+
+
+def responses_sav(path: str, cycle: Cycle, scope: Scope, labels: dict[str, str]) -> int:
+    """Write the cycle's responses this person may read as an SPSS ``.sav`` file (pyreadstat):
+    one variable per item with the question as its label, the satisfaction levels as value
+    labels, times in the office's zone. Returns the rows written."""
+    import pandas as pd
+    import pyreadstat
+
+    from evalsurvey.models.questionnaires import SATISFACTION_LEVELS
+
+    questionnaires = list(
+        db.session.scalars(
+            select(Questionnaire)
+            .where(
+                Questionnaire.id.in_(
+                    select(Response.questionnaire_id).where(Response.cycle_id == cycle.id)
+                )
+            )
+            .options(selectinload(Questionnaire.items))
+        )
+    )
+    items: dict[str, Any] = {}
+    for q in questionnaires:
+        for item in q.items:
+            items.setdefault(item.code, item)
+    taken = {"id", "unit", "unit_name", "group", "channel", "status", "submitted", "comment"}
+    names = {code: _spss_name(code, taken) for code in items}
+    columns: dict[str, list] = {k: [] for k in ("id", "unit", "unit_name", "group", "channel",
+                                                "status", "submitted")}  # fmt: skip
+    columns |= {names[c]: [] for c in items}
+    columns["comment"] = []
+    query = scope.rows(
+        select(Response)
+        .where(Response.cycle_id == cycle.id)
+        .options(selectinload(Response.unit), selectinload(Response.rater_group))
+        .order_by(Response.id)
+    )
+    for r in db.session.execute(query.execution_options(yield_per=2000)).scalars():
+        columns["id"].append(r.public_id)
+        columns["unit"].append(r.unit.code)
+        columns["unit_name"].append(r.unit.name)
+        columns["group"].append(r.rater_group.code)
+        columns["channel"].append(r.channel)
+        columns["status"].append(r.status)
+        columns["submitted"].append(_local(r.submitted_at))
+        for code, item in items.items():
+            value = r.answers.get(code)
+            if item.type in NUMBER_TYPES:
+                columns[names[code]].append(float(value) if value is not None else None)
+            else:
+                text = ";".join(value) if isinstance(value, list) else value
+                columns[names[code]].append("" if text is None else str(text))
+        columns["comment"].append(r.comment)
+    frame = pd.DataFrame(columns)
+    variable_labels = {k: labels.get(k, k) for k in ("id", "unit", "unit_name", "group",
+                                                     "channel", "status", "submitted")}  # fmt: skip
+    variable_labels |= {names[c]: i.text for c, i in items.items()}
+    variable_labels["comment"] = labels.get("comment", "comment")
+    levels = {float(v): zh for v, zh, _en in SATISFACTION_LEVELS}
+    value_labels = {names[c]: levels for c, i in items.items() if i.type == "satisfaction5"}
+    pyreadstat.write_sav(
+        frame,
+        path,
+        column_labels=variable_labels,
+        variable_value_labels=value_labels,
+    )
+    return len(frame)

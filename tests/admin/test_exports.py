@@ -78,3 +78,25 @@ def test_results_exports_and_csv_neutralises_formulas(app, client):
     login(contact, "c0101", PASSWORD)
     mine = contact.get(f"/admin/cycles/{cycle.id}/results.csv?type=community").data
     assert len(list(csv.reader(io.StringIO(mine.decode("utf-8-sig"))))) == 2
+
+
+def test_responses_sav_has_labels_and_the_answers(app, client, tmp_path):
+    import pyreadstat
+
+    demo.load(n_responses=200, seed=2)
+    cycle = db.session.scalar(select(Cycle))
+    login(client, "admin", PASSWORD)
+    got = client.get(f"/admin/cycles/{cycle.id}/responses.sav")
+    assert got.status_code == 200
+    path = tmp_path / "r.sav"
+    path.write_bytes(got.data)
+    frame, meta = pyreadstat.read_sav(str(path))
+    stored = {r.public_id: r for r in db.session.scalars(select(Response))}
+    assert len(frame) == len(stored)
+    assert meta.column_names_to_labels["attitude"] == "工作人员服务态度"
+    assert meta.variable_value_labels["attitude"][5.0] == "非常满意"
+    first = frame.iloc[0]
+    r = stored[first["id"]]
+    expected = r.answers.get("attitude")
+    assert (expected is None and frame["attitude"].isna().iloc[0]) or first["attitude"] == expected
+    assert first["unit_name"] == r.unit.name
