@@ -10,7 +10,8 @@ from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp, show_error
 from evalsurvey.domain import units as unit_domain
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.units import ImportError_, decode_csv, import_units
+from evalsurvey.domain.tables import UNIT_HEADERS, read_table
+from evalsurvey.domain.units import ImportError_, import_units
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
 from evalsurvey.models import RaterGroup, Unit
@@ -70,11 +71,17 @@ def edit_unit(unit_id: int):
 def import_units_view():
     form = forms.FileForm(prefix="imp")
     if not form.validate_on_submit():
-        flash(_("请选择 CSV 文件。"))
+        flash(_("请选择 CSV 或 Excel 文件。"))
         return redirect(url_for("admin.units"))
     try:
-        created, updated = import_units(decode_csv(form.file.data.read()))
+        upload = form.file.data
+        text = read_table(upload.filename, upload.read(), UNIT_HEADERS)
+        created, updated = import_units(text)
         db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.text(_))
+        return redirect(url_for("admin.units"))
     except ImportError_ as exc:
         db.session.rollback()
         return render_template(

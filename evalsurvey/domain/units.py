@@ -122,6 +122,15 @@ def decode_csv(data: bytes) -> str:
         ) from None
 
 
+def _unit_type(raw: str | None) -> str:
+    """A type as a code (``community``) or as people write it (社区); "other" when empty."""
+    from evalsurvey.i18n import LABELS
+
+    kind = (raw or "").strip()
+    by_name = {name: code for code, name in LABELS["unit_type"].items()}
+    return by_name.get(kind, kind) or "other"
+
+
 def import_units(text: str) -> tuple[int, int]:
     """Create or update units from CSV; all-or-nothing. Returns (created, updated).
 
@@ -147,7 +156,7 @@ def import_units(text: str) -> tuple[int, int]:
             seen[code] = n
         if not (row.get("name") or "").strip():
             errors.append(problem(n, "name", "为空。"))
-        kind = (row.get("type") or "other").strip() or "other"
+        kind = _unit_type(row.get("type"))
         if kind not in UNIT_TYPES:
             errors.append(
                 problem(
@@ -183,7 +192,7 @@ def import_units(text: str) -> tuple[int, int]:
         else:
             updated += 1
         unit.name = row["name"].strip()
-        unit.type = (row.get("type") or "other").strip() or "other"
+        unit.type = _unit_type(row.get("type"))
     for row in rows:
         parent = (row.get("parent") or "").strip()
         units[row["code"].strip()].parent = units[parent] if parent else None

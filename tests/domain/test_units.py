@@ -46,3 +46,32 @@ def test_a_unit_cannot_move_below_itself(app):
     with pytest.raises(DomainError) as caught:
         unit_domain.update_unit(street, "S1", "街道", "street", window.code, True)
     assert caught.value.field == "parent"
+
+
+def test_units_import_from_gbk_bom_and_xlsx_with_chinese_headers(app):
+    import io
+
+    from openpyxl import Workbook
+
+    from evalsurvey.domain.tables import UNIT_HEADERS, read_table
+
+    chinese = "单位编码,单位名称,单位类型,上级单位编码\nS9,示范街道,街道,\nC91,示范社区,社区,S9\n"
+    # what Excel on a Chinese Windows saves: GBK; and what it saves as "CSV UTF-8": a BOM
+    for data in (chinese.encode("gbk"), ("\ufeff" + chinese).encode("utf-8")):
+        created, updated = import_units(read_table("units.csv", data, UNIT_HEADERS))
+        db.session.commit()
+        assert (created, updated) in ((2, 0), (0, 2))
+    community = db.session.scalar(select(Unit).where(Unit.code == "C91"))
+    assert community.name == "示范社区" and community.type == "community"
+    assert community.parent.code == "S9"
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["编码", "名称", "类型", "上级"])
+    sheet.append(["C92", "第二社区", "community", "S9"])
+    out = io.BytesIO()
+    book.save(out)
+    assert import_units(read_table("units.xlsx", out.getvalue(), UNIT_HEADERS)) == (1, 0)
+    # a broken row still names its row and column
+    with pytest.raises(ImportError_) as exc:
+        import_units(read_table("u.csv", "单位编码,单位名称\nC93,\n".encode("gbk"), UNIT_HEADERS))
+    assert exc.value.errors[0][:2] == (2, "name")
