@@ -93,6 +93,7 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.reopen_link": (ADMIN, 200),
     "admin.invitations": (ADMIN, 200),
     "admin.invitations_csv": (ADMIN, 200),
+    "admin.invitation_slips": (ADMIN, 200),
     "admin.objections": (ADMIN, 200),
     "admin.publish_results": (ADMIN, 200),
     "admin.review": (READERS, 200),
@@ -167,7 +168,7 @@ def _url(rule, params: dict) -> str:
     url = rule.rule
     for name in rule.arguments:
         url = re.sub(rf"<(?:[a-z]+:)?{name}>", str(params[name]), url)
-    if rule.endpoint in ("admin.invitations", "admin.invitations_csv"):
+    if rule.endpoint in ("admin.invitations", "admin.invitations_csv", "admin.invitation_slips"):
         url = url.replace(f"/links/{params['link_id']}/", f"/links/{params['invite_link_id']}/")
     if rule.endpoint == "admin.link_qr":
         url = url.replace(".json", ".png")

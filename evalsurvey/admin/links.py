@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+import secrets
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
@@ -100,19 +102,74 @@ def create_links(cycle_id: int):
 @bp.get("/cycles/<int:cycle_id>/posters")
 @readers
 def posters(cycle_id: int):
+    """A4 sheets of QR posters: each with the unit's name, code and parent, so windows that
+    share a name are told apart; filtered by a street (its subtree) or a unit type."""
     cycle = db.get_or_404(Cycle, cycle_id)
     url = base_url()
-    rows = [
+    within = request.args.get("within", "").strip()
+    kind = request.args.get("type", "").strip()
+    subtree = None
+    if within:
+        top = queries.get_by_code(Unit, within)
+        subtree = require_unit(top).subtree_ids() if top is not None else set()
+    links = [
         link
         for link in queries.cycle_links(cycle, scope())
         if link.mode == LinkMode.PUBLIC and link.active
+    ]
+    rows = [
+        link
+        for link in links
+        if (subtree is None or link.unit_id in subtree) and (not kind or link.unit.type == kind)
     ]
     cards = [
         (link, link_domain.link_url(url, link), link_domain.qr_svg(link_domain.link_url(url, link)))
         for link in rows
     ]
+    parents = sorted(
+        {link.unit.parent for link in links if link.unit.parent is not None},
+        key=lambda u: u.code,
+    )
     return render_template(
-        "admin/posters.html", cycle=cycle, cards=cards, loopback=is_loopback(url), base_url=url
+        "admin/posters.html",
+        cycle=cycle,
+        cards=cards,
+        loopback=is_loopback(url),
+        base_url=url,
+        parents=parents,
+        types=sorted({link.unit.type for link in links}),
+        within=within,
+        kind=kind,
+    )
+
+
+@bp.get("/links/<int:link_id>/slips")
+@admin_only
+def invitation_slips(link_id: int):
+    """A4 sheets of invitation slips to hand out at a meeting: one unused invitation each,
+    with its QR code and link and cut marks. Only invitations made without a name are
+    printed, in random order, so no record says who got which slip."""
+    link = db.get_or_404(Link, link_id)
+    if link.mode != LinkMode.INVITE:
+        abort(404)
+    url = base_url()
+    unnamed = list(
+        db.session.scalars(
+            select(Invitation).where(
+                Invitation.link_id == link.id,
+                Invitation.used.is_(False),
+                Invitation.name == "",
+                Invitation.contact == "",
+            )
+        )
+    )
+    secrets.SystemRandom().shuffle(unnamed)
+    slips = []
+    for inv in unnamed:
+        address = link_domain.invitation_url(url, inv)
+        slips.append((address, link_domain.qr_svg(address)))
+    return render_template(
+        "admin/slips.html", link=link, slips=slips, loopback=is_loopback(url), base_url=url
     )
 
 
