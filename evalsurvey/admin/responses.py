@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from datetime import datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
@@ -25,8 +26,9 @@ from evalsurvey.domain import review_queue as queue_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.evidence import MIMETYPES
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _, label, pick
+from evalsurvey.i18n import LABELS, _, label, pick
 from evalsurvey.models import Channel, Cycle, RaterGroup, Response, ResponseStatus, Unit
+from evalsurvey.timezones import from_local
 
 
 @bp.get("/cycles/<int:cycle_id>/responses")
@@ -40,6 +42,13 @@ def responses(cycle_id: int):
         unit_ids = require_unit(queries.get_by_code(Unit, unit_code)).subtree_ids()
     group = request.args.get("group", "")
     status = request.args.get("status", "")
+    channel = request.args.get("channel", "")
+    reason = request.args.get("reason", "")
+    since, until = _day(request.args.get("from", "")), _day(request.args.get("to", ""))
+    flagged = None
+    if reason:
+        flags = queue_domain.flags_of(cycle)
+        flagged = {rid for rid, f in flags.items() if reason in (f.get("reasons") or [])}
     counts = queries.response_counts(cycle, access, unit_ids)
     groups = list(db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)))
     page = queries.responses_page(
@@ -48,6 +57,10 @@ def responses(cycle_id: int):
         unit_ids=unit_ids,
         group=group or None,
         status=status if status in set(ResponseStatus) else None,
+        channel=channel if channel in set(Channel) else None,
+        since=since,
+        until=until + timedelta(days=1) if until else None,
+        public_ids=flagged,
         page=request.args.get("page", 1, type=int),
     )
     return render_template(
@@ -64,11 +77,24 @@ def responses(cycle_id: int):
         unit_code=unit_code,
         group=group,
         status=status,
+        channel=channel,
+        reason=reason,
+        reasons=list(LABELS["flag"]),
+        date_from=request.args.get("from", ""),
+        date_to=request.args.get("to", ""),
         total=sum(c.total for c in counts),
         status_form=forms.ResponseStatusForm(),
         can_review=access.can_review,
         hidden_groups=[g for g in groups if not access.sees_rows_of(g)],
     )
+
+
+def _day(raw: str):
+    """A date typed in the office's zone (YYYY-MM-DD) as the UTC start of that day."""
+    try:
+        return from_local(datetime.strptime(raw.strip(), "%Y-%m-%d")) if raw.strip() else None
+    except ValueError:
+        return None
 
 
 @bp.post("/responses/<public_id>/status")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -108,15 +109,29 @@ def responses_page(
     unit_ids: set[int] | None = None,
     group: str | None = None,
     status: str | None = None,
+    channel: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    public_ids: set[str] | None = None,
     page: int = 1,
     per_page: int = 50,
 ):
-    """A page of the cycle's responses this person may read, newest first, filtered."""
+    """A page of the cycle's responses this person may read, newest first, filtered (by
+    unit subtree, rater group, status, channel, submission time from ``since`` up to
+    ``until``, and ``public_ids``: e.g. those flagged for one reason)."""
     query = _rows(cycle, scope, unit_ids)
     if group:
         query = query.where(RaterGroup.code == group)
     if status:
         query = query.where(Response.status == status)
+    if channel:
+        query = query.where(Response.channel == channel)
+    if since is not None:
+        query = query.where(Response.submitted_at >= since)
+    if until is not None:
+        query = query.where(Response.submitted_at < until)
+    if public_ids is not None:
+        query = query.where(Response.public_id.in_(public_ids or {""}))
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
 
 

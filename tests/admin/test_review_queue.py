@@ -3,12 +3,14 @@ group at a time with a reason, audited, and counted accordingly by the next run.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from evalsurvey.domain import analysis as cycle_analysis
 from evalsurvey.domain import demo
 from evalsurvey.domain.access import Scope
-from evalsurvey.domain.review_queue import review_queue
+from evalsurvey.domain.review_queue import flags_of, review_queue
 from evalsurvey.extensions import db
 from evalsurvey.models import AuditLog, Cycle, Response, ResponseStatus, StaffUser
 from tests.factories import hidden_fields, login
@@ -78,3 +80,33 @@ def test_a_response_opens_within_scope_and_the_queue_is_the_offices(app, client)
     login(office, "viewer", PASSWORD)
     html = office.get(f"/admin/responses/{mine.public_id}").get_data(as_text=True)
     assert mine.public_id in html and "题目" in html
+
+
+def test_the_response_browser_filters_in_the_url(app, client):
+    from datetime import timedelta
+
+    from evalsurvey.timezones import to_local
+
+    demo.load(n_responses=300, seed=3)
+    cycle = db.session.scalar(select(Cycle))
+    for run in cycle_analysis.latest_runs(cycle).values():
+        cycle_analysis.mark_suspects(run.result)
+    db.session.commit()
+    login(client, "admin", PASSWORD)
+    base = f"/admin/cycles/{cycle.id}/responses"
+
+    def ids(query: str) -> set[str]:
+        html = client.get(base + query).get_data(as_text=True)
+        return set(re.findall(r"/admin/responses/(R[0-9a-f]+)\"", html))
+
+    speeders = {rid for rid, f in flags_of(cycle).items() if "speeder" in (f.get("reasons") or [])}
+    shown = ids("?reason=speeder")
+    assert shown and shown <= speeders
+    imported = ids("?channel=import")
+    assert imported == set()  # the demo has none
+    one = db.session.scalar(select(Response).order_by(Response.submitted_at))
+    day = to_local(one.submitted_at).date()
+    on_day = ids(f"?from={day}&to={day}")
+    assert one.public_id in on_day
+    later = ids(f"?from={day + timedelta(days=1)}")
+    assert one.public_id not in later
