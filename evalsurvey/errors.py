@@ -135,7 +135,7 @@ def _non_utf8_form() -> bool:
 
 
 # The only form fields that may carry a file (the staff import forms, evidence).
-FILE_FIELDS = frozenset({"file", "imp-file", "evidence"})
+FILE_FIELDS = frozenset({"file", "imp-file", "evidence", "people_file"})
 # Pages that take a file larger than the 64 KiB every other body is held to.
 LARGE_UPLOADS = {
     "admin.unit_assessment": 10 * 1024 * 1024 + 64 * 1024,

@@ -117,9 +117,15 @@ class InvitationForm(FlaskForm):
         _l("名单：每行 姓名,联系方式,评委代号,所在单位编码"),
         validators=[Optional(), at_most(60_000)],
     )
+    people_file = FileField(
+        _l("或上传名单（Excel 或 CSV，表头：姓名、联系方式、评委代号、所在单位编码）")
+    )
 
     def validate_count(self, field) -> None:
-        if not field.data and not (self.people.data or "").strip():
+        has_file = self.people_file.data is not None and getattr(
+            self.people_file.data, "filename", ""
+        )
+        if not field.data and not (self.people.data or "").strip() and not has_file:
             raise ValidationError(_l("请填写数量或名单。"))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -24,6 +26,7 @@ from evalsurvey.admin.blueprint import (
 from evalsurvey.domain import links as link_domain
 from evalsurvey.domain import queries
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.tables import PEOPLE_HEADERS, read_table
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, pick
 from evalsurvey.models import Cycle, Invitation, Link, LinkMode, Questionnaire, RaterGroup, Unit
@@ -241,8 +244,16 @@ def invitations(link_id: int):
         abort(404)
     form = forms.InvitationForm()
     if form.validate_on_submit():
-        people = _parse_people(form.people.data or "") or [{}] * (form.count.data or 0)
         try:
+            upload = form.people_file.data
+            if upload is not None and upload.filename:
+                text = read_table(upload.filename, upload.read(), PEOPLE_HEADERS)
+                people = [
+                    {k: (row.get(k) or "").strip() for k in PEOPLE_COLUMNS}
+                    for row in csv.DictReader(io.StringIO(text))
+                ]
+            else:
+                people = _parse_people(form.people.data or "") or [{}] * (form.count.data or 0)
             made = link_domain.create_invitations(link, people)
             db.session.commit()
             flash(_("已生成 {n} 份邀请。", n=len(made)))
@@ -256,6 +267,9 @@ def invitations(link_id: int):
         )
     ).one()
     return render_template("admin/invitations.html", link=link, form=form, total=total, used=used)
+
+
+PEOPLE_COLUMNS = ("name", "contact", "rater_code", "rater_unit")
 
 
 def _parse_people(text: str) -> list[dict[str, str]]:

@@ -24,6 +24,14 @@ UNIT_HEADERS = {
 }  # fmt: skip
 
 
+PEOPLE_HEADERS = {
+    "name": "name", "姓名": "name", "contact": "contact", "联系方式": "contact", "电话": "contact",
+    "手机": "contact", "rater_code": "rater_code", "评委代号": "rater_code",
+    "评委编号": "rater_code", "rater_unit": "rater_unit", "所在单位编码": "rater_unit",
+    "所在单位": "rater_unit",
+}  # fmt: skip
+
+
 def decode_text(data: bytes) -> str:
     """UTF-8 (a BOM is dropped), else GB18030 — the superset of GBK that Excel on a Chinese
     Windows writes. A file that is neither is refused with the byte where it broke."""

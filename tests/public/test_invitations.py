@@ -151,3 +151,37 @@ def test_concurrent_double_taps_on_an_invitation(app):
         t.join(30)
     assert results == [303] * 6  # every tap of the one page ends on the thank-you page
     assert db.session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_people_for_invitations_from_a_gbk_csv_or_a_workbook(app, client):
+    import io
+
+    from openpyxl import Workbook
+
+    from evalsurvey.models import Role
+    from tests.factories import login, make_staff
+
+    link = make_link(group="panel", mode=LinkMode.INVITE, record_rater=True)
+    make_staff("admin1", Role.ADMIN)
+    login(client, "admin1")
+    url = f"/admin/links/{link.id}/invitations"
+    token = hidden_fields(client.get(url).get_data(as_text=True))["csrf_token"]
+    gbk = "姓名,联系方式,评委代号,所在单位编码\n专家丙,c@example.org,E03,C03\n".encode("gbk")
+    sent = client.post(url, data={"csrf_token": token, "people_file": (io.BytesIO(gbk), "p.csv")},
+                       content_type="multipart/form-data")  # fmt: skip
+    assert sent.status_code == 302
+    book = Workbook()
+    book.active.append(["姓名", "评委代号"])
+    book.active.append(["专家丁", "E04"])
+    data = io.BytesIO()
+    book.save(data)
+    data.seek(0)
+    client.post(url, data={"csrf_token": token, "people_file": (data, "p.xlsx")},
+                content_type="multipart/form-data")  # fmt: skip
+    made = {i.name: i for i in db.session.scalars(select(Invitation))}
+    assert made["专家丙"].rater_code == "E03" and made["专家丙"].rater_unit == "C03"
+    assert made["专家丁"].rater_code == "E04"
+    bad = client.post(url, data={"csrf_token": token,
+                                 "people_file": (io.BytesIO(b"\xff\xfe\x00\x81\x00"), "p.csv")},
+                      content_type="multipart/form-data")  # fmt: skip
+    assert bad.status_code == 200 and "GBK" in bad.get_data(as_text=True)
