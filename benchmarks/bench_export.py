@@ -1,0 +1,123 @@
+"""The responses XLSX export at scale: time and peak memory.
+
+    python benchmarks/bench_export.py [--units 100 --per-unit 10000]
+
+Fills a fresh SQLite database with ``units × per_unit`` citizen responses (the demo's
+citizen questionnaire, six items and a comment), then writes the staff page's XLSX export
+(:func:`evalsurvey.domain.exports.responses_xlsx`) to a file and reports the time and the
+process's peak resident memory during the export (targets for 1,000,000 rows: ≤ 60 s,
+≤ 300 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--per-unit", type=int, default=10000)
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+    from sqlalchemy import insert
+
+    from evalsurvey import create_app
+    from evalsurvey.domain import cycles, exports, links, questionnaires, units
+    from evalsurvey.domain.access import Scope
+    from evalsurvey.domain.demo import CITIZEN_QUESTIONNAIRE, ensure_rater_groups
+    from evalsurvey.domain.responses import response_row
+    from evalsurvey.extensions import db
+    from evalsurvey.models import Response
+    from evalsurvey.models.types import utcnow
+
+    folder = tempfile.mkdtemp(prefix="evalsurvey-export-")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3"})
+    rng = np.random.default_rng(7)
+    with app.app_context(), app.test_request_context():
+        upgrade()
+        groups = ensure_rater_groups()
+        q = questionnaires.create_draft(CITIZEN_QUESTIONNAIRE)
+        questionnaires.publish(q)
+        cycle = cycles.create_cycle("BENCH", "基准周期")
+        codes = [i["code"] for i in CITIZEN_QUESTIONNAIRE["items"]]
+        now = utcnow()
+        started = time.perf_counter()
+        for u in range(args.units):
+            unit = units.create_unit(f"W{u:04d}", f"窗口{u}", "service_window")
+            link, _ = links.create_link(
+                cycle=cycle, questionnaire=q, unit=unit, rater_group=groups["citizen"]
+            )
+            rows = []
+            for _i in range(args.per_unit):
+                when = now - timedelta(minutes=float(rng.uniform(0, 60 * 24 * 90)))
+                rows.append(
+                    response_row(
+                        link=link, channel="qr", started_at=when - timedelta(seconds=80),
+                        submitted_at=when, answers={c: int(rng.integers(1, 6)) for c in codes},
+                        comment="服务很好" if rng.random() < 0.1 else "",
+                        device=f"d{rng.integers(1 << 40)}",
+                    )
+                )  # fmt: skip
+            db.session.execute(insert(Response), rows)
+            db.session.commit()
+        fill = time.perf_counter() - started
+        n = args.units * args.per_unit
+        cycle_id = cycle.id
+        db.session.expunge_all()
+        cycle = db.session.get(type(cycle), cycle_id)
+        peak = [_rss_mb()]
+        before = peak[0]
+        done = threading.Event()
+
+        def watch():
+            while not done.is_set():
+                peak[0] = max(peak[0], _rss_mb())
+                time.sleep(0.2)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        labels = {k: k for k in ("sheet", "id", "unit", "unit_name", "parent", "group",
+                                 "channel", "status", "started", "submitted", "seconds",
+                                 "comment")}  # fmt: skip
+        names = {"status": {}, "channel": {}, "group": {}}
+        office = Scope("admin", None, None, True)
+        path = Path(folder) / "export.xlsx"
+        t = time.perf_counter()
+        with open(path, "wb") as out:
+            written = exports.responses_xlsx(out, cycle, office, labels, names)
+        took = time.perf_counter() - t
+        done.set()
+        watcher.join()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}")  # fmt: skip
+    print(f"{n:,} responses filled in {fill:.1f} s; XLSX export of {written:,} rows: "
+          f"{took:.1f} s, {path.stat().st_size / 1e6:.1f} MB file; resident memory "
+          f"{before:.0f} MB before, peak {peak[0]:.0f} MB "
+          f"(ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
