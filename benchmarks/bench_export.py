@@ -111,12 +111,12 @@ def main() -> None:
         took = time.perf_counter() - t
         done.set()
         watcher.join()
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}")  # fmt: skip
     print(f"{n:,} responses filled in {fill:.1f} s; XLSX export of {written:,} rows: "
           f"{took:.1f} s, {path.stat().st_size / 1e6:.1f} MB file; resident memory "
-          f"{before:.0f} MB before, peak {peak[0]:.0f} MB "
-          f"(ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")  # fmt: skip
+          f"{before:.0f} MB before, peak {peak[0]:.0f} MB (ru_maxrss {maxrss:.0f} MB)")  # fmt: skip
 
 
 if __name__ == "__main__":
