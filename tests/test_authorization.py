@@ -108,6 +108,7 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.export_results": (READERS, 200),
     "admin.response_status": (REVIEWERS, 302),
     "admin.review_queue": (ANALYSTS, 200),
+    "admin.dashboard_of_cycle": (ANALYSTS, 200),
     "admin.response_detail": (OFFICE_READERS, 200),  # a response of unit B
     "admin.cycle_schemes": (ADMIN, 200),
     "admin.schemes": (ADMIN, 200),

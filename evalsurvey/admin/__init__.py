@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
         audit,
         composite,
         consultation,
+        cycle_dashboard,
         cycles,
         dashboard,
         feedback,

@@ -112,3 +112,81 @@ def intervals(
         ax.set_xlabel(xlabel)
         ax.spines[["top", "right"]].set_visible(False)
         return _svg(fig, title)
+
+
+def hbars(title: str, labels: Sequence[str], values: Sequence[float], xlabel: str,
+          groups: Sequence[str] | None = None) -> str:  # fmt: skip
+    """Horizontal bars, best first (e.g. the ranking), coloured by ``groups`` (e.g. grades)."""
+    with matplotlib.rc_context({"font.family": FONTS, "font.size": 9}):
+        fig = _figure(6.5, 0.28 * len(labels) + 1.2)
+        ax = fig.subplots()
+        keys = list(dict.fromkeys(groups)) if groups else []
+        colours = [COLOURS[keys.index(g) % len(COLOURS)] for g in groups] if groups else None
+        ys = list(range(len(labels)))[::-1]
+        ax.barh(ys, values, color=colours or COLOURS[0])
+        for y, v in zip(ys, values, strict=True):
+            ax.annotate(f"{round(v, 1):g}", (v, y), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=7)  # fmt: skip
+        ax.set_yticks(ys, labels)
+        ax.set_xlim(0, 100)
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        if keys:
+            from matplotlib.patches import Patch
+
+            ax.legend(handles=[Patch(color=COLOURS[i % len(COLOURS)], label=k)
+                               for i, k in enumerate(keys)], frameon=False, fontsize=8)  # fmt: skip
+        ax.spines[["top", "right"]].set_visible(False)
+        return _svg(fig, title)
+
+
+def histogram(title: str, values: Sequence[float], xlabel: str, ylabel: str) -> str:
+    """How values spread, in bins of 5 points from 0 to 100."""
+    with matplotlib.rc_context({"font.family": FONTS, "font.size": 10}):
+        fig = _figure(6.0, 3.0)
+        ax = fig.subplots()
+        ax.hist(values, bins=range(0, 105, 5), color=COLOURS[1], edgecolor="white")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.spines[["top", "right"]].set_visible(False)
+        return _svg(fig, title)
+
+
+def scatter(title: str, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str],
+            xlabel: str, ylabel: str, highlight: Sequence[bool]) -> str:  # fmt: skip
+    """One point per unit, the diagonal for equal scores; ``highlight`` marks outliers."""
+    with matplotlib.rc_context({"font.family": FONTS, "font.size": 9}):
+        fig = _figure(5.5, 5.0)
+        ax = fig.subplots()
+        ax.plot([0, 100], [0, 100], color="#999", linewidth=0.8)
+        for x, y, name, hot in zip(xs, ys, labels, highlight, strict=True):
+            ax.scatter([x], [y], color=COLOURS[0] if hot else COLOURS[1], s=18)
+            if hot:
+                ax.annotate(name, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
+        low = min([*xs, *ys, 60]) - 5
+        ax.set_xlim(low, 100)
+        ax.set_ylim(low, 100)
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.spines[["top", "right"]].set_visible(False)
+        return _svg(fig, title)
+
+
+def line(title: str, xs: Sequence[str], ys: Sequence[float], xlabel: str, ylabel: str) -> str:
+    """A count over time (e.g. submissions per day; a burst shows as a spike)."""
+    with matplotlib.rc_context({"font.family": FONTS, "font.size": 9}):
+        fig = _figure(6.5, 2.8)
+        ax = fig.subplots()
+        ax.plot(range(len(xs)), ys, color=COLOURS[0], linewidth=1.2)
+        step = max(1, len(xs) // 8)
+        ax.set_xticks(range(0, len(xs), step), [xs[i] for i in range(0, len(xs), step)],
+                      rotation=30, ha="right")  # fmt: skip
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.spines[["top", "right"]].set_visible(False)
+        return _svg(fig, title)

@@ -1,0 +1,76 @@
+"""The cycle dashboard: every chart present with its data on a seeded cycle (the SVG parsed),
+a table beside each, and in a real browser at 1280 and 360 px in both languages without
+sideways scrolling (screenshots under tests/artifacts/)."""
+
+from __future__ import annotations
+
+import base64
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from evalsurvey.domain import demo
+from evalsurvey.extensions import db
+from evalsurvey.models import Cycle
+from tests.factories import login
+from tests.public.test_browser import live_server, page  # noqa: F401 (fixtures)
+
+PASSWORD = "admin-demo-2026"
+SVG = "{http://www.w3.org/2000/svg}"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+def _charts(html: str) -> dict[str, list[str]]:
+    """Each chart's title (its alt text) → the texts inside its SVG."""
+    out = {}
+    for data, alt in re.findall(
+        r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]*)"', html
+    ):
+        root = ET.fromstring(base64.b64decode(data))
+        out[alt] = [t.text for t in root.iter(f"{SVG}text") if t.text]
+    return out
+
+
+def test_every_chart_is_there_with_its_data(app, client):
+    demo.load(n_responses=600, seed=4)
+    cycle = db.session.scalar(select(Cycle))
+    login(client, "admin", PASSWORD)
+    html = client.get(f"/admin/cycles/{cycle.id}/dashboard?type=community").get_data(as_text=True)
+    charts = _charts(html)
+    titles = set(charts)
+    for title in ("社区排名和等级", "社区得分分布", "各评价群体的平均满意度（95% 置信区间）",
+                  "内部评价与外部评价", "可疑和提示标记（按原因）", "每日提交"):  # fmt: skip
+        assert title in titles, (title, titles)
+    ranking = charts["社区排名和等级"]
+    assert "东华门街道北池子社区" in ranking and "得分（百分制）" in ranking
+    assert any("★" in t for t in ranking)  # the grades' legend
+    assert "群众" in charts["各评价群体的平均满意度（95% 置信区间）"]
+    assert "外部（群众等）得分" in charts["内部评价与外部评价"]
+    assert "答卷覆盖" in html  # the coverage table
+    english = client.get(f"/admin/cycles/{cycle.id}/dashboard?type=community&lang=en")
+    assert "Community: ranking and grades" in _charts(english.get_data(as_text=True))
+    contact = app.test_client()
+    login(contact, "c0101", PASSWORD)
+    assert contact.get(f"/admin/cycles/{cycle.id}/dashboard").status_code == 403
+
+
+@pytest.mark.browser
+def test_the_dashboard_in_a_browser_at_both_widths(app, live_server, page):  # noqa: F811
+    demo.load(n_responses=400, seed=4)
+    cycle = db.session.scalar(select(Cycle))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{live_server}/auth/login")
+    page.fill("#username", "admin")
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    for width, height in ((1280, 800), (360, 740)):
+        page.set_viewport_size({"width": width, "height": height})
+        for lang in ("zh", "en"):
+            page.goto(f"{live_server}/admin/cycles/{cycle.id}/dashboard?type=community&lang={lang}")
+            assert page.locator("figure img").count() >= 6
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.screenshot(path=str(ARTIFACTS / f"dashboard-{width}-{lang}.png"), full_page=True)
