@@ -121,6 +121,8 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.questionnaire": (ADMIN, 200),
     "admin.questionnaire_json": (ADMIN, 200),
     "admin.edit_questionnaire": (ADMIN, 302),
+    "admin.build_questionnaire": (ADMIN, 302),  # a published version: back to its page
+    "admin.preview_questionnaire": (ADMIN, 200),
     "admin.new_questionnaire_version": (ADMIN, 302),
     "admin.publish_questionnaire": (ADMIN, 200),
     "admin.rater_groups": (ADMIN, 200),

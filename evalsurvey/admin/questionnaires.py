@@ -1,18 +1,22 @@
-"""Questionnaires: import from JSON, edit a draft, publish (after confirming), new version."""
+"""Questionnaires: the form-based builder with its phone preview, import from JSON, edit a
+draft as JSON, publish (after confirming), new version."""
 
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp, confirm_page, download
 from evalsurvey.domain import questionnaires as qdomain
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _
+from evalsurvey.i18n import LABELS, _
 from evalsurvey.models import Questionnaire
+from evalsurvey.public.forms import SurveyForm
 
 
 def _load_json(raw: bytes | str):
@@ -42,6 +46,18 @@ def questionnaires():
             except qdomain.QuestionnaireError as exc:
                 db.session.rollback()
                 error = exc.text(_)
+    if request.method == "POST" and request.form.get("action") == "new":
+        if not forms.ConfirmForm().validate_on_submit():
+            abort(400)
+        try:
+            q = qdomain.new_questionnaire(
+                request.form.get("code", ""), request.form.get("title", "")
+            )
+            db.session.commit()
+            return redirect(url_for("admin.build_questionnaire", qid=q.id), 303)
+        except qdomain.QuestionnaireError as exc:
+            db.session.rollback()
+            error = exc.text(_)
     rows = db.session.scalars(
         select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version)
     )
@@ -122,3 +138,102 @@ def new_questionnaire_version(qid: int):
     db.session.commit()
     flash(_("已创建新版本 {label}（草稿）。", label=copy.label))
     return redirect(url_for("admin.questionnaire", qid=copy.id))
+
+
+def _item_from_form() -> dict:
+    """One item as the builder's form posts it, in the questionnaire JSON's terms."""
+    form = request.form
+    item = {
+        "code": form.get("code", "").strip(),
+        "text": form.get("text", "").strip(),
+        "text_en": form.get("text_en", "").strip(),
+        "type": form.get("type", ""),
+        "required": form.get("required") == "1",
+    }
+    if item["type"] == "points":
+        item["max_points"] = form.get("max_points", "").strip()
+    if item["type"] in ("single", "multiple"):
+        item["options"] = qdomain.parse_options(form.get("options", ""))
+    return item
+
+
+@bp.route("/questionnaires/<int:qid>/build", methods=["GET", "POST"])
+@admin_only
+def build_questionnaire(qid: int):
+    """The form-based builder of a draft: texts, items added, edited, moved and removed, and
+    a preview exactly as the phone page renders the items (no JavaScript needed)."""
+    q = db.get_or_404(Questionnaire, qid)
+    if q.published:
+        flash(_("已发布的版本不能修改，请复制为新版本。"))
+        return redirect(url_for("admin.questionnaire", qid=q.id))
+    form = forms.ConfirmForm()
+    error, error_at = "", None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        action = request.form.get("action", "")
+        index = request.form.get("index", type=int)
+        try:
+            if action == "texts":
+                qdomain.set_texts(
+                    q,
+                    request.form.get("title", "").strip(),
+                    request.form.get("title_en", "").strip(),
+                    request.form.get("intro", "").strip(),
+                    request.form.get("intro_en", "").strip(),
+                )
+            elif action == "save":
+                qdomain.put_item(q, index, _item_from_form())
+            elif action in ("up", "down"):
+                qdomain.move_item(
+                    q, index if index is not None else -1, -1 if action == "up" else 1
+                )
+            elif action == "remove":
+                if request.form.get("sure") != "1":  # removing is not one click
+                    raise qdomain.QuestionnaireError("删除前请勾选“确认删除”。")
+                qdomain.remove_item(q, index if index is not None else -1)
+            else:
+                abort(400)
+            db.session.commit()
+            flash(_("已保存。"))
+            return redirect(url_for("admin.build_questionnaire", qid=q.id), 303)
+        except qdomain.QuestionnaireError as exc:
+            db.session.rollback()
+            q = db.session.get(Questionnaire, qid)
+            error, error_at = exc.text(_), (index if action == "save" else None)
+    return render_template(
+        "admin/questionnaire_build.html",
+        q=q,
+        form=form,
+        error=error,
+        error_at=error_at,
+        posted=request.form if error else {},
+        choices=qdomain.choices,
+        options_text=qdomain.options_text,
+        types=list(LABELS["item_type"]),
+        answers={},
+        problems={},
+    ), (400 if error else 200)
+
+
+@bp.get("/questionnaires/<int:qid>/preview")
+@admin_only
+def preview_questionnaire(qid: int):
+    """The questionnaire exactly as a phone shows it (the same templates), not submittable."""
+    q = db.get_or_404(Questionnaire, qid)
+    link = SimpleNamespace(unit=SimpleNamespace(name=_("（单位名称）")))
+    items_html = Markup(
+        render_template("public/_items.html", q=q, answers={}, problems={}, choices=qdomain.choices)
+    )
+    return render_template(
+        "public/survey.html",
+        link=link,
+        q=q,
+        form=SurveyForm(),
+        answers={},
+        problems={},
+        notice=_("预览：这是手机上看到的样子，不能提交。"),
+        action="#",
+        choices=qdomain.choices,
+        items_html=items_html,
+    )

@@ -338,3 +338,80 @@ def replace_draft(q: Questionnaire, data: Any) -> None:
     q.items.clear()
     db.session.flush()
     q.items.extend(items)
+
+
+# The form-based builder: every change is made on the draft's JSON form and goes through
+# replace_draft, so a built questionnaire obeys exactly the rules of an imported one.
+
+
+def new_questionnaire(code: str, title: str, title_en: str = "") -> Questionnaire:
+    """A new draft with one satisfaction item to start from. Flushed."""
+    return create_draft({
+        "code": (code or "").strip(), "title": (title or "").strip(), "title_en": title_en or "",
+        "items": [{"code": "q1", "text": "总体满意度", "text_en": "Overall satisfaction",
+                   "type": ItemType.SATISFACTION5}],
+    })  # fmt: skip
+
+
+def parse_options(text: str) -> list[dict[str, str]]:
+    """Options typed one a line as ``code|中文|English`` (the English may be left out)."""
+    options = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.replace("｜", "|").split("|")] + ["", ""]
+        options.append({"code": parts[0], "text": parts[1], "text_en": parts[2]})
+    return options
+
+
+def options_text(options: list[dict[str, str]] | None) -> str:
+    return "\n".join(
+        "|".join(filter(None, [o["code"], o["text"], o.get("text_en", "")])) for o in options or []
+    )
+
+
+def _edit(q: Questionnaire, change) -> None:
+    check_editable(q)
+    data = to_json(q)
+    change(data)
+    replace_draft(q, data)
+    db.session.flush()
+
+
+def set_texts(q: Questionnaire, title: str, title_en: str, intro: str, intro_en: str) -> None:
+    def change(data):
+        data.update(title=title, title_en=title_en, intro=intro, intro_en=intro_en)
+
+    _edit(q, change)
+
+
+def put_item(q: Questionnaire, index: int | None, item: dict[str, Any]) -> None:
+    """Add an item (``index`` None) or replace the one at ``index`` (0-based)."""
+
+    def change(data):
+        if index is None:
+            data["items"].append(item)
+        elif 0 <= index < len(data["items"]):
+            data["items"][index] = item
+        else:
+            raise QuestionnaireError("没有这道题。")
+
+    _edit(q, change)
+
+
+def move_item(q: Questionnaire, index: int, step: int) -> None:
+    def change(data):
+        items, target = data["items"], index + step
+        if 0 <= index < len(items) and 0 <= target < len(items):
+            items[index], items[target] = items[target], items[index]
+
+    _edit(q, change)
+
+
+def remove_item(q: Questionnaire, index: int) -> None:
+    def change(data):
+        if not 0 <= index < len(data["items"]):
+            raise QuestionnaireError("没有这道题。")
+        del data["items"][index]
+
+    _edit(q, change)
