@@ -35,7 +35,7 @@ def _load_json(raw: bytes | str):
 def questionnaires():
     form = forms.FileForm()
     error = ""
-    if form.validate_on_submit():
+    if request.form.get("action") != "new" and form.validate_on_submit():
         data, error = _load_json(form.file.data.read())
         if not error:
             try:
