@@ -120,6 +120,10 @@ def info() -> None:
     )
     click.echo(f"Staff pages:  {base}/admin/  (demo login: admin / admin-demo-2026)")
     click.echo("Unit contact: c0101 / admin-demo-2026 · office viewer: viewer / admin-demo-2026")
+    click.echo(
+        "Street (proposes grades): s01 · inspector (re-reviews): inspector · "
+        "petitions office: petitions — same password"
+    )
     if link is not None:
         click.echo(f"Rate a window: {links.link_url(base, link)}  ({link.unit.name})")
 
