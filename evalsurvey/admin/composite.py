@@ -170,8 +170,9 @@ def export_results(cycle_id: int, fmt: str):
         rows, labels = published.rows, publication_domain.grade_labels(published)
     else:
         run = composite_domain.latest_composite(cycle, unit_type)
-        if run is None:
-            abort(404)
+        if run is None:  # nothing to export yet: back to where it is computed
+            flash(_("还没有计算结果。"))
+            return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
         rows = standing_rows(cycle, unit_type, run, grade_domain.grade_cycle(cycle, unit_type))
         rules = grade_domain.rules_for(cycle, unit_type)
         labels = {b.code: b.label for b in parse_rules(rules).bands} if rules else {}

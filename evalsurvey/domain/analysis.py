@@ -16,11 +16,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from evalsurvey.analysis.reader import Columns, InputError, ResponseTable
 from evalsurvey.analysis.report import OptionError, Options, analyze
-from evalsurvey.domain.questionnaires import format_value
+from evalsurvey.domain.questionnaires import cycle_questionnaires, format_value
 from evalsurvey.extensions import db
 from evalsurvey.models import (
     AnalysisRun,
@@ -41,16 +40,7 @@ NOTHING_TO_ANALYZE = "no_responses"
 
 def item_scales(cycle: Cycle) -> dict[str, tuple[float, float]]:
     """Scale of every scored item answered in ``cycle`` (the newest version wins)."""
-    versions = db.session.scalars(
-        select(Questionnaire)
-        .where(
-            Questionnaire.id.in_(
-                select(Response.questionnaire_id).where(Response.cycle_id == cycle.id)
-            )
-        )
-        .options(selectinload(Questionnaire.items))
-        .order_by(Questionnaire.code, Questionnaire.version)
-    )
+    versions = cycle_questionnaires(cycle.id)
     scales: dict[str, tuple[float, float]] = {}
     for q in versions:
         for item in q.items:

@@ -19,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from evalsurvey.domain.access import Scope
+from evalsurvey.domain.questionnaires import cycle_items
 from evalsurvey.extensions import db
-from evalsurvey.models import Cycle, Questionnaire, RaterGroup, Response, Unit
+from evalsurvey.models import Cycle, RaterGroup, Response, Unit
 from evalsurvey.timezones import to_local
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -81,22 +82,7 @@ def responses_xlsx(
 
     ``labels`` names the fixed columns in the reader's language; ``names`` gives display
     names (``status``, ``channel``, ``group``: code → name). Returns the rows written."""
-    questionnaires = list(
-        db.session.scalars(
-            select(Questionnaire)
-            .where(
-                Questionnaire.id.in_(
-                    select(Response.questionnaire_id).where(Response.cycle_id == cycle.id)
-                )
-            )
-            .options(selectinload(Questionnaire.items))
-            .order_by(Questionnaire.code, Questionnaire.version)
-        )
-    )
-    items: dict[str, Any] = {}
-    for q in questionnaires:
-        for item in q.items:
-            items.setdefault(item.code, item)
+    items = cycle_items(cycle.id)
     fixed = ["id", "unit", "unit_name", "parent", "group", "channel", "status", "started",
              "submitted", "seconds"]  # fmt: skip
     header = [labels[k] for k in fixed] + [f"{c} {i.text}" for c, i in items.items()]
@@ -202,21 +188,7 @@ def responses_sav(path: str, cycle: Cycle, scope: Scope, labels: dict[str, str])
 
     from evalsurvey.models.questionnaires import SATISFACTION_LEVELS
 
-    questionnaires = list(
-        db.session.scalars(
-            select(Questionnaire)
-            .where(
-                Questionnaire.id.in_(
-                    select(Response.questionnaire_id).where(Response.cycle_id == cycle.id)
-                )
-            )
-            .options(selectinload(Questionnaire.items))
-        )
-    )
-    items: dict[str, Any] = {}
-    for q in questionnaires:
-        for item in q.items:
-            items.setdefault(item.code, item)
+    items = cycle_items(cycle.id)
     taken = {"id", "unit", "unit_name", "group", "channel", "status", "submitted", "comment"}
     names = {code: _spss_name(code, taken) for code in items}
     columns: dict[str, list] = {k: [] for k in ("id", "unit", "unit_name", "group", "channel",

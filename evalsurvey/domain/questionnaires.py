@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from evalsurvey.csvformat import RESERVED
 from evalsurvey.domain.errors import DomainError
@@ -163,6 +164,33 @@ def questionnaire_of(link) -> QuestionnaireView:
     """The link's questionnaire for its public page (from the per-process cache)."""
     found = _published().get(link.questionnaire_id)
     return found if found is not None else published_view(link.questionnaire)
+
+
+def cycle_questionnaires(cycle_id: int) -> list[Questionnaire]:
+    """Every questionnaire version answered in the cycle, with its items, oldest first."""
+    from evalsurvey.models import Response
+
+    return list(
+        db.session.scalars(
+            select(Questionnaire)
+            .where(
+                Questionnaire.id.in_(
+                    select(Response.questionnaire_id).where(Response.cycle_id == cycle_id)
+                )
+            )
+            .options(selectinload(Questionnaire.items))
+            .order_by(Questionnaire.code, Questionnaire.version)
+        )
+    )
+
+
+def cycle_items(cycle_id: int) -> dict[str, Item]:
+    """The cycle's items by code (the first version that has the code names it)."""
+    items: dict[str, Item] = {}
+    for q in cycle_questionnaires(cycle_id):
+        for item in q.items:
+            items.setdefault(item.code, item)
+    return items
 
 
 def choices(item: Item) -> list[tuple[str, str, str]]:

@@ -100,3 +100,13 @@ def test_responses_sav_has_labels_and_the_answers(app, client, tmp_path):
     expected = r.answers.get("attitude")
     assert (expected is None and frame["attitude"].isna().iloc[0]) or first["attitude"] == expected
     assert first["unit_name"] == r.unit.name
+
+
+def test_results_before_any_computation_lead_back_to_where_they_are_computed(app, client):
+    from tests.factories import make_cycle, make_staff
+
+    cycle = make_cycle()
+    make_staff("adm")
+    login(client, "adm")
+    got = client.get(f"/admin/cycles/{cycle.id}/results.csv?type=community", follow_redirects=True)
+    assert got.status_code == 200 and "还没有计算结果" in got.get_data(as_text=True)
