@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -33,56 +31,18 @@ def main() -> None:
     parser.add_argument("--per-unit", type=int, default=1000)
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
-    from sqlalchemy import insert
-
-    from evalsurvey import create_app
+    from benchmarks.fill import citizen_cycle
     from evalsurvey.analysis.report import analyze
-    from evalsurvey.domain import analysis, cycles, links, questionnaires, units
-    from evalsurvey.domain.demo import CITIZEN_QUESTIONNAIRE, ensure_rater_groups
-    from evalsurvey.domain.responses import response_row
+    from evalsurvey.domain import analysis
     from evalsurvey.extensions import db
-    from evalsurvey.models import Response
-    from evalsurvey.models.types import utcnow
+    from evalsurvey.models import Cycle
 
-    folder = tempfile.mkdtemp(prefix="evalsurvey-bench-")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3"})
-    rng = np.random.default_rng(7)
+    started = time.perf_counter()
+    app, cycle_id = citizen_cycle(args.units, args.per_unit)
+    fill = time.perf_counter() - started
+    n = args.units * args.per_unit
     with app.app_context():
-        upgrade()
-        groups = ensure_rater_groups()
-        q = questionnaires.create_draft(CITIZEN_QUESTIONNAIRE)
-        questionnaires.publish(q)
-        cycle = cycles.create_cycle("BENCH", "基准周期")
-        codes = [i["code"] for i in CITIZEN_QUESTIONNAIRE["items"]]
-        now = utcnow()
-        started = time.perf_counter()
-        for u in range(args.units):
-            unit = units.create_unit(f"W{u:04d}", f"窗口{u}", "service_window")
-            link, _ = links.create_link(
-                cycle=cycle, questionnaire=q, unit=unit, rater_group=groups["citizen"]
-            )
-            quality = rng.normal(4.0, 0.4)
-            rows = []
-            for _i in range(args.per_unit):
-                answers = {
-                    c: int(np.clip(round(quality + rng.normal(0, 0.7)), 1, 5)) for c in codes
-                }
-                when = now - timedelta(minutes=float(rng.uniform(0, 60 * 24 * 90)))
-                rows.append(
-                    response_row(
-                        link=link,
-                        channel="qr",
-                        started_at=when - timedelta(seconds=float(rng.lognormal(4.2, 0.4))),
-                        submitted_at=when,
-                        answers=answers,
-                        device=f"d{rng.integers(1 << 40)}",
-                    )
-                )
-            db.session.execute(insert(Response), rows)
-        db.session.commit()
-        fill = time.perf_counter() - started
-        n = args.units * args.per_unit
+        cycle = db.session.get(Cycle, cycle_id)
 
         def best(fn, repeat=3):
             times = []

@@ -19,10 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,53 +38,19 @@ def main() -> None:
     parser.add_argument("--per-unit", type=int, default=10000)
     args = parser.parse_args()
 
-    from flask_migrate import upgrade
-    from sqlalchemy import insert
-
-    from evalsurvey import create_app
-    from evalsurvey.domain import cycles, exports, links, questionnaires, units
+    from benchmarks.fill import citizen_cycle
+    from evalsurvey.domain import exports
     from evalsurvey.domain.access import Scope
-    from evalsurvey.domain.demo import CITIZEN_QUESTIONNAIRE, ensure_rater_groups
-    from evalsurvey.domain.responses import response_row
     from evalsurvey.extensions import db
-    from evalsurvey.models import Response
-    from evalsurvey.models.types import utcnow
+    from evalsurvey.models import Cycle
 
+    started = time.perf_counter()
+    app, cycle_id = citizen_cycle(args.units, args.per_unit, comment_share=0.1)
+    fill = time.perf_counter() - started
+    n = args.units * args.per_unit
     folder = tempfile.mkdtemp(prefix="evalsurvey-export-")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3"})
-    rng = np.random.default_rng(7)
     with app.app_context(), app.test_request_context():
-        upgrade()
-        groups = ensure_rater_groups()
-        q = questionnaires.create_draft(CITIZEN_QUESTIONNAIRE)
-        questionnaires.publish(q)
-        cycle = cycles.create_cycle("BENCH", "基准周期")
-        codes = [i["code"] for i in CITIZEN_QUESTIONNAIRE["items"]]
-        now = utcnow()
-        started = time.perf_counter()
-        for u in range(args.units):
-            unit = units.create_unit(f"W{u:04d}", f"窗口{u}", "service_window")
-            link, _ = links.create_link(
-                cycle=cycle, questionnaire=q, unit=unit, rater_group=groups["citizen"]
-            )
-            rows = []
-            for _i in range(args.per_unit):
-                when = now - timedelta(minutes=float(rng.uniform(0, 60 * 24 * 90)))
-                rows.append(
-                    response_row(
-                        link=link, channel="qr", started_at=when - timedelta(seconds=80),
-                        submitted_at=when, answers={c: int(rng.integers(1, 6)) for c in codes},
-                        comment="服务很好" if rng.random() < 0.1 else "",
-                        device=f"d{rng.integers(1 << 40)}",
-                    )
-                )  # fmt: skip
-            db.session.execute(insert(Response), rows)
-            db.session.commit()
-        fill = time.perf_counter() - started
-        n = args.units * args.per_unit
-        cycle_id = cycle.id
-        db.session.expunge_all()
-        cycle = db.session.get(type(cycle), cycle_id)
+        cycle = db.session.get(Cycle, cycle_id)
         peak = [_rss_mb()]
         before = peak[0]
         done = threading.Event()
