@@ -43,7 +43,6 @@ def publish_results(cycle: Cycle, unit_type: str, actor: str, days: int = 7) -> 
         cycle_id=cycle.id,
         unit_type=unit_type,
         run_id=run.id,
-        grades={u: [g.grade, g.label] for u, g in graded.items()},
         rows=rows,
         reports=unit_reports(cycle, unit_type, run, rows),
         published_by=actor,

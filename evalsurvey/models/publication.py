@@ -27,7 +27,6 @@ class Publication(db.Model):
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
     unit_type: Mapped[str] = mapped_column(String(40))
     run_id: Mapped[int] = mapped_column(ForeignKey("analysis_runs.id"))
-    grades: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # unit → [code, label]
     # what was published, frozen: the rows (standing score, rank, grade and its reason) and
     # each unit's feedback report, so later changes to findings or rules alter neither
     rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
