@@ -100,6 +100,7 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.inflation": (ANALYSTS, 200),
     "admin.reports": (READERS, 200),
     "admin.feedback": (OFFICE_READERS, 200),
+    "admin.dashboard_of_unit": (OFFICE_READERS, 200),
     "admin.feedback_pdf": (OFFICE_READERS, 200),
     "admin.responses": (READERS, 200),
     "admin.export_csv": (READERS, 200),

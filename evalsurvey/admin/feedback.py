@@ -54,18 +54,23 @@ def _report(cycle_id: int, unit_id: int):
     return cycle, unit, report, published
 
 
+def group_chart(report: dict | None) -> str | None:
+    """The report's satisfaction by rater group (only groups at the minimum n) as a chart."""
+    if not report or not report["groups"]:
+        return None
+    groups = report["groups"]
+    return intervals(
+        _("各评价群体满意度（95% 置信区间）"),
+        [pick(g["name"], g["name_en"]) for g in groups],
+        [g["score"] for g in groups],
+        [g["ci95"][0] if g["ci95"] else None for g in groups],
+        [g["ci95"][1] if g["ci95"] else None for g in groups],
+        _("得分（百分制）"),
+    )
+
+
 def _render(cycle, unit, report, published, for_pdf: bool = False) -> str:
-    chart = None
-    if report and report["groups"]:
-        groups = report["groups"]
-        chart = intervals(
-            _("各评价群体满意度（95% 置信区间）"),
-            [pick(g["name"], g["name_en"]) for g in groups],
-            [g["score"] for g in groups],
-            [g["ci95"][0] if g["ci95"] else None for g in groups],
-            [g["ci95"][1] if g["ci95"] else None for g in groups],
-            _("得分（百分制）"),
-        )
+    chart = group_chart(report)
     return render_template(
         "reports/feedback.html",
         cycle=cycle,

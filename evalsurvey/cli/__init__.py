@@ -94,8 +94,14 @@ def _base_url() -> str:
 @click.option("--responses", default=3000, show_default=True, help="synthetic responses")
 @click.option("--if-empty", is_flag=True, help="do nothing when units already exist")
 @click.option("--seed", default=2026, show_default=True)
+@click.option(
+    "--history/--no-history",
+    default=True,
+    show_default=True,
+    help="also an earlier cycle, closed and published (trends, change against it)",
+)
 @with_appcontext
-def demo(responses: int, if_empty: bool, seed: int) -> None:
+def demo(responses: int, if_empty: bool, seed: int, history: bool) -> None:
     """Load a realistic demo district with links and synthetic responses."""
     from evalsurvey.domain import demo as demo_data
 
@@ -106,7 +112,9 @@ def demo(responses: int, if_empty: bool, seed: int) -> None:
         raise click.ClickException("the database already has units; use an empty database")
     audit.set_cli_actor("demo")
     with click.progressbar(length=responses, label="synthetic responses") as bar:
-        summary = demo_data.load(n_responses=responses, seed=seed, progress=bar.update)
+        summary = demo_data.load(
+            n_responses=responses, seed=seed, progress=bar.update, history=history
+        )
     click.echo(summary)
 
 

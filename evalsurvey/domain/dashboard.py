@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from scipy import stats as sps
 from sqlalchemy import func, select
@@ -16,8 +17,9 @@ from sqlalchemy import func, select
 from evalsurvey.domain.access import Scope
 from evalsurvey.domain.analysis import latest_runs
 from evalsurvey.domain.composite import latest_composite
-from evalsurvey.domain.feedback import standing_rows
+from evalsurvey.domain.feedback import panel_agreement, rectification_items, standing_rows
 from evalsurvey.domain.grades import grade_cycle
+from evalsurvey.domain.publication import publication_of, report_of
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, RaterGroup, Response, Unit
 from evalsurvey.timezones import to_local
@@ -31,6 +33,10 @@ class Dashboard:
     flags: dict[str, int] = field(default_factory=dict)  # reason → responses flagged
     daily: list[tuple[str, int]] = field(default_factory=list)  # local day → submissions
     coverage: list[dict] = field(default_factory=list)  # parent, units, none, too_few
+    change: list[dict] = field(default_factory=list)  # unit, name, previous, score, change
+    agreement: dict | None = None  # the panel's ICC and Krippendorff's alpha
+    raters: list[dict] = field(default_factory=list)  # rater, n, severity, ci95, reasons
+    unit_ids: dict[str, int] = field(default_factory=dict)  # unit code → id (for links)
     min_n: int = 5
 
 
@@ -43,6 +49,20 @@ def _mean_ci(values: list[float]) -> tuple[float, list[float] | None]:
     return mean, [round(mean - half, 1), round(mean + half, 1)]
 
 
+def per_day(times) -> list[tuple[str, int]]:
+    """Submissions per local day, from the first day to the last, quiet days as 0 (so a
+    chart's x axis is time and a burst stands out against the days around it)."""
+    days = Counter(to_local(t).date() for t in times)
+    if not days:
+        return []
+    first, last = min(days), max(days)
+    span = (last - first).days + 1
+    return [
+        ((first + timedelta(days=i)).isoformat(), days.get(first + timedelta(days=i), 0))
+        for i in range(span)
+    ]
+
+
 def cycle_dashboard(cycle: Cycle, unit_type: str, scope: Scope, gap_points: float = 10.0):
     """The figures of one unit type of ``cycle`` within ``scope``. ``gap_points``: how far
     internal raters (members) must rate a unit above external ones (citizens) to stand out."""
@@ -52,10 +72,14 @@ def cycle_dashboard(cycle: Cycle, unit_type: str, scope: Scope, gap_points: floa
         for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
         if scope.sees_unit(u)
     }
+    out.unit_ids = {code: u.id for code, u in units.items()}
     run = latest_composite(cycle, unit_type)
     if run is not None:
         rows = standing_rows(cycle, unit_type, run, grade_cycle(cycle, unit_type))
         out.ranking = [r for r in rows if r["unit"] in units]
+        out.change = sorted(
+            (r for r in out.ranking if r["change"] is not None), key=lambda r: -r["change"]
+        )
     analysis = latest_runs(cycle).get(unit_type)
     result = (analysis.result or {}) if analysis else {}
     out.min_n = result.get("settings", {}).get("min_n", 5)
@@ -79,6 +103,15 @@ def cycle_dashboard(cycle: Cycle, unit_type: str, scope: Scope, gap_points: floa
         mean, ci = _mean_ci(values)
         out.groups.append({"group": code, "units": len(values), "mean": round(mean, 1), "ci95": ci})
     out.gap.sort(key=lambda g: -g["gap"])
+    if scope.identities:  # raters are named by their ids: never for a unit contact
+        out.agreement = panel_agreement(result.get("reliability") or {})
+        for r in result.get("raters", []):
+            half = 1.96 * (r.get("severity_se") or 0.0)
+            out.raters.append({"rater": r["rater"], "group": r["group"], "n": r["n"],
+                               "severity": r["severity"], "reasons": r.get("reasons", []),
+                               "ci95": [round(r["severity"] - half, 2),
+                                        round(r["severity"] + half, 2)]})  # fmt: skip
+        out.raters.sort(key=lambda r: -r["severity"])
     reasons = Counter(
         reason for r in result.get("responses", []) for reason in r.get("reasons", [])
     )
@@ -90,8 +123,7 @@ def cycle_dashboard(cycle: Cycle, unit_type: str, scope: Scope, gap_points: floa
             .where(Response.cycle_id == cycle.id, Unit.type == unit_type)
         )
     )
-    days = Counter(to_local(t).date().isoformat() for t in times)
-    out.daily = sorted(days.items())
+    out.daily = per_day(times)
     rows_by_unit = dict(
         db.session.execute(
             scope.units(
@@ -113,4 +145,78 @@ def cycle_dashboard(cycle: Cycle, unit_type: str, scope: Scope, gap_points: floa
         elif n < out.min_n:
             entry["too_few"].append(unit.name)
     out.coverage = sorted(parents.values(), key=lambda p: p["parent"])
+    return out
+
+
+@dataclass
+class UnitDashboard:
+    report: dict | None = None  # the feedback document (see :mod:`.feedback`), if readable
+    published: bool = False
+    counts: list[tuple[str, int]] = field(default_factory=list)  # rater group → responses
+    daily: list[tuple[str, int]] = field(default_factory=list)  # local day → submissions
+    flags: dict[str, int] = field(default_factory=dict)  # reason → responses (office only)
+    trend: list[dict] = field(default_factory=list)  # cycle, name, score, rank, of, label
+    items: list = field(default_factory=list)  # rectification items
+
+
+def unit_trend(unit: Unit, scope: Scope) -> list[dict]:
+    """The unit's result in every cycle, oldest first: what was published, and for the
+    office also the standing result of cycles not yet published (marked as such)."""
+    out = []
+    cycles = db.session.scalars(select(Cycle).order_by(Cycle.opens_at, Cycle.id))
+    for cycle in cycles:
+        published = publication_of(cycle, unit.type)
+        rows = published.rows if published is not None else None
+        if rows is None and scope.office:
+            run = latest_composite(cycle, unit.type)
+            if run is not None:
+                rows = standing_rows(cycle, unit.type, run, grade_cycle(cycle, unit.type))
+        row = next((r for r in rows or [] if r["unit"] == unit.code), None)
+        if row is None:
+            continue
+        out.append({"cycle": cycle.code, "name": cycle.name, "score": row["score"],
+                    "rank": row["rank"], "of": len(rows), "label": row["label"],
+                    "published": published is not None})  # fmt: skip
+    return out
+
+
+def unit_dashboard(cycle: Cycle, unit: Unit, scope: Scope) -> UnitDashboard:
+    """One unit's figures in ``cycle`` (the caller has checked ``scope`` sees the unit).
+
+    The figures are its feedback report: for the office the live preview, for a unit's
+    contact only the published one, so groups below the minimum n and the rows of groups a
+    unit may not read stay out exactly as in the report. Counts are always shown.
+    """
+    out = UnitDashboard()
+    report, published = report_of(cycle, unit)
+    out.published = published is not None
+    if published is not None or scope.office:
+        out.report = report
+    counts = db.session.execute(
+        select(RaterGroup.code, func.count())
+        .join(Response, Response.rater_group_id == RaterGroup.id)
+        .where(Response.cycle_id == cycle.id, Response.unit_id == unit.id)
+        .group_by(RaterGroup.code)
+        .order_by(RaterGroup.code)
+    )
+    out.counts = [(code, n) for code, n in counts]
+    times = db.session.scalars(
+        select(Response.submitted_at).where(
+            Response.cycle_id == cycle.id, Response.unit_id == unit.id
+        )
+    )
+    out.daily = per_day(times)
+    if scope.office:
+        analysis = latest_runs(cycle).get(unit.type)
+        result = (analysis.result or {}) if analysis else {}
+        out.flags = dict(
+            Counter(
+                reason
+                for r in result.get("responses", [])
+                if r.get("unit") == unit.code
+                for reason in r.get("reasons", [])
+            ).most_common()
+        )
+    out.trend = unit_trend(unit, scope)
+    out.items = rectification_items(cycle, unit)
     return out

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
-from evalsurvey.domain import cycles, staff
+from evalsurvey.domain import cycles, publication, staff
 from evalsurvey.domain import links as link_domain
 from evalsurvey.domain import questionnaires as qdomain
 from evalsurvey.domain.responses import response_row
@@ -243,8 +243,13 @@ def _published(data: dict) -> object:
 
 
 def load(
-    n_responses: int = 3000, seed: int = 2026, progress: Callable[[int], None] | None = None
+    n_responses: int = 3000,
+    seed: int = 2026,
+    progress: Callable[[int], None] | None = None,
+    history: bool = False,
 ) -> str:
+    """The demo district. ``history`` adds an earlier cycle (2026H1), closed and published,
+    with half as many responses, before the open 2026H2."""
     rng = np.random.default_rng(seed)
     groups = ensure_rater_groups()
     district = create_unit("D01", "示范区", "district")
@@ -275,13 +280,67 @@ def load(
     staff.create_staff(DEMO_INSPECTOR, DEMO_ADMIN[1], Role.INSPECTOR, name="区考核组")
     staff.create_staff(DEMO_DEPARTMENT, DEMO_ADMIN[1], Role.DEPARTMENT, name="区信访办")
 
-    q_cit = _published(CITIZEN_QUESTIONNAIRE)
-    q_mem = _published(MEMBER_QUESTIONNAIRE)
-    q_pan = _published(PANEL_QUESTIONNAIRE)
+    questionnaires = {
+        "citizen": _published(CITIZEN_QUESTIONNAIRE),
+        "member": _published(MEMBER_QUESTIONNAIRE),
+        "panel": _published(PANEL_QUESTIONNAIRE),
+        "resident": _published(RESIDENT_QUESTIONNAIRE),
+    }
+    quality = {u.id: rng.normal(0.0, 0.5) for u in windows + communities}
     now = utcnow()
+    if history:
+        # the first half of the year, closed and published: most units were a little worse
+        # then, so the trend and the change against the previous cycle have something to show
+        earlier = {u: q - rng.normal(0.15, 0.2) for u, q in quality.items()}
+        past = now - timedelta(days=182)
+        first = _run_cycle(
+            ("2026H1", "2026年上半年党建考评", past), questionnaires, groups, windows,
+            communities, rng, earlier, n_responses // 2, None,
+        )  # fmt: skip
+        cycles.transition(first, CycleStatus.CLOSED)
+        for unit_type in ("community", "service_window"):
+            publication.publish_results(first, unit_type, "demo", days=7)
+        cycles.transition(first, CycleStatus.PUBLISHED)
+        db.session.commit()
+    cycle = _run_cycle(
+        ("2026H2", "2026年下半年党建考评", now), questionnaires, groups, windows, communities,
+        rng, quality, n_responses, progress,
+    )  # fmt: skip
+    # the ledger: a proposed item for every deduction, a follow-up for every bad review
+    from evalsurvey.domain import ledger
+
+    ledger.propose_from_deductions(cycle, "community")
+    ledger.follow_up_bad_reviews(cycle)
+    db.session.commit()
+    n_rows = db.session.scalar(
+        select(func.count()).select_from(Response).where(Response.cycle_id == cycle.id)
+    )
+    return (
+        f"demo loaded: {len(windows)} service windows, {len(communities)} communities, "
+        f"cycle {cycle.code}, {n_rows} responses"
+    )
+
+
+def _run_cycle(
+    cycle_of: tuple[str, str, datetime],
+    questionnaires: dict,
+    groups: dict[str, RaterGroup],
+    windows: list[Unit],
+    communities: list[Unit],
+    rng: np.random.Generator,
+    quality: dict[int, float],
+    n_responses: int,
+    progress: Callable[[int], None] | None,
+):
+    """One cycle opened 60 days before ``now`` with its links, synthetic responses, findings,
+    stored analysis, composite weights, grade rules and composite runs. Committed."""
+    code, name, now = cycle_of
+    q_cit, q_mem, q_pan, q_res = (
+        questionnaires[k] for k in ("citizen", "member", "panel", "resident")
+    )
     cycle = cycles.create_cycle(
-        "2026H2",
-        "2026年下半年党建考评",
+        code,
+        name,
         "half",
         opens_at=now - timedelta(days=60),
         closes_at=now + timedelta(days=60),
@@ -333,7 +392,6 @@ def load(
     db.session.flush()
 
     rows: list[dict] = []
-    quality = {u.id: rng.normal(0.0, 0.5) for u in windows + communities}
 
     def base_row(link, answers, submitted, duration, channel, device, rater="", rater_unit=""):
         return response_row(
@@ -351,7 +409,6 @@ def load(
     def when() -> object:
         return now - timedelta(days=float(rng.uniform(0, 55)), hours=float(rng.uniform(0, 9)))
 
-    q_res = _published(RESIDENT_QUESTIONNAIRE)
     resident_links = [
         link_domain.create_link(
             cycle=cycle, questionnaire=q_res, unit=c, rater_group=groups["citizen"]
@@ -471,16 +528,7 @@ def load(
     db.session.commit()
     for unit_type in ("community", "service_window"):
         composite.run_composite(cycle, unit_type, "demo")
-    # the ledger: a proposed item for every deduction, a follow-up for every bad review
-    from evalsurvey.domain import ledger
-
-    ledger.propose_from_deductions(cycle, "community")
-    ledger.follow_up_bad_reviews(cycle)
-    db.session.commit()
-    return (
-        f"demo loaded: {len(windows)} service windows, {len(communities)} communities, "
-        f"cycle {cycle.code}, {len(rows)} responses"
-    )
+    return cycle
 
 
 def _assess_communities(cycle, communities, rng, quality) -> None:

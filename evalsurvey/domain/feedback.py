@@ -174,14 +174,14 @@ def unit_reports(
             "items": items,
             "groups": shown,
             "panel": next((g for g in shown if g["group"] == "panel"), None),
-            "agreement": _agreement(reliability),
+            "agreement": panel_agreement(reliability),
             "comments": _comments(cycle, unit, readable),
             "adjustments": _adjustments(cycle, unit, extras),
         }
     return out
 
 
-def _agreement(reliability: dict) -> dict[str, Any] | None:
+def panel_agreement(reliability: dict) -> dict[str, Any] | None:
     """The panel's agreement across the cycle (ICC and Krippendorff's alpha), if computed."""
     icc = reliability.get("icc") or {}
     if not isinstance(icc, dict) or "error" in icc or not icc:

@@ -92,15 +92,22 @@ def intervals(
     highs: Sequence[float | None],
     xlabel: str,
     xlim: tuple[float, float] = (0, 100),
+    highlight: Sequence[bool] | None = None,
 ) -> str:
-    """One dot per row with its 95% interval as a bar (e.g. satisfaction by rater group)."""
+    """One dot per row with its 95% interval as a bar (e.g. satisfaction by rater group, or
+    raters' severity around 0); ``highlight`` draws flagged rows in the warning colour."""
     with matplotlib.rc_context({"font.family": FONTS, "font.size": 10}):
         fig = _figure(6.0, 0.5 * len(labels) + 1.2)
         ax = fig.subplots()
         ys = list(range(len(labels)))[::-1]
         left = [v - lo if lo is not None else 0 for v, lo in zip(values, lows, strict=True)]
         right = [hi - v if hi is not None else 0 for v, hi in zip(values, highs, strict=True)]
-        ax.errorbar(values, ys, xerr=[left, right], fmt="o", color=COLOURS[0], capsize=4)
+        hot = list(highlight) if highlight is not None else [True] * len(labels)
+        for y, v, lo, hi, flagged in zip(ys, values, left, right, hot, strict=True):
+            colour = COLOURS[0] if flagged else COLOURS[1]
+            ax.errorbar([v], [y], xerr=[[lo], [hi]], fmt="o", color=colour, capsize=4)
+        if xlim[0] < 0 < xlim[1]:
+            ax.axvline(0, color="#999", linewidth=0.8)
         for y, v in zip(ys, values, strict=True):
             ax.annotate(
                 f"{v:g}", (v, y), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8
@@ -140,6 +147,29 @@ def hbars(title: str, labels: Sequence[str], values: Sequence[float], xlabel: st
         return _svg(fig, title)
 
 
+def diverging(title: str, labels: Sequence[str], values: Sequence[float], xlabel: str) -> str:
+    """Horizontal bars left and right of 0, largest first (e.g. the change against the
+    previous cycle): gains in one colour, losses in the other."""
+    with matplotlib.rc_context({"font.family": FONTS, "font.size": 9}):
+        fig = _figure(6.5, 0.28 * len(labels) + 1.2)
+        ax = fig.subplots()
+        ys = list(range(len(labels)))[::-1]
+        colours = [COLOURS[3] if v >= 0 else COLOURS[0] for v in values]
+        ax.barh(ys, values, color=colours)
+        for y, v in zip(ys, values, strict=True):
+            ax.annotate(f"{v:+.1f}", (v, y), xytext=(3 if v >= 0 else -3, 0),
+                        textcoords="offset points", va="center", ha="left" if v >= 0 else "right",
+                        fontsize=7)  # fmt: skip
+        reach = max([abs(v) for v in values] + [1.0]) * 1.25
+        ax.set_xlim(-reach, reach)
+        ax.axvline(0, color="#999", linewidth=0.8)
+        ax.set_yticks(ys, labels)
+        ax.set_title(title)
+        ax.set_xlabel(xlabel)
+        ax.spines[["top", "right"]].set_visible(False)
+        return _svg(fig, title)
+
+
 def histogram(title: str, values: Sequence[float], xlabel: str, ylabel: str) -> str:
     """How values spread, in bins of 5 points from 0 to 100."""
     with matplotlib.rc_context({"font.family": FONTS, "font.size": 10}):
@@ -175,16 +205,25 @@ def scatter(title: str, xs: Sequence[float], ys: Sequence[float], labels: Sequen
         return _svg(fig, title)
 
 
-def line(title: str, xs: Sequence[str], ys: Sequence[float], xlabel: str, ylabel: str) -> str:
-    """A count over time (e.g. submissions per day; a burst shows as a spike)."""
+def line(title: str, xs: Sequence[str], ys: Sequence[float], xlabel: str, ylabel: str,
+         integer: bool = True) -> str:  # fmt: skip
+    """A value over time: a count (e.g. submissions per day, where a burst shows as a
+    spike) or, with ``integer`` off, a score per cycle with each point labelled."""
     with matplotlib.rc_context({"font.family": FONTS, "font.size": 9}):
         fig = _figure(6.5, 2.8)
         ax = fig.subplots()
-        ax.plot(range(len(xs)), ys, color=COLOURS[0], linewidth=1.2)
+        ax.plot(range(len(xs)), ys, color=COLOURS[0], linewidth=1.2,
+                marker=None if integer else "o")  # fmt: skip
+        if not integer:
+            for x, y in enumerate(ys):
+                ax.annotate(f"{y:.1f}", (x, y), xytext=(0, 6), textcoords="offset points",
+                            ha="center", fontsize=8)  # fmt: skip
+            ax.margins(x=0.1, y=0.25)
         step = max(1, len(xs) // 8)
         ax.set_xticks(range(0, len(xs), step), [xs[i] for i in range(0, len(xs), step)],
                       rotation=30, ha="right")  # fmt: skip
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if integer:
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)

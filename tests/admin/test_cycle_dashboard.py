@@ -74,3 +74,48 @@ def test_the_dashboard_in_a_browser_at_both_widths(app, live_server, page):  # n
             assert page.locator("figure img").count() >= 6
             assert page.evaluate("document.documentElement.scrollWidth") <= width
             page.screenshot(path=str(ARTIFACTS / f"dashboard-{width}-{lang}.png"), full_page=True)
+
+
+def _unit(code: str):
+    from evalsurvey.models import Unit
+
+    return db.session.scalar(select(Unit).where(Unit.code == code))
+
+
+def test_change_and_panel_charts_with_an_earlier_published_cycle(app, client):
+    demo.load(n_responses=600, seed=4, history=True)
+    first, cycle = db.session.scalars(select(Cycle).order_by(Cycle.id)).all()
+    assert (first.code, first.status, cycle.code) == ("2026H1", "published", "2026H2")
+    login(client, "admin", PASSWORD)
+    html = client.get(f"/admin/cycles/{cycle.id}/dashboard?type=community").get_data(as_text=True)
+    charts = _charts(html)
+    change = charts["与上一周期相比的变化"]
+    assert "东华门街道北池子社区" in change and "得分变化（分）" in change
+    # every unit has a previous result, so each bar carries a signed label
+    assert sum(1 for t in change if t[:1] in "+-" and t[1:2].isdigit()) == 12
+    raters = charts["评审专家的宽严（与其他专家相比，95% 置信区间）"]
+    assert {f"E{e:02d}" for e in range(1, 9)} <= set(raters)
+    assert "组内相关系数 ICC2k" in html and "Krippendorff α" in html
+
+
+def test_a_unit_dashboard_for_the_office_and_for_its_contact(app, client):
+    demo.load(n_responses=600, seed=4, history=True)
+    cycle = db.session.scalars(select(Cycle).order_by(Cycle.id)).all()[-1]
+    unit, other = _unit("C0101"), _unit("C0102")
+    url = f"/admin/cycles/{cycle.id}/units/{unit.id}/dashboard"
+    login(client, "admin", PASSWORD)
+    html = client.get(url).get_data(as_text=True)
+    charts = _charts(html)
+    trend = charts["历次考评得分"]
+    assert "2026H1" in trend and "2026H2" in trend
+    assert "各评价群体满意度（95% 置信区间）" in charts and "每日提交" in charts
+    assert "未公示" in html and "已公示" in html and "整改事项" in html
+    # its contact: the published trend only, the open cycle's figures not before publication
+    contact = app.test_client()
+    login(contact, "c0101", PASSWORD)
+    theirs = contact.get(url).get_data(as_text=True)
+    assert "本单位的结果将在公示后显示。" in theirs
+    assert "2026年上半年党建考评" in theirs and "未公示" not in theirs
+    assert "各评价群体满意度（95% 置信区间）" not in _charts(theirs)
+    assert contact.get(f"/admin/cycles/{cycle.id}/units/{other.id}/dashboard").status_code == 403
+    assert "单位看板" in contact.get("/admin/").get_data(as_text=True)
