@@ -135,11 +135,12 @@ def _non_utf8_form() -> bool:
 
 
 # The only form fields that may carry a file (the staff import forms, evidence).
-FILE_FIELDS = frozenset({"file", "imp-file", "evidence", "people_file"})
+FILE_FIELDS = frozenset({"file", "imp-file", "evidence", "people_file", "paper-file"})
 # Pages that take a file larger than the 64 KiB every other body is held to.
 LARGE_UPLOADS = {
     "admin.unit_assessment": 10 * 1024 * 1024 + 64 * 1024,
     "admin.ledger_item": 10 * 1024 * 1024 + 64 * 1024,
+    "admin.paper_forms": 5 * 1024 * 1024,  # a sheet of up to 5,000 typed forms
 }
 
 

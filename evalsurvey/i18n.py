@@ -190,6 +190,7 @@ LABELS: dict[str, dict[str, str]] = {
         "update": N_("修改"),
         "delete": N_("删除"),
         "reopen": N_("重新开放"),
+        "paper": N_("录入纸质问卷"),
     },
     "entity": {
         "Unit": N_("单位"),

@@ -94,6 +94,8 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.invitations": (ADMIN, 200),
     "admin.invitations_csv": (ADMIN, 200),
     "admin.invitation_slips": (ADMIN, 200),
+    "admin.paper_forms": (ADMIN, 200),
+    "admin.paper_template": (ADMIN, 200),
     "admin.objections": (ADMIN, 200),
     "admin.publish_results": (ADMIN, 200),
     "admin.review": (READERS, 200),

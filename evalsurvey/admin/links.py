@@ -24,11 +24,13 @@ from evalsurvey.admin.blueprint import (
     show_error,
 )
 from evalsurvey.domain import links as link_domain
-from evalsurvey.domain import queries
+from evalsurvey.domain import paper, queries
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.evidence import MIMETYPES
 from evalsurvey.domain.tables import PEOPLE_HEADERS, read_table
+from evalsurvey.domain.units import ImportError_
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _, pick
+from evalsurvey.i18n import _, current_lang, pick
 from evalsurvey.models import Cycle, Invitation, Link, LinkMode, Questionnaire, RaterGroup, Unit
 
 
@@ -293,3 +295,38 @@ def invitations_csv(link_id: int):
         f"invitations-{link.code}.csv",
         "text/csv",
     )
+
+
+@bp.route("/links/<int:link_id>/paper", methods=["GET", "POST"])
+@admin_only
+def paper_forms(link_id: int):
+    """Type in paper forms: download the sheet, fill one row per form, upload it back."""
+    link = db.get_or_404(Link, link_id)
+    form = forms.FileForm(prefix="paper")
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            stored = paper.import_paper(link, upload.filename, upload.read())
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            show_error(form, exc)
+        except ImportError_ as exc:
+            db.session.rollback()
+            back = url_for("admin.paper_forms", link_id=link.id)
+            return render_template("admin/import_errors.html", errors=exc.errors, back=back), 400
+        else:
+            flash(_("已录入 {n} 份纸质问卷。", n=stored))
+            return redirect(url_for("admin.paper_forms", link_id=link.id))
+    return render_template(
+        "admin/paper.html", link=link, form=form, typed=paper.forms_typed(link)
+    ), (400 if form.errors else 200)
+
+
+@bp.get("/links/<int:link_id>/paper.xlsx")
+@admin_only
+def paper_template(link_id: int):
+    link = db.get_or_404(Link, link_id)
+    name = f"{link.cycle.code}-{link.unit.code}-{link.rater_group.code}-paper.xlsx"
+    sheet = paper.paper_template(link, translate=_, english=current_lang() == "en")
+    return download(sheet, name, MIMETYPES[".xlsx"])

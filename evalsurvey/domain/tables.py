@@ -64,13 +64,23 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
     return rows
 
 
+def read_rows(filename: str, data: bytes) -> list[list[str]]:
+    """The uploaded table's rows as text cells (an XLSX's first sheet, or CSV in UTF-8 or
+    GB18030), the header row first."""
+    if os.path.splitext(filename or "")[1].lower() == ".xlsx" or data.startswith(b"PK\x03\x04"):
+        return _xlsx_rows(data)
+    return list(csv.reader(io.StringIO(decode_text(data))))
+
+
+def header_key(text: str) -> str:
+    """A header as looked up: trimmed, lower case, inner spaces collapsed."""
+    return " ".join(text.split()).lower()
+
+
 def read_table(filename: str, data: bytes, headers: Mapping[str, str]) -> str:
     """The uploaded table as CSV text with its headers renamed by ``headers`` (unknown
     headers are kept as they are, so the importer names them in its message)."""
-    if os.path.splitext(filename or "")[1].lower() == ".xlsx" or data.startswith(b"PK\x03\x04"):
-        rows = _xlsx_rows(data)
-    else:
-        rows = list(csv.reader(io.StringIO(decode_text(data))))
+    rows = read_rows(filename, data)
     if not rows:
         return ""
     rows[0] = [headers.get(h.strip().lower(), headers.get(h.strip(), h.strip())) for h in rows[0]]
