@@ -160,20 +160,27 @@ def _item_from_form() -> dict:
 @bp.route("/questionnaires/<int:qid>/build", methods=["GET", "POST"])
 @admin_only
 def build_questionnaire(qid: int):
-    """The form-based builder of a draft: texts, items added, edited, moved and removed, and
-    a preview exactly as the phone page renders the items (no JavaScript needed)."""
+    """The form-based builder of a draft: texts, items added, edited, moved, removed and
+    copied from another version, and a preview exactly as the phone page renders the items.
+    "Preview" shows an item's edits without saving them (no JavaScript needed); with
+    JavaScript, builder.js asks for that preview as one types (``X-Preview`` header)."""
     q = db.get_or_404(Questionnaire, qid)
     if q.published:
         flash(_("已发布的版本不能修改，请复制为新版本。"))
         return redirect(url_for("admin.questionnaire", qid=q.id))
     form = forms.ConfirmForm()
-    error, error_at = "", None
+    error, error_at, shown = "", None, q
+    action = request.form.get("action", "")
+    index = request.form.get("index", type=int)
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        action = request.form.get("action", "")
-        index = request.form.get("index", type=int)
         try:
+            if action == "preview":
+                shown = qdomain.preview_item(q, index, _item_from_form())
+                if request.headers.get("X-Preview"):
+                    return _phone(shown)
+                return _builder(q, shown, form, "", index, keep=True)
             if action == "texts":
                 qdomain.set_texts(
                     q,
@@ -184,6 +191,12 @@ def build_questionnaire(qid: int):
                 )
             elif action == "save":
                 qdomain.put_item(q, index, _item_from_form())
+            elif action == "copy":
+                source = db.session.get(Questionnaire, request.form.get("source", type=int) or 0)
+                if source is None:
+                    raise qdomain.QuestionnaireError("请选择另一份问卷或另一个版本。")
+                copied = qdomain.copy_items(q, source, request.form.getlist("codes"))
+                flash(_("已复制 {n} 道题。", n=copied))
             elif action in ("up", "down"):
                 qdomain.move_item(
                     q, index if index is not None else -1, -1 if action == "up" else 1
@@ -195,25 +208,50 @@ def build_questionnaire(qid: int):
             else:
                 abort(400)
             db.session.commit()
-            flash(_("已保存。"))
+            if action != "copy":
+                flash(_("已保存。"))
             return redirect(url_for("admin.build_questionnaire", qid=q.id), 303)
         except qdomain.QuestionnaireError as exc:
             db.session.rollback()
-            q = db.session.get(Questionnaire, qid)
-            error, error_at = exc.text(_), (index if action == "save" else None)
+            q = shown = db.session.get(Questionnaire, qid)
+            if request.headers.get("X-Preview"):
+                return _phone(q, exc.text(_)), 400
+            error, error_at = exc.text(_), (index if action in ("save", "preview") else None)
+    page = _builder(q, shown, form, error, error_at, keep=bool(error))
+    return page, (400 if error else 200)
+
+
+def _phone(q, error: str = "") -> str:
+    """The preview pane alone: the items as the phone page renders them."""
+    return render_template("admin/_phone.html", q=q, error=error, answers={}, problems={},
+                           choices=qdomain.choices)  # fmt: skip
+
+
+def _builder(q, shown, form, error: str, error_at, keep: bool) -> str:
+    others = db.session.scalars(
+        select(Questionnaire)
+        .where(Questionnaire.id != q.id)
+        .order_by(Questionnaire.code, Questionnaire.version.desc())
+    )
+    source = None
+    if request.args.get("from", type=int):
+        source = db.session.get(Questionnaire, request.args.get("from", type=int))
     return render_template(
         "admin/questionnaire_build.html",
         q=q,
+        shown=shown,
         form=form,
         error=error,
         error_at=error_at,
-        posted=request.form if error else {},
+        posted=request.form if keep else {},
+        others=list(others),
+        source=source if source is not None and source.id != q.id else None,
         choices=qdomain.choices,
         options_text=qdomain.options_text,
         types=list(LABELS["item_type"]),
         answers={},
         problems={},
-    ), (400 if error else 200)
+    )
 
 
 @bp.get("/questionnaires/<int:qid>/preview")

@@ -443,3 +443,38 @@ def remove_item(q: Questionnaire, index: int) -> None:
         del data["items"][index]
 
     _edit(q, change)
+
+
+def copy_items(q: Questionnaire, source: Questionnaire, codes: list[str]) -> int:
+    """Append the items ``codes`` of another version (or questionnaire) ``source`` to the
+    draft ``q``, in the source's order. A code already in ``q`` is refused. Returns how many."""
+    if source.id == q.id:
+        raise QuestionnaireError("请选择另一份问卷或另一个版本。")
+    wanted = [i for i in to_json(source)["items"] if i["code"] in set(codes)]
+    if not wanted:
+        raise QuestionnaireError("请勾选要复制的题目。")
+
+    def change(data):
+        present = {i["code"] for i in data["items"]}
+        for item in wanted:
+            if item["code"] in present:
+                raise QuestionnaireError("题目编码 {code} 已在本问卷中。", code=item["code"])
+            data["items"].append(item)
+
+    _edit(q, change)
+    return len(wanted)
+
+
+def preview_item(q: Questionnaire, index: int | None, item: dict[str, Any]) -> Questionnaire:
+    """The draft as it would be with ``item`` put at ``index`` (None: added), checked like
+    a save, but nothing is written: a transient questionnaire for the builder's preview."""
+    data = to_json(q)
+    if index is None:
+        data["items"].append(item)
+    elif 0 <= index < len(data["items"]):
+        data["items"][index] = item
+    else:
+        raise QuestionnaireError("没有这道题。")
+    preview = from_json(data)  # never added to the session
+    preview.version = q.version
+    return preview
