@@ -169,6 +169,7 @@ LABELS: dict[str, dict[str, str]] = {
         "speeder": N_("答题过快"),
         "duplicate": N_("同一设备重复提交"),
         "burst": N_("短时集中提交"),
+        "network": N_("同一网络的新设备集中提交"),
         "straightline": N_("所有题选同一项"),
         "outlier": N_("偏离同组太远"),
         "flat_rater": N_("评分几乎无差别"),

@@ -147,6 +147,7 @@ def make_response(
     device: str = "",
     when=None,
     status: str = "valid",
+    network: str = "",
 ):
     """A stored response for ``link`` (straight to the database, like an import)."""
     from evalsurvey.domain.responses import add_response
@@ -161,4 +162,5 @@ def make_response(
         device=device or f"dev{next(_seq)}",
         submission_key=f"k{next(_seq)}",
         status=status,
+        network=network,
     )

@@ -21,6 +21,10 @@ SENTENCES = {
     "speeder": N_("用时 {seconds:.0f} 秒，通常为 {typical_seconds:.0f} 秒"),
     "duplicate": N_("同一设备在 {window_hours:g} 小时内已评价该单位 {earlier:.0f} 次"),
     "burst": N_("{window_minutes:g} 分钟内 {count:.0f} 份，按平时速度约 {expected:.1f} 份"),
+    "network": N_(
+        "{window_hours:.0f} 小时内该单位 {of:.0f} 份新设备答卷中 {count:.0f} 份来自同一网络"
+        "（通常一个网络最多约占 {usual_share:.0%}）"
+    ),
     "straightline": N_("全部 {items:.0f} 题都选 {answer:g}"),
     "outlier": N_("得分 {score:.0f}，该单位中位数 {unit_median:.0f}"),
     "lenient": N_("比其他评委平均高 {points:.1f} 分"),

@@ -112,6 +112,12 @@ class ResponseTable:
     # A person's review of each response: 0 none (the rules decide), 1 kept as valid
     # (no rule can drop it), -1 left out (suspect until a person says otherwise).
     decision: NDArray[np.int8] | None = None
+    # network prefix codes (-1 = unknown); only the database knows them: the interchange
+    # CSV carries no network column, so a table read from it has None
+    network: NDArray[np.int64] | None = None
+    # each unit's usual submissions per hour of day in an earlier period, shaped
+    # (len(units), 24), NaN where unknown (see stats.usual_rates); None: no earlier period
+    earlier_rates: NDArray[np.float64] | None = None
 
     @property
     def n(self) -> int:

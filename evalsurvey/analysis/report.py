@@ -227,8 +227,15 @@ def analyze(table: ResponseTable, options: Options) -> dict:
         stats.speeders(table.submitted - table.started, table.questionnaire),
         stats.duplicates(table.device, table.unit, table.submitted, options.duplicate_window),
         stats.bursts(
-            table.unit, table.submitted, options.burst_window, day_offset=options.day_offset
+            table.unit,
+            table.submitted,
+            options.burst_window,
+            day_offset=options.day_offset,
+            earlier=table.earlier_rates,
         ),
+        stats.network_repeats(table.network, table.device, table.unit, table.submitted)
+        if table.network is not None
+        else stats.Flags.empty("network"),
         stats.straightliners(items),
         stats.outliers(score, table.unit * n_groups + table.group),
     ]
@@ -401,6 +408,9 @@ _SENTENCES = {
     "{window_hours:g} h",
     "burst": "{count:.0f} submissions for this unit within {window_minutes:g} min; its usual "
     "rate gives {expected:.2f}",
+    "network": "{count:.0f} of this unit's {of:.0f} submissions from new devices within "
+    "{window_hours:.0f} h came from one network (one network usually holds at most "
+    "{usual_share:.0%})",
     "straightline": "the same answer ({answer:g}) to all {items:.0f} items",
     "outlier": "score {score:.0f} against this unit's median {unit_median:.0f} "
     "(robust z = {robust_z:.1f})",

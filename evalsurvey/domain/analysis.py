@@ -17,6 +17,7 @@ import numpy as np
 from flask import current_app
 from sqlalchemy import select
 
+from evalsurvey import stats
 from evalsurvey.analysis.reader import Columns, InputError, ResponseTable
 from evalsurvey.analysis.report import OptionError, Options, analyze
 from evalsurvey.domain.questionnaires import cycle_questionnaires, format_value
@@ -71,6 +72,7 @@ def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> Respo
             Response.rater_group_id,
             Response.rater,
             Response.device,
+            Response.network,
             Response.rater_unit,
             Response.started_at,
             Response.submitted_at,
@@ -98,8 +100,12 @@ def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> Respo
     decision: list[int] = []
     answers: list[dict] = []
     rows = db.session.execute(query.execution_options(yield_per=5000))
-    for rid, qid, uid, gid, rater, device, rater_unit, start, end, status, reviewed, ans in rows:
+    networks: dict[str, int] = {}
+    network: list[int] = []
+    for rid, qid, uid, gid, rater, device, net, rater_unit, start, end, status, reviewed, \
+            ans in rows:  # fmt: skip
         ids.append(rid)
+        network.append(networks.setdefault(net, len(networks)) if net else -1)
         columns.add(label[qid], unit_code[uid], group_code[gid], rater, device, rater_unit)
         started.append(_epoch(start))
         submitted.append(_epoch(end))
@@ -123,6 +129,7 @@ def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> Respo
         started=np.array(started, np.float64),
         submitted=np.array(submitted, np.float64),
         items=items,
+        network=np.array(network, np.int64),
         item_names=scored,
         text_items=text_items,
         empty_items=empty,
@@ -148,6 +155,42 @@ def cycle_options(cycle: Cycle, **overrides) -> Options:
     )
 
 
+def earlier_rates(cycle: Cycle, units: list[str], day_offset: float):
+    """The units' usual submissions per hour of day in the latest earlier cycle that has
+    responses from them (shaped ``(len(units), 24)``, NaN for a unit it did not see), or None.
+
+    The burst rule's baseline may not rise above a multiple of these (see
+    :func:`evalsurvey.stats.usual_rates`). Responses that were excluded or are still suspect
+    do not count: an earlier flood does not raise this cycle's baseline either."""
+    if not units:
+        return None
+    ids = dict(db.session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(units))).all())
+    earlier = db.session.scalars(
+        select(Cycle)
+        .where(Cycle.opens_at < cycle.opens_at, Cycle.id != cycle.id)
+        .order_by(Cycle.opens_at.desc(), Cycle.id.desc())
+    )
+    for other in earlier:
+        rows = db.session.execute(
+            select(Response.unit_id, Response.submitted_at).where(
+                Response.cycle_id == other.id,
+                Response.unit_id.in_(list(ids.values())),
+                Response.status == ResponseStatus.VALID,
+            )
+        ).all()
+        if not rows:
+            continue
+        position = {ids[code]: i for i, code in enumerate(units) if code in ids}
+        code = np.array([position[uid] for uid, _t in rows], np.int64)
+        when = np.array([_epoch(t) for _uid, t in rows], np.float64)
+        rates = np.full((len(units), 24), np.nan)
+        found = stats.usual_rates(code, when, day_offset)
+        rates[: found.shape[0]] = found
+        rates[np.bincount(code, minlength=len(units)) == 0] = np.nan  # not seen then
+        return rates
+    return None
+
+
 def analyze_cycle(cycle: Cycle, options: Options | None = None, unit_type: str | None = None):
     """The analysis report of a cycle's responses, optionally for one unit type.
 
@@ -161,6 +204,7 @@ def analyze_cycle(cycle: Cycle, options: Options | None = None, unit_type: str |
         else None
     )
     table = response_table(cycle, unit_ids)
+    table.earlier_rates = earlier_rates(cycle, table.units, options.day_offset)
     # an item no response of this selection answered is not scored
     present = set(table.item_names) | set(table.empty_items)
     options = replace(

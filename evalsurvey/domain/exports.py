@@ -1,9 +1,10 @@
 """Exports people open in Excel: responses as XLSX (streamed), results as XLSX and CSV.
 
-Formula injection is neutralised: an XLSX text cell is always stored as text (Excel never
-evaluates it), and a CSV cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-return gets a leading apostrophe, which Excel hides and which keeps what the person typed
-readable. (The response interchange CSV is a contract for other systems and is left as is.)
+Formula injection is neutralised: an XLSX text cell is always stored as text, an inline
+string or a typed text cell (Excel never evaluates it), and a CSV cell that begins with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, which Excel
+hides and which keeps what the person typed readable. (The response interchange CSV is a
+contract for other systems and is left as is.)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from evalsurvey.domain.access import Scope
 from evalsurvey.domain.questionnaires import cycle_items
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, RaterGroup, Response, Unit
+from evalsurvey.reports.sheet import column_letter, write_sheet
 from evalsurvey.timezones import to_local
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,18 +57,9 @@ def _sheet(book: Workbook, title: str, header: list[str], widths: list[int]):
     sheet = book.create_sheet(title[:31])
     sheet.freeze_panes = "A2"
     for i, width in enumerate(widths):
-        sheet.column_dimensions[_column(i)].width = width
+        sheet.column_dimensions[column_letter(i)].width = width
     sheet.append([_cell(sheet, h, bold=True) for h in header])
     return sheet
-
-
-def _column(i: int) -> str:
-    name = ""
-    i += 1
-    while i:
-        i, rest = divmod(i - 1, 26)
-        name = chr(65 + rest) + name
-    return name
 
 
 def _local(value):
@@ -78,7 +71,8 @@ def responses_xlsx(
     out: IO[bytes], cycle: Cycle, scope: Scope, labels: dict[str, str], names: dict[str, dict]
 ) -> int:
     """Write the cycle's responses this person may read as an XLSX workbook, one row each,
-    streamed (write-only workbook, rows read in batches: memory stays flat).
+    streamed (rows read in batches and written as they come: memory stays flat; see
+    :mod:`evalsurvey.reports.sheet`, whose text cells are never formulas).
 
     ``labels`` names the fixed columns in the reader's language; ``names`` gives display
     names (``status``, ``channel``, ``group``: code → name). Returns the rows written."""
@@ -87,9 +81,7 @@ def responses_xlsx(
              "submitted", "seconds"]  # fmt: skip
     header = [labels[k] for k in fixed] + [f"{c} {i.text}" for c, i in items.items()]
     header.append(labels["comment"])
-    book = Workbook(write_only=True)
-    sheet = _sheet(book, labels["sheet"], header, [18, 12, 28, 16, 10, 8, 8, 20, 20, 8]
-                   + [14] * len(items) + [40])  # fmt: skip
+    widths = [18, 12, 28, 16, 10, 8, 8, 20, 20, 8] + [14] * len(items) + [40]
     # column tuples, not ORM objects, and plain cell values: the export's speed is this loop
     units = {
         u.id: (u.code, u.name, u.parent.name if u.parent else "")
@@ -98,6 +90,7 @@ def responses_xlsx(
     groups = {
         g.id: names["group"].get(g.code, g.code) for g in db.session.scalars(select(RaterGroup))
     }
+    channels, statuses = names["channel"], names["status"]
     query = scope.rows(
         select(
             Response.public_id, Response.unit_id, Response.rater_group_id, Response.channel,
@@ -108,36 +101,33 @@ def responses_xlsx(
         .order_by(Response.id)
     )  # fmt: skip
     kinds = [(code, item.type in NUMBER_TYPES) for code, item in items.items()]
-    n = 0
-    for public_id, unit_id, group_id, channel, status, started_at, submitted_at, answers, \
-            comment in db.session.execute(query.execution_options(yield_per=5000)):  # fmt: skip
-        unit = units[unit_id]
-        row = [
-            public_id,
-            unit[0],
-            unit[1],
-            unit[2],
-            groups.get(group_id, ""),
-            names["channel"].get(channel, channel),
-            names["status"].get(status, status),
-            _local(started_at),
-            _local(submitted_at),
-            round((submitted_at - started_at).total_seconds()) if started_at else None,
-        ]
-        for code, numeric in kinds:
-            value = answers.get(code)
-            if isinstance(value, list):
-                value = ";".join(value)
-            elif not numeric and value is not None:
-                value = str(value)
-            row.append(value)
-        row.append(comment)
-        # text that Excel would read as a formula is written as a typed text cell
-        sheet.append([_cell(sheet, v) if isinstance(v, str) and v.startswith("=") else v
-                      for v in row])  # fmt: skip
-        n += 1
-    book.save(out)
-    return n
+
+    def rows():
+        for public_id, unit_id, group_id, channel, status, started_at, submitted_at, \
+                answers, comment in db.session.execute(
+                    query.execution_options(yield_per=5000)):  # fmt: skip
+            unit = units[unit_id]
+            row = [
+                public_id,
+                *unit,
+                groups.get(group_id, ""),
+                channels.get(channel, channel),
+                statuses.get(status, status),
+                _local(started_at),
+                _local(submitted_at),
+                round((submitted_at - started_at).total_seconds()) if started_at else None,
+            ]
+            for code, numeric in kinds:
+                value = answers.get(code)
+                if isinstance(value, list):
+                    value = ";".join(value)
+                elif not numeric and value is not None:
+                    value = str(value)
+                row.append(value)
+            row.append(comment)
+            yield row
+
+    return write_sheet(out, labels["sheet"], header, widths, rows())
 
 
 def results_rows(rows: list[dict], reason) -> tuple[list[str], list[list[Any]]]:

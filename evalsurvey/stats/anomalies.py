@@ -5,7 +5,8 @@ here every flag carries its numbers in ``details``.
 
 Reason codes (a fixed vocabulary, used in the analysis JSON):
 
-per response  ``speeder``, ``duplicate``, ``burst``, ``straightline``, ``outlier``
+per response  ``speeder``, ``duplicate``, ``burst``, ``network``, ``straightline``,
+              ``outlier``
 per rater     ``flat_rater``, ``lenient``, ``severe``, ``collusion``, ``own_unit``
 
 Which flags make a response *suspect* (kept, excluded from scores until reviewed)
@@ -27,9 +28,9 @@ from scipy import stats as sps
 
 from evalsurvey.stats.raters import RaterEffects, rater_effects
 
-RESPONSE_REASONS = ("speeder", "duplicate", "burst", "straightline", "outlier")
+RESPONSE_REASONS = ("speeder", "duplicate", "burst", "network", "straightline", "outlier")
 RATER_REASONS = ("flat_rater", "lenient", "severe", "collusion", "own_unit")
-SUSPECT_RESPONSE_REASONS = frozenset({"speeder", "duplicate", "burst"})
+SUSPECT_RESPONSE_REASONS = frozenset({"speeder", "duplicate", "burst", "network"})
 SUSPECT_RATER_REASONS = frozenset({"flat_rater", "collusion", "own_unit"})
 MAD_TO_SD = 1.4826  # MAD of a normal distribution × 1.4826 = its SD
 
@@ -175,6 +176,7 @@ def duplicates(
 MIN_BASELINE_DAYS = 5  # fewer days than this: the baseline comes from comparable units
 TRIM_DAYS = 0.2  # the busiest share of days left out of a unit's usual hourly rate
 PEER_FACTOR = 3.0  # a unit may be this much busier than the typical one of its type
+EARLIER_FACTOR = 3.0  # ... and this much busier than it was in the earlier period
 FLOOR_PER_HOUR = 0.2  # the least usual rate assumed for any unit and hour
 # see bursts: how much of a long window's excess a response's surroundings need, and how
 # unlikely under the usual rate they must be themselves
@@ -182,7 +184,12 @@ NEAR_SHARE = 0.5
 NEAR_P = 0.001
 
 
-def usual_rates(unit: ArrayLike, time: ArrayLike, day_offset: float = 0.0) -> NDArray[np.float64]:
+def usual_rates(
+    unit: ArrayLike,
+    time: ArrayLike,
+    day_offset: float = 0.0,
+    earlier: ArrayLike | None = None,
+) -> NDArray[np.float64]:
     r"""Each unit's usual submissions per hour, for each hour of the day: a baseline that a
     flood cannot move.
 
@@ -192,7 +199,10 @@ def usual_rates(unit: ArrayLike, time: ArrayLike, day_offset: float = 0.0) -> ND
     own level (opening time is busier than lunchtime). When the data span fewer than
     ``MIN_BASELINE_DAYS`` days, a unit's own days cannot outvote a flood; then the
     baseline is ``PEER_FACTOR`` × the median over comparable units (the units analysed
-    together are of one type) of their rate at that hour. Never below ``FLOOR_PER_HOUR``.
+    together are of one type) of their rate at that hour. Where the unit's rates in an
+    earlier period are given, the baseline is at most ``EARLIER_FACTOR`` × those: a flood that
+    comes back on most days (every morning at ten, say) raises even the quieter days, but not
+    what the unit saw before it started. Never below ``FLOOR_PER_HOUR``.
 
     Parameters
     ----------
@@ -201,6 +211,9 @@ def usual_rates(unit: ArrayLike, time: ArrayLike, day_offset: float = 0.0) -> ND
         Submission times in seconds since the epoch (UTC).
     day_offset : float, default 0
         Seconds east of UTC of the local day (28800 for Beijing), for the hour of day.
+    earlier : array_like of float, shape (units, 24), optional
+        The same units' usual rates in an earlier period (this function on that period's
+        data, the units coded alike); a row of NaN for a unit not seen then.
 
     Returns
     -------
@@ -224,6 +237,15 @@ def usual_rates(unit: ArrayLike, time: ArrayLike, day_offset: float = 0.0) -> ND
         active = np.bincount(u, minlength=n_units) > 0
         peer = np.median(counts.mean(axis=1)[active], axis=0)
         usual = np.broadcast_to(PEER_FACTOR * peer, usual.shape).copy()
+    if earlier is not None:
+        before = np.full(usual.shape, np.nan)
+        given = np.asarray(earlier, dtype=np.float64)
+        if given.ndim != 2 or given.shape[1] != 24:
+            raise ValueError(f"earlier must be shaped (units, 24); got {given.shape}")
+        rows = min(given.shape[0], n_units)
+        before[:rows] = given[:rows]
+        cap = EARLIER_FACTOR * np.maximum(before, FLOOR_PER_HOUR)
+        usual = np.where(np.isnan(cap), usual, np.minimum(usual, cap))
     return np.maximum(usual, FLOOR_PER_HOUR)
 
 
@@ -246,6 +268,7 @@ def bursts(
     min_count: int = 8,
     day_offset: float = 0.0,
     scales: tuple[float, ...] = (3600.0, 86400.0),
+    earlier: ArrayLike | None = None,
 ) -> Flags:
     r"""Responses inside a surge of submissions far above their unit's usual rate.
 
@@ -277,6 +300,8 @@ def bursts(
         Seconds east of UTC of the office's day (for the hour of day).
     scales : tuple of float, default (3600, 86400)
         Longer windows also scanned.
+    earlier : array_like of float, shape (units, 24), optional
+        The units' usual rates in an earlier period (see :func:`usual_rates`).
     """
     if window <= 0 or not 0 < alpha < 1 or any(w <= 0 for w in scales):
         raise ValueError("windows must be positive and alpha between 0 and 1")
@@ -285,7 +310,7 @@ def bursts(
     n = u.size
     if n < min_count:
         return Flags.empty("burst")
-    usual = usual_rates(u, t, day_offset)
+    usual = usual_rates(u, t, day_offset, earlier)
     order = np.lexsort((t, u))
     us, ts = u[order], t[order]
     local = ts + day_offset
@@ -329,6 +354,112 @@ def bursts(
     )
     back = np.argsort(idx)
     return Flags("burst", idx[back], strength[back], tuple(text[i] for i in back))
+
+
+SHARE_FACTOR = 2.0  # one network may hold twice the typical busiest network's share
+MIN_SHARE, MAX_SHARE = 0.05, 0.6  # the share baseline is kept between these
+
+
+def network_repeats(
+    network: ArrayLike,
+    device: ArrayLike,
+    unit: ArrayLike,
+    time: ArrayLike,
+    alpha: float = 0.01,
+    min_count: int = 8,
+    windows: tuple[float, ...] = (3600.0, 86400.0, float("inf")),
+) -> Flags:
+    r"""Responses from new devices on one network prefix that make up far more of a unit's
+    submissions than one network does anywhere else: a script that drops its cookies is a
+    new device every time, but it keeps its network.
+
+    Only *fresh* responses count: those whose device submitted nothing else (a script's
+    dropped cookie), from a known network prefix. For each unit :math:`u` and prefix
+    :math:`p` the baseline share :math:`s` is what honest traffic shows across the units
+    analysed together (one type): the median over units of their busiest prefix's share of
+    fresh responses, times ``SHARE_FACTOR``, kept within [``MIN_SHARE``, ``MAX_SHARE``] — a
+    service hall's Wi-Fi carries a share of every window's citizens, and a flood at one
+    window does not move a median over all of them. For each fresh response and window
+    length :math:`w` (an hour, a day, the whole data), :math:`c_p` counts the fresh
+    responses from its prefix to its unit within :math:`w` centred on it and :math:`c_u`
+    all of the unit's fresh responses there; under honest traffic
+    :math:`c_p \sim \operatorname{Binomial}(c_u, s)`. Flag when
+    :math:`P(C \ge c_p) < lpha / (n k)` (Bonferroni over n responses and k windows) and
+    :math:`c_p \ge` ``min_count``. Strength is :math:`-\log_{10} P` at the smallest P.
+
+    A flood spread evenly over the whole cycle doubles a unit's usual rate and so escapes
+    :func:`bursts`; from one network it is caught here. A flood over many prefixes is
+    left to :func:`bursts` (see docs/statistics.md for what neither sees).
+
+    Parameters
+    ----------
+    network : array_like of int, shape (n,)
+        Network prefix code; negative for unknown (never counted).
+    device : array_like of int, shape (n,)
+        Device code; negative for unknown (never counted: invitations carry none).
+    unit : array_like of int, shape (n,)
+    time : array_like of float, shape (n,)
+        Submission times in seconds.
+    alpha : float, default 0.01
+    min_count : int, default 8
+    windows : tuple of float, default (3600, 86400, inf)
+    """
+    if not 0 < alpha < 1 or not windows or any(w <= 0 for w in windows):
+        raise ValueError("windows must be positive and alpha between 0 and 1")
+    net = _int_codes(network, "network")
+    dev = _int_codes(device, "device")
+    u = _int_codes(unit, "unit")
+    t = _float_1d(time, "time", u.size)
+    if not net.size == dev.size == u.size:
+        raise ValueError("network, device, unit and time must have one length")
+    n = u.size
+    uses = np.bincount(dev[dev >= 0]) if (dev >= 0).any() else np.zeros(0, np.int64)
+    fresh = np.nonzero((net >= 0) & (dev >= 0) & (uses[np.maximum(dev, 0)] == 1))[0]
+    if fresh.size < min_count:
+        return Flags.empty("network")
+    fu, fn, ft = u[fresh], net[fresh], t[fresh]
+    # the typical busiest network's share of a unit's fresh responses
+    pair = fu.astype(np.int64) * (int(fn.max()) + 1) + fn
+    pairs, per_pair = np.unique(pair, return_counts=True)
+    pair_unit = pairs // (int(fn.max()) + 1)
+    per_unit = np.bincount(fu)
+    top = np.zeros(per_unit.size)
+    np.maximum.at(top, pair_unit, per_pair)
+    active = per_unit > 0
+    share = float(np.clip(SHARE_FACTOR * np.median(top[active] / per_unit[active]),
+                          MIN_SHARE, MAX_SHARE))  # fmt: skip
+    span = float(ft.max() - ft.min()) + 1.0
+    order_u = np.lexsort((ft, fu))
+    key_u = fu[order_u] * (span * 4 + 1) + (ft[order_u] - ft.min())
+    order_p = np.lexsort((ft, pair))
+    key_p = pair[order_p] * (span * 4 + 1) + (ft[order_p] - ft.min())
+    at_p = np.empty(fresh.size, np.int64)
+    at_p[order_p] = np.arange(fresh.size)
+    best_p = np.ones(fresh.size)
+    best = np.zeros((fresh.size, 3))  # c_p, c_u, window (hours; inf = the whole data)
+    for w in windows:
+        half = min(w, span * 2) / 2
+        kp = key_p[at_p]
+        c_p = np.searchsorted(key_p, kp + half, "right") - np.searchsorted(key_p, kp - half)
+        mine_u = fu * (span * 4 + 1) + (ft - ft.min())
+        c_u = np.searchsorted(key_u, mine_u + half, "right") - np.searchsorted(key_u, mine_u - half)
+        candidates = c_p >= min_count
+        p = np.ones(fresh.size)
+        p[candidates] = sps.binom.sf(c_p[candidates] - 1, c_u[candidates], share)
+        better = p < best_p
+        best_p = np.where(better, p, best_p)
+        reach = min(w, span) / 3600  # hours (the whole data: its span)
+        best[better] = np.column_stack((c_p, c_u, np.full(fresh.size, reach)))[better]
+    hit = best_p < alpha / (n * len(windows))
+    idx = fresh[hit]
+    strength = -np.log10(np.maximum(best_p[hit], 1e-300))
+    text = tuple(
+        {"count": float(b[0]), "of": float(b[1]), "window_hours": float(b[2]),
+         "usual_share": share}
+        for b in best[hit]
+    )  # fmt: skip
+    back = np.argsort(idx)
+    return Flags("network", idx[back], strength[back], tuple(text[i] for i in back))
 
 
 def straightliners(items: ArrayLike, min_items: int = 3) -> Flags:
