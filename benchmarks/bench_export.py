@@ -1,12 +1,12 @@
 """The responses XLSX export at scale: time and peak memory.
 
-    python benchmarks/bench_export.py [--units 100 --per-unit 10000]
+    python benchmarks/bench_export.py [--units 100 --per-unit 10000] [--formats xlsx,sav]
 
 Fills a fresh SQLite database with ``units × per_unit`` citizen responses (the demo's
 citizen questionnaire, six items and a comment), then writes the staff page's XLSX export
-(:func:`evalsurvey.domain.exports.responses_xlsx`) to a file and reports the time and the
-process's peak resident memory during the export (targets for 1,000,000 rows: ≤ 60 s,
-≤ 300 MB).
+(:func:`evalsurvey.domain.exports.responses_xlsx`) and the SPSS ``.sav`` export to files and
+reports each one's time and the process's peak resident memory during it (targets for
+1,000,000 rows: ≤ 60 s, ≤ 300 MB).
 """
 
 from __future__ import annotations
@@ -36,7 +36,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=100)
     parser.add_argument("--per-unit", type=int, default=10000)
+    parser.add_argument("--formats", default="xlsx,sav", help="xlsx, sav or both")
+    parser.add_argument("--database", help="an existing SQLite file to export from")
     args = parser.parse_args()
+
+    from sqlalchemy import select
 
     from benchmarks.fill import citizen_cycle
     from evalsurvey.domain import exports
@@ -45,41 +49,52 @@ def main() -> None:
     from evalsurvey.models import Cycle
 
     started = time.perf_counter()
-    app, cycle_id = citizen_cycle(args.units, args.per_unit, comment_share=0.1)
+    if args.database:
+        from evalsurvey import create_app
+
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{args.database}"})
+        with app.app_context():
+            cycle_id = db.session.scalar(select(Cycle.id))
+    else:
+        app, cycle_id = citizen_cycle(args.units, args.per_unit, comment_share=0.1)
     fill = time.perf_counter() - started
-    n = args.units * args.per_unit
     folder = tempfile.mkdtemp(prefix="evalsurvey-export-")
-    with app.app_context(), app.test_request_context():
-        cycle = db.session.get(Cycle, cycle_id)
-        peak = [_rss_mb()]
-        before = peak[0]
-        done = threading.Event()
-
-        def watch():
-            while not done.is_set():
-                peak[0] = max(peak[0], _rss_mb())
-                time.sleep(0.2)
-
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        labels = {k: k for k in ("sheet", "id", "unit", "unit_name", "parent", "group",
-                                 "channel", "status", "started", "submitted", "seconds",
-                                 "comment")}  # fmt: skip
-        names = {"status": {}, "channel": {}, "group": {}}
-        office = Scope("admin", None, None, True)
-        path = Path(folder) / "export.xlsx"
-        t = time.perf_counter()
-        with open(path, "wb") as out:
-            written = exports.responses_xlsx(out, cycle, office, labels, names)
-        took = time.perf_counter() - t
-        done.set()
-        watcher.join()
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    labels = {k: k for k in ("sheet", "id", "unit", "unit_name", "parent", "group", "channel",
+                             "status", "started", "submitted", "seconds", "comment")}  # fmt: skip
+    names = {"status": {}, "channel": {}, "group": {}}
+    office = Scope("admin", None, None, True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}")  # fmt: skip
-    print(f"{n:,} responses filled in {fill:.1f} s; XLSX export of {written:,} rows: "
-          f"{took:.1f} s, {path.stat().st_size / 1e6:.1f} MB file; resident memory "
-          f"{before:.0f} MB before, peak {peak[0]:.0f} MB (ru_maxrss {maxrss:.0f} MB)")  # fmt: skip
+          f"{platform.python_version()}; database ready in {fill:.1f} s")  # fmt: skip
+    for kind in args.formats.split(","):
+        with app.app_context(), app.test_request_context():
+            cycle = db.session.get(Cycle, cycle_id)
+            peak = [_rss_mb()]
+            before = peak[0]
+            done = threading.Event()
+
+            def watch(peak=peak, done=done):
+                while not done.is_set():
+                    peak[0] = max(peak[0], _rss_mb())
+                    time.sleep(0.2)
+
+            watcher = threading.Thread(target=watch)
+            watcher.start()
+            path = Path(folder) / f"export.{kind}"
+            t = time.perf_counter()
+            with open(path, "wb") as out:
+                if kind == "xlsx":
+                    written = exports.responses_xlsx(out, cycle, office, labels, names)
+                else:
+                    written = exports.responses_sav(out, cycle, office, labels)
+            took = time.perf_counter() - t
+            done.set()
+            watcher.join()
+        print(f"{kind.upper()} export of {written:,} rows: {took:.1f} s, "
+              f"{path.stat().st_size / 1e6:.1f} MB file; resident memory {before:.0f} MB "
+              f"before, peak {peak[0]:.0f} MB")  # fmt: skip
+        path.unlink()
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"ru_maxrss over the run {maxrss:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -189,7 +189,7 @@ def _crawl(client, lang: str, limit: int = 400, least: int = 30) -> dict[str, li
             link = re.sub(r"[?&]lang=\w+", "", link).rstrip("?")
             # PDFs and workbooks are tested by their content elsewhere
             wanted = link.startswith("/admin") and not link.split("?")[0].endswith(
-                (".pdf", ".xlsx")
+                (".pdf", ".xlsx", ".sav")
             )
             if wanted and link not in seen and "page=" not in link[6:]:
                 todo.append(link)

@@ -226,9 +226,8 @@ def export_sav(cycle_id: int):
     labels = {"id": _("编号"), "unit": _("单位编码"), "unit_name": _("单位"), "group": _("群体"),
               "channel": _("渠道"), "status": _("状态"), "submitted": _("提交时间"),
               "comment": _("意见和建议")}  # fmt: skip
-    with tempfile.TemporaryDirectory() as folder:
-        path = f"{folder}/responses.sav"
-        exports.responses_sav(path, cycle, scope(), labels)
-        with open(path, "rb") as fh:
-            data = fh.read()
-    return download(data, f"responses-{cycle.code}.sav", "application/x-spss-sav")
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - send_file closes it
+    exports.responses_sav(out, cycle, scope(), labels)
+    out.seek(0)
+    return send_file(out, mimetype="application/x-spss-sav", as_attachment=True,
+                     download_name=f"responses-{cycle.code}.sav")  # fmt: skip

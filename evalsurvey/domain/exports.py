@@ -16,14 +16,15 @@ from typing import IO, Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from sqlalchemy import select
+from sqlalchemy import LargeBinary, cast, func, select
 from sqlalchemy.orm import selectinload
 
 from evalsurvey.domain.access import Scope
 from evalsurvey.domain.questionnaires import cycle_items
 from evalsurvey.extensions import db
-from evalsurvey.models import Cycle, RaterGroup, Response, Unit
+from evalsurvey.models import Channel, Cycle, RaterGroup, Response, ResponseStatus, Unit
 from evalsurvey.reports.sheet import column_letter, write_sheet
+from evalsurvey.reports.spss import MAX_WIDTH, Variable, write_sav
 from evalsurvey.timezones import to_local
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -169,55 +170,109 @@ def _spss_name(code: str, taken: set[str]) -> str:
     return name
 
 
-def responses_sav(path: str, cycle: Cycle, scope: Scope, labels: dict[str, str]) -> int:
-    """Write the cycle's responses this person may read as an SPSS ``.sav`` file (pyreadstat):
-    one variable per item with the question as its label, the satisfaction levels as value
-    labels, times in the office's zone. Returns the rows written."""
-    import pandas as pd
-    import pyreadstat
+def _byte_length(column):
+    """A text column's length in UTF-8 bytes, in SQL (SQLite before 3.43 has no
+    ``octet_length``; a text cast to a blob is its UTF-8 bytes)."""
+    if db.engine.dialect.name == "sqlite":
+        return func.length(cast(column, LargeBinary))
+    return func.octet_length(column)
 
+
+def responses_sav(out: IO[bytes], cycle: Cycle, scope: Scope, labels: dict[str, str]) -> int:
+    """Write the cycle's responses this person may read as an SPSS ``.sav`` file: one
+    variable per item with the question as its label, the satisfaction levels as value
+    labels, times in the office's zone. Streamed (:mod:`evalsurvey.reports.spss`): the rows
+    are written case by case as they are read, so memory stays flat; the text columns'
+    widths come first from SQL (and, for text answers only, a first pass). Returns the rows
+    written."""
     from evalsurvey.models.questionnaires import SATISFACTION_LEVELS
 
     items = cycle_items(cycle.id)
-    taken = {"id", "unit", "unit_name", "group", "channel", "status", "submitted", "comment"}
+    fixed = ("id", "unit", "unit_name", "group", "channel", "status", "submitted")
+    taken = {*fixed, "comment"}
     names = {code: _spss_name(code, taken) for code in items}
-    columns: dict[str, list] = {k: [] for k in ("id", "unit", "unit_name", "group", "channel",
-                                                "status", "submitted")}  # fmt: skip
-    columns |= {names[c]: [] for c in items}
-    columns["comment"] = []
-    query = scope.rows(
-        select(Response)
-        .where(Response.cycle_id == cycle.id)
-        .options(selectinload(Response.unit), selectinload(Response.rater_group))
-        .order_by(Response.id)
-    )
-    for r in db.session.execute(query.execution_options(yield_per=2000)).scalars():
-        columns["id"].append(r.public_id)
-        columns["unit"].append(r.unit.code)
-        columns["unit_name"].append(r.unit.name)
-        columns["group"].append(r.rater_group.code)
-        columns["channel"].append(r.channel)
-        columns["status"].append(r.status)
-        columns["submitted"].append(_local(r.submitted_at))
-        for code, item in items.items():
-            value = r.answers.get(code)
-            if item.type in NUMBER_TYPES:
-                columns[names[code]].append(float(value) if value is not None else None)
-            else:
-                text = ";".join(value) if isinstance(value, list) else value
-                columns[names[code]].append("" if text is None else str(text))
-        columns["comment"].append(r.comment)
-    frame = pd.DataFrame(columns)
-    variable_labels = {k: labels.get(k, k) for k in ("id", "unit", "unit_name", "group",
-                                                     "channel", "status", "submitted")}  # fmt: skip
-    variable_labels |= {names[c]: i.text for c, i in items.items()}
-    variable_labels["comment"] = labels.get("comment", "comment")
     levels = {float(v): zh for v, zh, _en in SATISFACTION_LEVELS}
-    value_labels = {names[c]: levels for c, i in items.items() if i.type == "satisfaction5"}
-    pyreadstat.write_sav(
-        frame,
-        path,
-        column_labels=variable_labels,
-        variable_value_labels=value_labels,
-    )
-    return len(frame)
+    variables = [
+        Variable(k, labels.get(k, k), "datetime" if k == "submitted" else "text") for k in fixed
+    ]
+    for code, item in items.items():
+        numeric = item.type in NUMBER_TYPES
+        variables.append(
+            Variable(
+                names[code],
+                item.text,
+                "number" if numeric else "text",
+                decimals=2 if item.type == "points" else 0,
+                value_labels=levels if item.type == "satisfaction5" else {},
+            )
+        )
+    variables.append(Variable("comment", labels.get("comment", "comment"), "text"))
+    units = {u.id: (u.code, u.name) for u in db.session.scalars(select(Unit))}
+    groups = {g.id: g.code for g in db.session.scalars(select(RaterGroup))}
+    query = scope.rows(
+        select(
+            Response.public_id, Response.unit_id, Response.rater_group_id, Response.channel,
+            Response.status, Response.submitted_at, Response.answers, Response.comment,
+        )
+        .where(Response.cycle_id == cycle.id)
+        .order_by(Response.id)
+    )  # fmt: skip
+    kinds = [(code, item.type in NUMBER_TYPES) for code, item in items.items()]
+
+    def rows():
+        for (
+            public_id,
+            unit_id,
+            group_id,
+            channel,
+            status,
+            submitted_at,
+            answers,
+            comment,
+        ) in db.session.execute(query.execution_options(yield_per=5000)):
+            unit = units[unit_id]
+            row = [public_id, unit[0], unit[1], groups.get(group_id, ""), channel, status,
+                   _local(submitted_at)]  # fmt: skip
+            for code, numeric in kinds:
+                value = answers.get(code)
+                if isinstance(value, list):
+                    value = ";".join(value)
+                elif not numeric and value is not None:
+                    value = str(value)
+                row.append(value)
+            row.append(comment)
+            yield row
+
+    # the text columns' widths in UTF-8 bytes, before any case is written: the fixed ones
+    # from the units and groups, the id and comment from the database; only answers to
+    # items that are not numbers need a first pass over the rows
+    def widest(values) -> int:
+        return max([1, *(len(str(v).encode("utf-8")) for v in values if v)])
+
+    where = scope.rows(select(Response.id).where(Response.cycle_id == cycle.id)).whereclause
+    n, last, id_bytes, comment_bytes = db.session.execute(
+        select(func.count(), func.max(Response.id), func.max(_byte_length(Response.public_id)),
+               func.max(_byte_length(Response.comment))).where(where)
+    ).one()  # fmt: skip
+    # the rows counted now, whatever arrives while the file is written
+    query = query.where(Response.id <= (last or 0))
+    widths = {
+        "id": id_bytes or 1,
+        "unit": widest(u[0] for u in units.values()),
+        "unit_name": widest(u[1] for u in units.values()),
+        "group": widest(groups.values()),
+        "channel": widest(c.value for c in Channel),
+        "status": widest(st.value for st in ResponseStatus),
+        "comment": comment_bytes or 1,
+    }
+    texts = [(i, names[code]) for i, (code, numeric) in enumerate(kinds) if not numeric]
+    if texts:
+        seen = dict.fromkeys((name for _i, name in texts), 1)
+        for row in rows():
+            for i, name in texts:
+                value = row[len(fixed) + i]
+                if value:
+                    seen[name] = max(seen[name], len(value.encode("utf-8")))
+        widths |= seen
+    widths = {k: min(v, MAX_WIDTH) for k, v in widths.items()}
+    return write_sav(out, variables, widths, rows(), n, file_label=cycle.code)

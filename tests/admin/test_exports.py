@@ -86,10 +86,10 @@ def test_responses_sav_has_labels_and_the_answers(app, client, tmp_path):
     demo.load(n_responses=200, seed=2)
     cycle = db.session.scalar(select(Cycle))
     login(client, "admin", PASSWORD)
-    got = client.get(f"/admin/cycles/{cycle.id}/responses.sav")
-    assert got.status_code == 200
-    path = tmp_path / "r.sav"
-    path.write_bytes(got.data)
+    with client.get(f"/admin/cycles/{cycle.id}/responses.sav") as got:
+        assert got.status_code == 200
+        path = tmp_path / "r.sav"
+        path.write_bytes(got.data)
     frame, meta = pyreadstat.read_sav(str(path))
     stored = {r.public_id: r for r in db.session.scalars(select(Response))}
     assert len(frame) == len(stored)
