@@ -97,7 +97,7 @@ def test_published_version_is_immutable(app):
 
 
 def test_demo_command_loads_a_working_system(app, runner):
-    result = runner.invoke(args=["demo", "--responses", "600"])
+    result = runner.invoke(args=["demo", "--responses", "1200"])  # members reach min n
     assert result.exit_code == 0, result.output
     assert db.session.scalar(select(func.count()).select_from(Unit)) > 30
     assert {g.code for g in db.session.scalars(select(RaterGroup))} == {
@@ -115,7 +115,8 @@ def test_demo_command_loads_a_working_system(app, runner):
     from evalsurvey.domain import schemes
     from evalsurvey.models import Cycle
 
-    cycle = db.session.scalar(select(Cycle))
+    earlier, cycle = db.session.scalars(select(Cycle).order_by(Cycle.opens_at)).all()
+    assert (earlier.code, earlier.status, cycle.code) == ("2026H1", "published", "2026H2")
     results = schemes.unit_type_results(cycle, "community")
     assert results.version.label == "COMMUNITY@1"
     assert all(r.complete and r.total is not None for r in results.units.values())

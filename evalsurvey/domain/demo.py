@@ -538,9 +538,19 @@ def _assess_communities(cycle, communities, rng, quality) -> None:
 
     from evalsurvey.domain import schemes
 
+    from evalsurvey.models import SchemeVersion
+
     path = Path(__file__).resolve().parent.parent / "data" / "schemes" / "community_002.json"
-    version = schemes.import_scheme(json.loads(path.read_text(encoding="utf-8")))
-    schemes.publish_scheme(version)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    # an earlier cycle of the demo published it already: every cycle uses that version
+    version = db.session.scalar(
+        select(SchemeVersion).where(
+            SchemeVersion.code == data["code"], SchemeVersion.published_at.is_not(None)
+        )
+    )
+    if version is None:
+        version = schemes.import_scheme(data)
+        schemes.publish_scheme(version)
     schemes.assign_scheme(cycle, "community", version)
     scheme = schemes.scheme_of(version)
     for unit in communities:

@@ -13,7 +13,8 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.questionnaires import QuestionnaireError, parse_value
@@ -205,6 +206,17 @@ def set_status(response: Response, status: str) -> None:
     db.session.flush()
 
 
+def _insert_once(row: dict[str, Any]) -> bool:
+    """Insert ``row`` unless its submission key is stored already: one statement
+    (``INSERT … ON CONFLICT DO NOTHING``), so a retried post costs no extra round trip and
+    two concurrent ones cannot both store. True if this call stored it."""
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(Response).values(**row).on_conflict_do_nothing(index_elements=["submission_key"])
+    )
+    return db.session.execute(statement).rowcount == 1
+
+
 def store_response(
     *,
     link: Link,
@@ -214,59 +226,48 @@ def store_response(
     device: str,
     network: str = "",
     invitation: Invitation | None = None,
-) -> tuple[Response, bool]:
-    """Store a response exactly once for its submission key.
-
-    Returns ``(response, created)``. A key already stored returns the stored row
-    and ``created=False``; a used invitation raises :class:`InvitationUsed`.
+) -> bool:
+    """Store a response exactly once for its submission key; True if this call stored it,
+    False if the key was stored already (a double tap or a retried post). A used
+    invitation raises :class:`InvitationUsed`.
 
     With an invitation, claiming it and storing the response are two transactions,
     so no row version, transaction id or commit links one to the other (see
     :func:`_claim` and ``docs/design.md``). If storing fails, the claim is given back.
     """
-    existing = find_by_key(ticket.submission_key)
-    if existing is not None:
-        return existing, False
     rater = rater_unit = ""
     if invitation is not None:
+        if find_by_key(ticket.submission_key) is not None:
+            return False
         if not _claim(invitation):
             # a double tap of the same page may be storing its row right now
-            existing = wait_for_key(ticket.submission_key)
-            if existing is not None:
-                return existing, False
+            if wait_for_key(ticket.submission_key) is not None:
+                return False
             raise InvitationUsed()
         if link.record_rater:
             rater, rater_unit = invitation.rater_code, invitation.rater_unit
+    row = response_row(
+        link=link,
+        channel=Channel.INVITE if invitation is not None else Channel.QR,
+        started_at=ticket.started_at,
+        submitted_at=utcnow(),
+        answers=answers,
+        comment=comment,
+        device=device,
+        network="" if invitation is not None else network,
+        submission_key=ticket.submission_key,
+        rater=rater,
+        rater_unit=rater_unit,
+    )
     try:
-        response = add_response(
-            link=link,
-            channel=Channel.INVITE if invitation is not None else Channel.QR,
-            started_at=ticket.started_at,
-            submitted_at=utcnow(),
-            answers=answers,
-            comment=comment,
-            device=device,
-            network="" if invitation is not None else network,
-            submission_key=ticket.submission_key,
-            rater=rater,
-            rater_unit=rater_unit,
-        )
+        created = _insert_once(row)
         db.session.commit()
-    except IntegrityError:
-        # A concurrent double tap won the race: its row is the one.
-        db.session.rollback()
-        existing = find_by_key(ticket.submission_key)
-        if existing is None:
-            if invitation is not None:
-                _release(invitation)
-            raise
-        return existing, False
     except Exception:
         db.session.rollback()
         if invitation is not None:
             _release(invitation)
         raise
-    return response, True
+    return created
 
 
 def _rewrite_link_invitations(invitation: Invitation, value, target_used: bool) -> int:

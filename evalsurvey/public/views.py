@@ -38,6 +38,19 @@ from evalsurvey.ratelimit import DEVICE_COOKIE, client_network, limiter, submiss
 bp = Blueprint("public", __name__)
 
 
+@bp.before_request
+def _reads_without_a_transaction() -> None:
+    """A respondent's GET only reads (the questionnaire, the thank-you page): on PostgreSQL
+    it runs in autocommit, without the BEGIN and ROLLBACK round trips of a transaction.
+    The connection goes back to the pool at the end of the request with its usual level."""
+    if (
+        request.method in ("GET", "HEAD")
+        and db.engine.dialect.name == "postgresql"
+        and not db.session().in_transaction()  # e.g. a test's session, already reading
+    ):
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def _closed_page(link: Link):
     since = link.closed_since()
     if since is None:  # not yet open
@@ -156,8 +169,9 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
     except collect.TicketError:
         abort(400, description=Message(_("页面信息不完整或已过期，请重新打开问卷填写。")))
     thanks = url_for("public.thanks", code=link.code, k=ticket.submission_key)
-    if collect.find_by_key(ticket.submission_key) is not None:
-        return redirect(thanks, 303)  # a double tap or a retried post: already stored
+    # a public double tap or retried post is answered by the insert itself (one statement)
+    if invitation is not None and collect.find_by_key(ticket.submission_key) is not None:
+        return redirect(thanks, 303)  # a retried post: already stored
     if invitation is not None and invitation.used:
         if collect.wait_for_key(ticket.submission_key, seconds=2.0) is not None:
             return redirect(thanks, 303)  # our own double tap is storing the row

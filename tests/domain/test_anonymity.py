@@ -92,16 +92,16 @@ def test_a_failed_store_gives_the_invitation_back(app, client, monkeypatch):
     db.session.commit()
     url = f"/i/{inv.token}"
     fields = hidden_fields(client.get(url).get_data(as_text=True))
-    real = collect.add_response
+    real = collect._insert_once
 
-    def broken(**kwargs):
+    def broken(row):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(collect, "add_response", broken)
+    monkeypatch.setattr(collect, "_insert_once", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert client.post(url, data={**fields, "attitude": "4", "speed": "3"}).status_code == 500
     db.session.expire_all()
     assert not db.session.get(Invitation, inv.id).used
-    monkeypatch.setattr(collect, "add_response", real)
+    monkeypatch.setattr(collect, "_insert_once", real)
     assert client.post(url, data={**fields, "attitude": "4", "speed": "3"}).status_code == 303
     assert db.session.scalar(select(db.func.count()).select_from(Response)) == 1
