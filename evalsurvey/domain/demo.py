@@ -537,7 +537,6 @@ def _assess_communities(cycle, communities, rng, quality) -> None:
     from pathlib import Path
 
     from evalsurvey.domain import schemes
-
     from evalsurvey.models import SchemeVersion
 
     path = Path(__file__).resolve().parent.parent / "data" / "schemes" / "community_002.json"
