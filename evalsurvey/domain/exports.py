@@ -68,6 +68,20 @@ def _local(value):
     return to_local(value).replace(tzinfo=None, microsecond=0) if value is not None else None
 
 
+def _answer_cells(answers: dict, kinds: list[tuple[str, bool]]) -> list:
+    """A response's answers as cells, item by item: numbers stay numbers, several choices
+    are joined with ``;``, anything else is its text."""
+    cells = []
+    for code, numeric in kinds:
+        value = answers.get(code)
+        if isinstance(value, list):
+            value = ";".join(value)
+        elif not numeric and value is not None:
+            value = str(value)
+        cells.append(value)
+    return cells
+
+
 def responses_xlsx(
     out: IO[bytes], cycle: Cycle, scope: Scope, labels: dict[str, str], names: dict[str, dict]
 ) -> int:
@@ -118,13 +132,7 @@ def responses_xlsx(
                 _local(submitted_at),
                 round((submitted_at - started_at).total_seconds()) if started_at else None,
             ]
-            for code, numeric in kinds:
-                value = answers.get(code)
-                if isinstance(value, list):
-                    value = ";".join(value)
-                elif not numeric and value is not None:
-                    value = str(value)
-                row.append(value)
+            row.extend(_answer_cells(answers, kinds))
             row.append(comment)
             yield row
 
@@ -233,13 +241,7 @@ def responses_sav(out: IO[bytes], cycle: Cycle, scope: Scope, labels: dict[str, 
             unit = units[unit_id]
             row = [public_id, unit[0], unit[1], groups.get(group_id, ""), channel, status,
                    _local(submitted_at)]  # fmt: skip
-            for code, numeric in kinds:
-                value = answers.get(code)
-                if isinstance(value, list):
-                    value = ";".join(value)
-                elif not numeric and value is not None:
-                    value = str(value)
-                row.append(value)
+            row.extend(_answer_cells(answers, kinds))
             row.append(comment)
             yield row
 

@@ -413,16 +413,20 @@ def set_texts(q: Questionnaire, title: str, title_en: str, intro: str, intro_en:
     _edit(q, change)
 
 
+def _put(data: dict[str, Any], index: int | None, item: dict[str, Any]) -> None:
+    if index is None:
+        data["items"].append(item)
+    elif 0 <= index < len(data["items"]):
+        data["items"][index] = item
+    else:
+        raise QuestionnaireError("没有这道题。")
+
+
 def put_item(q: Questionnaire, index: int | None, item: dict[str, Any]) -> None:
     """Add an item (``index`` None) or replace the one at ``index`` (0-based)."""
 
     def change(data):
-        if index is None:
-            data["items"].append(item)
-        elif 0 <= index < len(data["items"]):
-            data["items"][index] = item
-        else:
-            raise QuestionnaireError("没有这道题。")
+        _put(data, index, item)
 
     _edit(q, change)
 
@@ -469,12 +473,7 @@ def preview_item(q: Questionnaire, index: int | None, item: dict[str, Any]) -> Q
     """The draft as it would be with ``item`` put at ``index`` (None: added), checked like
     a save, but nothing is written: a transient questionnaire for the builder's preview."""
     data = to_json(q)
-    if index is None:
-        data["items"].append(item)
-    elif 0 <= index < len(data["items"]):
-        data["items"][index] = item
-    else:
-        raise QuestionnaireError("没有这道题。")
+    _put(data, index, item)
     preview = from_json(data)  # never added to the session
     preview.version = q.version
     return preview
