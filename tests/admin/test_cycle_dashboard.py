@@ -74,6 +74,13 @@ def test_the_dashboard_in_a_browser_at_both_widths(app, live_server, page):  # n
             assert page.locator("figure img").count() >= 6
             assert page.evaluate("document.documentElement.scrollWidth") <= width
             page.screenshot(path=str(ARTIFACTS / f"dashboard-{width}-{lang}.png"), full_page=True)
+            # one unit's dashboard, reached from the ranking
+            page.locator("table a[href*='/units/']").first.click()
+            page.wait_for_url("**/dashboard**")
+            assert page.locator("figure img").count() >= 2  # its groups and submissions per day
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.screenshot(path=str(ARTIFACTS / f"unit-dashboard-{width}-{lang}.png"),
+                            full_page=True)  # fmt: skip
 
 
 def _unit(code: str):
