@@ -53,6 +53,16 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
+def _finish(fig: Figure, ax, title: str, xlabel: str, ylabel: str | None = None) -> str:
+    """Every chart's title and axis labels, without the top and right frame, as SVG."""
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig, title)
+
+
 def grouped_bars(
     title: str,
     categories: Sequence[str],
@@ -115,10 +125,7 @@ def intervals(
         ax.set_yticks(ys, labels)
         ax.set_xlim(*xlim)
         ax.set_ylim(-0.7, len(labels) - 0.3)
-        ax.set_title(title)
-        ax.set_xlabel(xlabel)
-        ax.spines[["top", "right"]].set_visible(False)
-        return _svg(fig, title)
+        return _finish(fig, ax, title, xlabel)
 
 
 def hbars(title: str, labels: Sequence[str], values: Sequence[float], xlabel: str,
@@ -164,10 +171,7 @@ def diverging(title: str, labels: Sequence[str], values: Sequence[float], xlabel
         ax.set_xlim(-reach, reach)
         ax.axvline(0, color="#999", linewidth=0.8)
         ax.set_yticks(ys, labels)
-        ax.set_title(title)
-        ax.set_xlabel(xlabel)
-        ax.spines[["top", "right"]].set_visible(False)
-        return _svg(fig, title)
+        return _finish(fig, ax, title, xlabel)
 
 
 def histogram(title: str, values: Sequence[float], xlabel: str, ylabel: str) -> str:
@@ -177,11 +181,7 @@ def histogram(title: str, values: Sequence[float], xlabel: str, ylabel: str) -> 
         ax = fig.subplots()
         ax.hist(values, bins=range(0, 105, 5), color=COLOURS[1], edgecolor="white")
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(title)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.spines[["top", "right"]].set_visible(False)
-        return _svg(fig, title)
+        return _finish(fig, ax, title, xlabel, ylabel)
 
 
 def scatter(title: str, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str],
@@ -198,11 +198,7 @@ def scatter(title: str, xs: Sequence[float], ys: Sequence[float], labels: Sequen
         low = min([*xs, *ys, 60]) - 5
         ax.set_xlim(low, 100)
         ax.set_ylim(low, 100)
-        ax.set_title(title)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.spines[["top", "right"]].set_visible(False)
-        return _svg(fig, title)
+        return _finish(fig, ax, title, xlabel, ylabel)
 
 
 def line(title: str, xs: Sequence[str], ys: Sequence[float], xlabel: str, ylabel: str,
@@ -224,8 +220,4 @@ def line(title: str, xs: Sequence[str], ys: Sequence[float], xlabel: str, ylabel
                       rotation=30, ha="right")  # fmt: skip
         if integer:
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(title)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.spines[["top", "right"]].set_visible(False)
-        return _svg(fig, title)
+        return _finish(fig, ax, title, xlabel, ylabel)

@@ -44,6 +44,15 @@ def _row(rid, unit, answers, submitted, duration, device):
             iso(submitted), *map(str, answers), ""]  # fmt: skip
 
 
+def _bot_response(rows: list, bot: set, rng, rid: str, local: float) -> None:
+    """One bot response to the target window at ``local`` time: mostly top marks, quick,
+    and a new device every time (the script drops its cookies)."""
+    answers = [int(rng.choice([4, 5], p=[0.2, 0.8])) for _ in ITEMS]
+    bot.add(rid)
+    rows.append(_row(rid, TARGET, answers, local - BEIJING,
+                     float(rng.lognormal(np.log(45), 0.3)), f"bot{rid}"))  # fmt: skip
+
+
 def _cycle(seed: int, flood: str | None):
     """12 windows × 150 honest citizens over 30 days; the bot's rows; the honest ones."""
     rng = np.random.default_rng(seed)
@@ -67,12 +76,7 @@ def _cycle(seed: int, flood: str | None):
             else:  # spread over two working days, office hours only
                 day = 15 + int(rng.integers(0, 2))
                 local = T0 + day * 86400 + 9 * 3600 + float(rng.uniform(0, 8 * 3600))
-            answers = [int(rng.choice([4, 5], p=[0.2, 0.8])) for _ in ITEMS]
-            rid = f"B{next(n):06d}"
-            bot.add(rid)
-            # a new device every time (the script drops its cookies)
-            rows.append(_row(rid, TARGET, answers, local - BEIJING,
-                             float(rng.lognormal(np.log(45), 0.3)), f"bot{rid}"))  # fmt: skip
+            _bot_response(rows, bot, rng, f"B{next(n):06d}", local)
     return rows, bot
 
 
@@ -142,11 +146,7 @@ def _even_flood(seed: int):
     for k in range(150):
         day = k % 30
         local = T0 + day * 86400 + 9 * 3600 + float(rng.uniform(0, 8 * 3600))
-        answers = [int(rng.choice([4, 5], p=[0.2, 0.8])) for _ in ITEMS]
-        rid = f"E{k:06d}"
-        bot.add(rid)
-        rows.append(_row(rid, TARGET, answers, local - BEIJING,
-                         float(rng.lognormal(np.log(45), 0.3)), f"bot{rid}"))  # fmt: skip
+        _bot_response(rows, bot, rng, f"E{k:06d}", local)
     return rows, bot
 
 
@@ -205,11 +205,7 @@ def _every_morning(seed: int):
     for day in range(27):
         for k in range(20):
             local = T0 + day * 86400 + 10 * 3600 + float(rng.uniform(0, 20 * 60))
-            answers = [int(rng.choice([4, 5], p=[0.2, 0.8])) for _ in ITEMS]
-            rid = f"M{day:02d}{k:04d}"
-            bot.add(rid)
-            rows.append(_row(rid, TARGET, answers, local - BEIJING,
-                             float(rng.lognormal(np.log(45), 0.3)), f"bot{rid}"))  # fmt: skip
+            _bot_response(rows, bot, rng, f"M{day:02d}{k:04d}", local)
     return rows, bot
 
 
