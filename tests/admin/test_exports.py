@@ -110,3 +110,26 @@ def test_results_before_any_computation_lead_back_to_where_they_are_computed(app
     login(client, "adm")
     got = client.get(f"/admin/cycles/{cycle.id}/results.csv?type=community", follow_redirects=True)
     assert got.status_code == 200 and "还没有计算结果" in got.get_data(as_text=True)
+
+
+def test_a_cycle_without_responses_exports_empty_files_and_its_unit_dashboard_answers(
+    app, client, tmp_path
+):
+    import pyreadstat
+
+    from tests.factories import make_cycle, make_staff, make_unit
+
+    cycle, unit = make_cycle(), make_unit("W9")
+    make_staff("boss")
+    login(client, "boss", "secret-pass-1")
+    with client.get(f"/admin/cycles/{cycle.id}/responses.sav") as got:
+        assert got.status_code == 200
+        (tmp_path / "empty.sav").write_bytes(got.data)
+    frame, _meta = pyreadstat.read_sav(str(tmp_path / "empty.sav"))
+    assert len(frame) == 0 and "comment" in frame.columns
+    with client.get(f"/admin/cycles/{cycle.id}/responses.xlsx") as got:
+        assert got.status_code == 200
+        rows = list(load_workbook(io.BytesIO(got.data)).active.iter_rows(values_only=True))
+    assert len(rows) == 1  # the header only
+    page = client.get(f"/admin/cycles/{cycle.id}/units/{unit.id}/dashboard")
+    assert page.status_code == 200 and "还没有计算结果。" in page.get_data(as_text=True)
