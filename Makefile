@@ -44,11 +44,13 @@ run: fonts demo
 	$(BIN)/evalsurvey run --host 127.0.0.1 --port 5000
 
 # A CJK font so pages, charts and PDFs of Chinese text show characters, not boxes, and
-# Pango, which WeasyPrint renders the PDF reports with (Debian's packages).
+# Pango, which WeasyPrint renders the PDF reports with (Debian's packages). Matplotlib keeps
+# a list of the fonts it found: one made before the font came would never see it.
 fonts:
 	@{ fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" && ldconfig -p | grep -q libpangoft2-1.0 ; } || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei \
-		fontconfig libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
+		fontconfig libpango-1.0-0 libpangoft2-1.0-0 >/dev/null && \
+		rm -f "$${MPLCONFIGDIR:-$$HOME/.cache/matplotlib}"/fontlist-*.json; }
 
 # Debian's Chromium for the Playwright test (Playwright cannot download a browser here).
 browser: fonts

@@ -1,7 +1,7 @@
 """Respondent throughput: evalsurvey against a minimal Flask app, in the same run.
 
     python benchmarks/bench_throughput.py [--backend sqlite|postgresql] [--seconds 15]
-        [--concurrency 32] [--workers 4]
+        [--concurrency 32] [--workers 4] [--limits redis|memory]
 
 Both apps run under gunicorn with the same settings (sync workers, ``--workers``) on the
 same database kind, and a load generator on loopback plays respondents: a fresh phone
@@ -11,6 +11,11 @@ sessions per second and the p50/p99 of a session's time, for each app and as rat
 The load generator runs in its own processes (so the GIL of one does not cap it); on a
 2-core machine it competes with the servers for the CPU, as on a real small server.
 Rate limits stay on with thresholds raised, since every request comes from one address.
+Their counters live in Redis by default (``--limits redis``): gunicorn's workers are several
+processes, which must share the counters for a limit to mean what it says (per-process
+memory counters let each worker allow the whole limit); ``--limits memory`` measures those.
+It also reports the CPU time each kind of process spent per session (the app's workers,
+the database, Redis), read from ``/proc``, which shows where a difference comes from.
 """
 
 from __future__ import annotations
@@ -95,6 +100,38 @@ def _load(port: int, path: str, seconds: float, concurrency: int) -> dict:
     }
 
 
+def _cpu_seconds() -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) of every process, by pid, with its command line."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # it ended meanwhile
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        found[int(pid)] = (command, (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+def _cpu_by_kind(before: dict, after: dict, port: int) -> dict[str, float]:
+    """CPU seconds spent between two readings by the app on ``port``, PostgreSQL and Redis
+    (the load generator's processes end before the second reading: not counted)."""
+    kinds = {"app": 0.0, "postgres": 0.0, "redis": 0.0}
+    for pid, (command, seconds) in after.items():
+        spent = seconds - before.get(pid, (command, 0.0))[1]
+        if f"127.0.0.1:{port}" in command:
+            kinds["app"] += spent
+        elif command.startswith("postgres"):
+            kinds["postgres"] += spent
+        elif command.startswith("redis-server"):
+            kinds["redis"] += spent
+    return kinds
+
+
 def _wait(port: int, path: str) -> None:
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -157,6 +194,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--limits", choices=["redis", "memory"], default="redis")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="evalsurvey-bench-")
@@ -166,13 +205,17 @@ def main() -> None:
     else:
         import psycopg
 
-        name = f"bench_{os.getpid()}"
+        database = f"bench_{os.getpid()}"
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
                              autocommit=True) as conn:  # fmt: skip
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = minimal_url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            conn.execute(f'CREATE DATABASE "{database}"')
+        url = minimal_url = f"postgresql://postgres@127.0.0.1:5432/{database}"
     code = _setup_evalsurvey(url, tmp)
+    if args.limits == "redis":
+        import redis
+
+        redis.Redis.from_url(args.redis_url).flushdb()  # its own database number
     env = {
         **os.environ,
         "EVALSURVEY_DATABASE_URL": url,
@@ -181,6 +224,7 @@ def main() -> None:
         "EVALSURVEY_RATE_LIMIT_DEVICE": "100000 per minute",
         "EVALSURVEY_RATE_LIMIT_NETWORK": "100000 per minute",
         "EVALSURVEY_RATE_LIMIT_LINK": "100000 per minute",
+        "EVALSURVEY_REDIS_URL": args.redis_url if args.limits == "redis" else "",
         "MINIMAL_DATABASE_URL": minimal_url,
         "PYTHONPATH": str(ROOT),
     }
@@ -193,18 +237,26 @@ def main() -> None:
             try:
                 _wait(port, f"/s/{code}")
                 _load(port, f"/s/{code}", 2, args.concurrency)  # warm up
+                before = _cpu_seconds()
                 results[name] = _load(port, f"/s/{code}", args.seconds, args.concurrency)
+                results[name]["cpu"] = _cpu_by_kind(before, _cpu_seconds(), port)
             finally:
                 server.send_signal(signal.SIGTERM)
                 server.wait(30)
+    if args.backend == "postgresql":
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
+                             autocommit=True) as conn:  # fmt: skip
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     m, e = results["minimal"], results["evalsurvey"]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, backend {args.backend}, "
           f"{args.workers} gunicorn workers, {args.concurrency} concurrent, "
-          f"{args.seconds:g} s")  # fmt: skip
+          f"{args.seconds:g} s, rate-limit counters in {args.limits}")  # fmt: skip
     for name, r in results.items():
+        cpu = "  ".join(f"{kind} {1000 * s / r['sessions']:.2f}" for kind, s in r["cpu"].items())
         print(f"{name:11s} {r['sessions']:6d} sessions  {r['per_s']:7.1f}/s  "
-              f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms")  # fmt: skip
+              f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
+              f"CPU ms per session: {cpu}")  # fmt: skip
     print(f"ratio: sessions/s {e['per_s'] / m['per_s']:.2f} (target >= 0.60), "
           f"p99 {e['p99_ms'] / m['p99_ms']:.2f} (target <= 2.00)")  # fmt: skip
 

@@ -46,6 +46,16 @@ def _network_key() -> str:
 
 limiter = Limiter(key_func=client_network, strategy="moving-window")
 
+# Where a limit is declared below, by endpoint and method (sign-in counts by hand). Every
+# other request skips Flask-Limiter's per-request resolution of limits (measurable on the
+# respondents' path: the questionnaire's GET and the thank-you page).
+LIMITED = {"public.survey": ("POST",), "public.invitation": ("GET", "POST")}
+
+
+@limiter.request_filter
+def _nothing_to_limit() -> bool:
+    return request.method not in LIMITED.get(request.endpoint or "", ())
+
 
 def _record(reason: str):
     """On a breach: count the refused attempt (its own short transaction)."""

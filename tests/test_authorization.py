@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from evalsurvey.domain import consultation as consultation_domain
 from evalsurvey.domain import demo
+from evalsurvey.domain.responses import acknowledge
 from evalsurvey.extensions import db
 from evalsurvey.models import (
     Cycle,
@@ -200,8 +201,12 @@ def test_every_endpoint_answers_every_role_as_expected(app):
     db.session.commit()
     params["adjustment_id"] = found.id
     citizen_link = db.session.get(Link, params["link_id"])
-    params["thanks_key"] = db.session.scalar(
-        select(Response.submission_key).where(Response.link_id == citizen_link.id)
+    params["thanks_key"] = acknowledge(
+        app.config["SECRET_KEY"],
+        citizen_link.code,
+        db.session.scalar(
+            select(Response.submission_key).where(Response.link_id == citizen_link.id)
+        ),
     )
 
     rules = [r for r in app.url_map.iter_rules()]

@@ -164,3 +164,33 @@ def test_several_app_instances_share_their_counters_through_redis(database_url, 
         db.engine.dispose()
     assert codes == [303, 303, 303, 303, 429]
     redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def test_limits_apply_where_declared_and_nowhere_else(database_url, tmp_path):
+    """Invitation pages are limited per network on every method; the questionnaire's GET
+    and the thank-you page skip the limiter (``ratelimit.LIMITED``), posts do not."""
+    from evalsurvey.domain.links import create_invitations
+    from evalsurvey.models import LinkMode
+
+    config = {
+        **base_config(database_url, str(tmp_path)),
+        "RATELIMIT_ENABLED": True,
+        "RATE_LIMIT_NETWORK": "2 per minute",
+        "RATE_LIMIT_LINK": "1 per minute",
+    }
+    for _app in app_in_context(database_url, config):
+        client = _app.test_client()
+        member_link = make_link(group="member", mode=LinkMode.INVITE)
+        token = create_invitations(member_link, [{"name": "甲"}])[0].token
+        db.session.commit()
+        assert [client.get(f"/i/{token}").status_code for _ in range(3)] == [200, 200, 429]
+
+        link = make_link()
+        posted = _rate(client, link, address="198.51.100.9")
+        assert posted.status_code == 303
+        env = {"REMOTE_ADDR": "198.51.100.9"}
+        thanks = posted.headers["Location"]
+        for _ in range(5):  # far past the link's 1 per minute
+            assert client.get(f"/s/{link.code}", environ_base=env).status_code == 200
+            assert client.get(thanks, environ_base=env).status_code == 200
+        assert _rate(client, link, address="198.51.100.9").status_code == 429

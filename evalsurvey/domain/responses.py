@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -68,6 +68,25 @@ def read_ticket(secret_key: str, token: str, link_id: int, max_age: int) -> Tick
     if ticket.link_id != link_id:
         raise TicketError("the page ticket belongs to another questionnaire")
     return ticket
+
+
+def _acknowledgement_signer(secret_key: str, link_code: str) -> Signer:
+    return Signer(secret_key, salt=f"evalsurvey.thanks.{link_code}")
+
+
+def acknowledge(secret_key: str, link_code: str, submission_key: str) -> str:
+    """The thank-you page's token, given only once the response is stored: the key signed
+    for its link, so the page can say "received" without asking the database again."""
+    return _acknowledgement_signer(secret_key, link_code).sign(submission_key).decode()
+
+
+def read_acknowledgement(secret_key: str, link_code: str, token: str) -> str | None:
+    """The submission key an :func:`acknowledge` token stands for; None if it was not
+    made by this server for this link (altered, made up, or another link's)."""
+    try:
+        return _acknowledgement_signer(secret_key, link_code).unsign(token).decode()
+    except (BadSignature, UnicodeError):
+        return None
 
 
 def device_hash(salt: str, cookie_id: str) -> str:
@@ -206,15 +225,24 @@ def set_status(response: Response, status: str) -> None:
     db.session.flush()
 
 
+# INSERT … ON CONFLICT DO NOTHING per dialect, built once: a respondent's post then costs
+# no statement construction and SQLAlchemy reuses its compiled form (bench_throughput.py)
+_INSERT_ONCE: dict[str, Any] = {}
+
+
 def _insert_once(row: dict[str, Any]) -> bool:
     """Insert ``row`` unless its submission key is stored already: one statement
     (``INSERT … ON CONFLICT DO NOTHING``), so a retried post costs no extra round trip and
     two concurrent ones cannot both store. True if this call stored it."""
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(Response).values(**row).on_conflict_do_nothing(index_elements=["submission_key"])
-    )
-    return db.session.execute(statement).rowcount == 1
+    dialect = db.engine.dialect.name
+    statement = _INSERT_ONCE.get(dialect)
+    if statement is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(Response.__table__).on_conflict_do_nothing(
+            index_elements=["submission_key"]
+        )
+        _INSERT_ONCE[dialect] = statement
+    return db.session.execute(statement, row).rowcount == 1
 
 
 def store_response(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 from flask import (
@@ -16,7 +17,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as HTTPResponse
 
@@ -30,7 +31,7 @@ from evalsurvey.domain.questionnaires import (
 from evalsurvey.errors import Message, page
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, current_lang, datetime_local
-from evalsurvey.models import Invitation, Link, LinkMode, Response, Unit
+from evalsurvey.models import Invitation, Link, LinkMode, Unit
 from evalsurvey.models.types import utcnow
 from evalsurvey.public.forms import SurveyForm
 from evalsurvey.ratelimit import DEVICE_COOKIE, client_network, limiter, submission_limits
@@ -38,17 +39,41 @@ from evalsurvey.ratelimit import DEVICE_COOKIE, client_network, limiter, submiss
 bp = Blueprint("public", __name__)
 
 
-@bp.before_request
-def _reads_without_a_transaction() -> None:
-    """A respondent's GET only reads (the questionnaire, the thank-you page): on PostgreSQL
-    it runs in autocommit, without the BEGIN and ROLLBACK round trips of a transaction.
-    The connection goes back to the pool at the end of the request with its usual level."""
+def _autocommit() -> None:
+    """On PostgreSQL a respondent's request runs in autocommit: its reads, and the one
+    ``INSERT`` that stores a public response, are each atomic alone, so a transaction would
+    only add the ``BEGIN`` and ``COMMIT``/``ROLLBACK`` round trips. Invitation posts keep
+    their transactions (the claim). The connection goes back to the pool at the end of the
+    request with its usual level."""
     if (
-        request.method in ("GET", "HEAD")
-        and db.engine.dialect.name == "postgresql"
+        db.engine.dialect.name == "postgresql"
         and not db.session().in_transaction()  # e.g. a test's session, already reading
     ):
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+# How long a worker may show a renamed unit's old name on the thank-you page.
+UNIT_NAME_SECONDS = 300.0
+
+
+def _remember_unit_name(link: Link) -> None:
+    names = current_app.extensions.setdefault("evalsurvey.thanks_unit_names", {})
+    names[link.code] = (link.unit.name, time.monotonic() + UNIT_NAME_SECONDS)
+
+
+def _unit_name(code: str) -> str:
+    """The unit's name for the thank-you page, kept a few minutes per process: the page is
+    the respondent path's third request and needs nothing else from the database."""
+    names = current_app.extensions.setdefault("evalsurvey.thanks_unit_names", {})
+    found = names.get(code)
+    if found is None or found[1] < time.monotonic():
+        _autocommit()
+        name = db.session.scalar(
+            select(Unit.name).join(Link, Link.unit_id == Unit.id).where(Link.code == code)
+        )
+        found = (name or "", time.monotonic() + UNIT_NAME_SECONDS)
+        names[code] = found
+    return found[0]
 
 
 def _closed_page(link: Link):
@@ -69,13 +94,17 @@ def _closed_page(link: Link):
     )
 
 
-# what a questionnaire page shows, loaded with the link in one statement; the questionnaire
-# itself comes from a per-process cache (respondent throughput, benchmarks/bench_throughput.py)
-LINK_PAGE = (joinedload(Link.cycle), joinedload(Link.unit))
+# what a questionnaire page shows, loaded with the link in one statement built once; the
+# questionnaire itself comes from a per-process cache (benchmarks/bench_throughput.py)
+LINK_PAGE = (
+    select(Link)
+    .where(Link.code == bindparam("code"))
+    .options(joinedload(Link.cycle), joinedload(Link.unit))
+)
 
 
 def _load_link(code: str) -> Link:
-    link = db.session.scalar(select(Link).where(Link.code == code).options(*LINK_PAGE))
+    link = db.session.scalar(LINK_PAGE, {"code": code})
     if link is None:
         abort(404)
     return link
@@ -168,7 +197,8 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
         )
     except collect.TicketError:
         abort(400, description=Message(_("页面信息不完整或已过期，请重新打开问卷填写。")))
-    thanks = url_for("public.thanks", code=link.code, k=ticket.submission_key)
+    ack = collect.acknowledge(config["SECRET_KEY"], link.code, ticket.submission_key)
+    thanks = url_for("public.thanks", code=link.code, k=ack)
     # a public double tap or retried post is answered by the insert itself (one statement)
     if invitation is not None and collect.find_by_key(ticket.submission_key) is not None:
         return redirect(thanks, 303)  # a retried post: already stored
@@ -198,6 +228,7 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
     # Invitations are single-use already; a device hash on members' answers would only
     # add a way to link one member's answers across cycles.
     device = "" if invitation is not None else collect.device_hash(config["DEVICE_SALT"], device_id)
+    _remember_unit_name(link)  # before the commit expires it
     try:
         collect.store_response(
             link=link,
@@ -218,6 +249,7 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
 @bp.route("/s/<code>", methods=["GET", "POST"])
 @submission_limits
 def survey(code: str):
+    _autocommit()  # a public post stores one row: one statement
     link = _load_link(code)
     if link.mode != LinkMode.PUBLIC:
         abort(404)
@@ -232,6 +264,8 @@ def survey(code: str):
 @bp.route("/i/<token>", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATE_LIMIT_NETWORK"], scope="invitation")
 def invitation(token: str):
+    if request.method == "GET":
+        _autocommit()
     inv = db.session.scalar(select(Invitation).where(Invitation.token == token))
     if inv is None:
         abort(404)
@@ -248,21 +282,14 @@ def invitation(token: str):
 
 @bp.get("/s/<code>/thanks")
 def thanks(code: str):
-    key = request.args.get("k", "")
-    # one statement: the stored response of this link and the unit's name
-    found = (
-        db.session.execute(
-            select(Unit.name)
-            .join(Link, Link.unit_id == Unit.id)
-            .join(Response, Response.link_id == Link.id)
-            .where(Link.code == code, Response.submission_key == key)
-        ).first()
-        if key and len(key) <= 64
-        else None
-    )
-    if found is None:
+    """The acknowledgement: its token is signed only after the response was stored, so a
+    made-up or another link's address answers 404 without a look-up."""
+    token = request.args.get("k", "")
+    if len(token) > 200 or not collect.read_acknowledgement(
+        current_app.config["SECRET_KEY"], code, token
+    ):
         abort(404)
-    return render_template("public/thanks.html", unit_name=found.name)
+    return render_template("public/thanks.html", unit_name=_unit_name(code))
 
 
 def rerender_after_csrf() -> HTTPResponse | None:

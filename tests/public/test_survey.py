@@ -272,3 +272,23 @@ def test_cycle_not_yet_open_says_when(app, client):
     assert "2030-03-01 08:00" in resp.get_data(as_text=True)  # Beijing time
     draft = make_link(cycle=make_cycle(status=CycleStatus.DRAFT))
     assert client.get(f"/s/{draft.code}").status_code == 403
+
+
+def test_thank_you_page_answers_only_its_own_signed_acknowledgement(app, client):
+    """The page needs no look-up: its token is signed after the row was stored, for that
+    link; a bare key, an altered token or another link's token is not found."""
+    from evalsurvey.domain.responses import acknowledge
+
+    link, other = make_link(), make_link()
+    url = f"/s/{link.code}"
+    posted = client.post(url, data={**open_form(client, url), **ANSWERS})
+    location = posted.headers["Location"]
+    assert client.get(location).status_code == 200
+    key = db.session.scalar(select(Response.submission_key))
+    token = acknowledge(app.config["SECRET_KEY"], link.code, key)
+    assert location.endswith(f"/s/{link.code}/thanks?k={token}")
+    assert client.get(f"/s/{link.code}/thanks?k={key}").status_code == 404
+    altered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert client.get(f"/s/{link.code}/thanks?k={altered}").status_code == 404
+    assert client.get(f"/s/{other.code}/thanks?k={token}").status_code == 404
+    assert client.get(f"/s/{link.code}/thanks").status_code == 404
