@@ -1,7 +1,7 @@
 """Respondent throughput: evalsurvey against a minimal Flask app, in the same run.
 
     python benchmarks/bench_throughput.py [--backend sqlite|postgresql] [--seconds 15]
-        [--concurrency 32] [--workers 4] [--limits redis|memory]
+        [--concurrency 32] [--workers 4] [--rounds 3] [--limits redis|memory]
 
 Both apps run under gunicorn with the same settings (sync workers, ``--workers``) on the
 same database kind, and a load generator on loopback plays respondents: a fresh phone
@@ -87,11 +87,16 @@ def _respondent(args) -> list[float]:
     return times
 
 
-def _load(port: int, path: str, seconds: float, concurrency: int) -> dict:
+def _load(port: int, path: str, seconds: float, concurrency: int) -> list[float]:
+    """Each session's time, in seconds, of ``concurrency`` respondents for ``seconds``."""
     until = time.time() + seconds
     with mp.Pool(concurrency) as pool:
         results = pool.map(_respondent, [(port, path, until, i) for i in range(concurrency)])
-    times = sorted(t for r in results for t in r)
+    return [t for r in results for t in r]
+
+
+def _summary(times: list[float], seconds: float) -> dict:
+    times = sorted(times)
     return {
         "sessions": len(times),
         "per_s": len(times) / seconds,
@@ -194,6 +199,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--limits", choices=["redis", "memory"], default="redis")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
@@ -228,21 +234,33 @@ def main() -> None:
         "MINIMAL_DATABASE_URL": minimal_url,
         "PYTHONPATH": str(ROOT),
     }
-    results = {}
-    for name, app in (("minimal", "minimal_app:create_app()"),
-                      ("evalsurvey", "evalsurvey:create_app()")):  # fmt: skip
-        port = _free_port()
-        with open(Path(tmp) / f"{name}.log", "wb") as log:
-            server = _gunicorn(app, port, args.workers, env, log)
-            try:
-                _wait(port, f"/s/{code}")
-                _load(port, f"/s/{code}", 2, args.concurrency)  # warm up
+    # Both servers run throughout and take turns in short rounds, so a slow spell of a
+    # shared machine falls on both apps rather than on whichever was measured then.
+    path = f"/s/{code}"
+    servers = {}
+    times = {"minimal": [], "evalsurvey": []}
+    cpu = {name: dict.fromkeys(("app", "postgres", "redis"), 0.0) for name in times}
+    try:
+        for name, app in (("minimal", "minimal_app:create_app()"),
+                          ("evalsurvey", "evalsurvey:create_app()")):  # fmt: skip
+            port = _free_port()
+            log = open(Path(tmp) / f"{name}.log", "wb")  # noqa: SIM115 - closed below
+            servers[name] = (port, _gunicorn(app, port, args.workers, env, log), log)
+        for port, _server, _log in servers.values():
+            _wait(port, path)
+            _load(port, path, 2, args.concurrency)  # warm up
+        for _round in range(args.rounds):
+            for name, (port, _server, _log) in servers.items():
                 before = _cpu_seconds()
-                results[name] = _load(port, f"/s/{code}", args.seconds, args.concurrency)
-                results[name]["cpu"] = _cpu_by_kind(before, _cpu_seconds(), port)
-            finally:
-                server.send_signal(signal.SIGTERM)
-                server.wait(30)
+                times[name] += _load(port, path, args.seconds / args.rounds, args.concurrency)
+                for kind, spent in _cpu_by_kind(before, _cpu_seconds(), port).items():
+                    cpu[name][kind] += spent
+    finally:
+        for _port, server, log in servers.values():
+            server.send_signal(signal.SIGTERM)
+            server.wait(30)
+            log.close()
+    results = {name: {**_summary(t, args.seconds), "cpu": cpu[name]} for name, t in times.items()}
     if args.backend == "postgresql":
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
                              autocommit=True) as conn:  # fmt: skip
@@ -251,7 +269,8 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, backend {args.backend}, "
           f"{args.workers} gunicorn workers, {args.concurrency} concurrent, "
-          f"{args.seconds:g} s, rate-limit counters in {args.limits}")  # fmt: skip
+          f"{args.seconds:g} s each in {args.rounds} rounds, "
+          f"rate-limit counters in {args.limits}")  # fmt: skip
     for name, r in results.items():
         cpu = "  ".join(f"{kind} {1000 * s / r['sessions']:.2f}" for kind, s in r["cpu"].items())
         print(f"{name:11s} {r['sessions']:6d} sessions  {r['per_s']:7.1f}/s  "

@@ -11,12 +11,14 @@ statistics see the flood the limits held back.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
+from typing import NoReturn
 
-from flask import Flask, current_app, g, request
-from flask_limiter import Limiter, RequestLimit
-from limits import parse_many
+from flask import Flask, abort, current_app, g, request
+from flask_limiter import Limiter
+from limits import RateLimitItem, parse_many
 
 from evalsurvey.domain.responses import network_hash
 from evalsurvey.extensions import db
@@ -27,8 +29,11 @@ DEVICE_COOKIE = "esd"
 
 
 def client_network() -> str:
-    """The salted hash of the sender's network prefix (never the address)."""
-    return network_hash(current_app.config["DEVICE_SALT"], request.remote_addr)
+    """The salted hash of the sender's network prefix (never the address), made once per
+    request (the limits' keys and the stored response all ask for it)."""
+    if "client_network" not in g:
+        g.client_network = network_hash(current_app.config["DEVICE_SALT"], request.remote_addr)
+    return g.client_network
 
 
 def _link_code() -> str:
@@ -46,51 +51,71 @@ def _network_key() -> str:
 
 limiter = Limiter(key_func=client_network, strategy="moving-window")
 
-# Where a limit is declared below, by endpoint and method (sign-in counts by hand). Every
-# other request skips Flask-Limiter's per-request resolution of limits (measurable on the
-# respondents' path: the questionnaire's GET and the thank-you page).
-LIMITED = {"public.survey": ("POST",), "public.invitation": ("GET", "POST")}
 
-
+# Flask-Limiter owns the storage (Redis or memory) and the strategy; the limits are counted
+# where they apply, by the strategy directly, as sign-in's are. Its decorator would resolve
+# a route's limits again on every request, which cost more than the counting itself on the
+# respondents' path (benchmarks/bench_throughput.py), so no route is decorated.
 @limiter.request_filter
-def _nothing_to_limit() -> bool:
-    return request.method not in LIMITED.get(request.endpoint or "", ())
+def _counted_in_the_views() -> bool:
+    return True
 
 
-def _record(reason: str):
-    """On a breach: count the refused attempt (its own short transaction)."""
-
-    def on_breach(limit: RequestLimit):
-        g.retry_after = max(1, math.ceil(limit.reset_at - time.time()))  # for the 429 page
-        link_id = db.session.scalar(db.select(Link.id).where(Link.code == _link_code()))
-        if link_id is not None:
-            db.session.rollback()
-            db.session.add(
-                BlockedAttempt(
-                    link_id=link_id, at=utcnow(), reason=reason, network=client_network()
-                )
-            )
-            db.session.commit()
-        return None  # the 429 error page follows
-
-    return on_breach
+@functools.lru_cache(maxsize=64)
+def _parsed(limits: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(limits))
 
 
-def submission_limits(view):
-    """The public questionnaire's POST limits, read from the configuration per request."""
-    for reason, setting, key in (
-        ("link", "RATE_LIMIT_LINK", _link_code),
-        ("network", "RATE_LIMIT_NETWORK", _network_key),
-        ("device", "RATE_LIMIT_DEVICE", _device_key),
-    ):
-        view = limiter.limit(
-            lambda setting=setting: current_app.config[setting],
-            key_func=key,
-            methods=["POST"],
-            scope=f"submit-{reason}",
-            on_breach=_record(reason),
-        )(view)
-    return view
+def _spend(scope: str, setting: str, key: str) -> int:
+    """Count one request against every limit of ``setting`` for ``key``; 0 if all had
+    room, else the seconds until the spent one has room again."""
+    config = current_app.config
+    if not config.get("RATELIMIT_ENABLED", True):
+        return 0
+    identifiers = (config["RATELIMIT_KEY_PREFIX"], scope, key)
+    for item in _parsed(config[setting]):
+        if not limiter.limiter.hit(item, *identifiers):
+            reset, _remaining = limiter.limiter.get_window_stats(item, *identifiers)
+            return max(1, math.ceil(reset - time.time()))
+    return 0
+
+
+def _refuse(reason: str, retry_after: int, link_id: int | None) -> NoReturn:
+    """Count the refused attempt (its own short transaction), then the 429 page."""
+    g.retry_after = retry_after  # for the page's Retry-After
+    if link_id is not None:
+        db.session.rollback()
+        db.session.add(
+            BlockedAttempt(link_id=link_id, at=utcnow(), reason=reason, network=client_network())
+        )
+        db.session.commit()
+    abort(429)
+
+
+# A public questionnaire's posts: one QR code from everywhere, one network, one phone.
+SUBMISSION_LIMITS = (
+    ("link", "RATE_LIMIT_LINK", _link_code),
+    ("network", "RATE_LIMIT_NETWORK", _network_key),
+    ("device", "RATE_LIMIT_DEVICE", _device_key),
+)
+
+
+def count_submission(code: str) -> None:
+    """Count a post to the public questionnaire ``code``; a spent limit is recorded as a
+    :class:`BlockedAttempt` and answers 429 (it is counted before anything is read)."""
+    for reason, setting, key in SUBMISSION_LIMITS:
+        wait = _spend(f"submit-{reason}", setting, key())
+        if wait:
+            link_id = db.session.scalar(db.select(Link.id).where(Link.code == code))
+            _refuse(reason, wait, link_id)
+
+
+def count_invitation_visit() -> None:
+    """Count a request to an invitation page against its network's limit (guessing tokens
+    from one network is held back); 429 when spent."""
+    wait = _spend("invitation", "RATE_LIMIT_NETWORK", client_network())
+    if wait:
+        _refuse("invitation", wait, None)
 
 
 # Sign-in: failures counted per account and per address; a spent limit refuses before any

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 
 import qrcode
 import qrcode.image.pure
 import qrcode.image.svg
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from evalsurvey.audit import record_reason
 from evalsurvey.domain.errors import DomainError
@@ -28,6 +30,81 @@ from evalsurvey.models.types import utcnow
 
 # Letters and digits without look-alikes (no i, l, o, 0, 1): easy to type from a poster.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+@dataclass(frozen=True)
+class CycleWindow:
+    """When a cycle accepts responses: its dates and status, judged by :class:`Cycle`'s
+    own rules (the same methods, so the rule stays written once)."""
+
+    status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    closed_at: datetime | None
+
+    closed_since = Cycle.closed_since
+    accepting = Cycle.accepting
+
+
+@dataclass(frozen=True)
+class UnitName:
+    name: str
+
+
+@dataclass(frozen=True)
+class PublicLink:
+    """What a respondent's page needs of its link, read in one plain query: no ORM objects
+    on the busiest path (``benchmarks/bench_throughput.py``). Closed or not is decided by
+    :class:`Link`'s own rule."""
+
+    id: int
+    code: str
+    mode: str
+    active: bool
+    closed_at: datetime | None
+    record_rater: bool
+    cycle_id: int
+    unit_id: int
+    rater_group_id: int
+    questionnaire_id: int
+    cycle: CycleWindow
+    unit: UnitName
+
+    closed_since = Link.closed_since
+
+
+_PUBLIC_LINK = (
+    select(
+        Link.id,
+        Link.code,
+        Link.mode,
+        Link.active,
+        Link.closed_at,
+        Link.record_rater,
+        Link.cycle_id,
+        Link.unit_id,
+        Link.rater_group_id,
+        Link.questionnaire_id,
+        Cycle.status,
+        Cycle.opens_at,
+        Cycle.closes_at,
+        Cycle.closed_at,
+        Unit.name,
+    )  # fmt: skip
+    .join(Cycle, Cycle.id == Link.cycle_id)
+    .join(Unit, Unit.id == Link.unit_id)
+    .where(Link.code == bindparam("code"))
+)
+
+
+def public_link(code: str) -> PublicLink | None:
+    """The link behind a QR code, as :class:`PublicLink`; None if there is none."""
+    row = db.session.connection().execute(_PUBLIC_LINK, {"code": code}).first()
+    if row is None:
+        return None
+    return PublicLink(
+        *row[:10], cycle=CycleWindow(*row[10:14]), unit=UnitName(row[14])
+    )  # fmt: skip
 
 
 def new_code(length: int = 12) -> str:

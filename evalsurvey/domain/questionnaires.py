@@ -163,7 +163,9 @@ def published_view(questionnaire: Questionnaire) -> QuestionnaireView:
 def questionnaire_of(link) -> QuestionnaireView:
     """The link's questionnaire for its public page (from the per-process cache)."""
     found = _published().get(link.questionnaire_id)
-    return found if found is not None else published_view(link.questionnaire)
+    if found is None:  # the first page of this version in this process
+        found = published_view(db.session.get(Questionnaire, link.questionnaire_id))
+    return found
 
 
 def cycle_questionnaires(cycle_id: int) -> list[Questionnaire]:

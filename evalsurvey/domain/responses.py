@@ -9,7 +9,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
 from sqlalchemy import and_, or_, select, update
@@ -30,6 +30,9 @@ from evalsurvey.models import (
     ResponseStatus,
 )
 from evalsurvey.models.types import utcnow
+
+if TYPE_CHECKING:
+    from evalsurvey.domain.links import PublicLink
 
 COMMENT_MAX = 2000
 TEXT_MAX = 2000
@@ -161,7 +164,7 @@ class InvitationUsed(Exception):
 
 def response_row(
     *,
-    link: Link | None = None,
+    link: Link | PublicLink | None = None,
     cycle_id: int | None = None,
     unit_id: int | None = None,
     rater_group_id: int | None = None,
@@ -247,7 +250,7 @@ def _insert_once(row: dict[str, Any]) -> bool:
 
 def store_response(
     *,
-    link: Link,
+    link: Link | PublicLink,
     ticket: Ticket,
     answers: dict[str, Any],
     comment: str,

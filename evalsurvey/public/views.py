@@ -17,11 +17,11 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select, text
 from werkzeug.wrappers import Response as HTTPResponse
 
 from evalsurvey.domain import responses as collect
+from evalsurvey.domain.links import PublicLink, public_link
 from evalsurvey.domain.questionnaires import (
     QuestionnaireError,
     QuestionnaireView,
@@ -34,7 +34,12 @@ from evalsurvey.i18n import _, current_lang, datetime_local
 from evalsurvey.models import Invitation, Link, LinkMode, Unit
 from evalsurvey.models.types import utcnow
 from evalsurvey.public.forms import SurveyForm
-from evalsurvey.ratelimit import DEVICE_COOKIE, client_network, limiter, submission_limits
+from evalsurvey.ratelimit import (
+    DEVICE_COOKIE,
+    client_network,
+    count_invitation_visit,
+    count_submission,
+)
 
 bp = Blueprint("public", __name__)
 
@@ -56,7 +61,7 @@ def _autocommit() -> None:
 UNIT_NAME_SECONDS = 300.0
 
 
-def _remember_unit_name(link: Link) -> None:
+def _remember_unit_name(link: Link | PublicLink) -> None:
     names = current_app.extensions.setdefault("evalsurvey.thanks_unit_names", {})
     names[link.code] = (link.unit.name, time.monotonic() + UNIT_NAME_SECONDS)
 
@@ -76,7 +81,7 @@ def _unit_name(code: str) -> str:
     return found[0]
 
 
-def _closed_page(link: Link):
+def _closed_page(link: Link | PublicLink):
     since = link.closed_since()
     if since is None:  # not yet open
         opens = link.cycle.opens_at
@@ -94,17 +99,8 @@ def _closed_page(link: Link):
     )
 
 
-# what a questionnaire page shows, loaded with the link in one statement built once; the
-# questionnaire itself comes from a per-process cache (benchmarks/bench_throughput.py)
-LINK_PAGE = (
-    select(Link)
-    .where(Link.code == bindparam("code"))
-    .options(joinedload(Link.cycle), joinedload(Link.unit))
-)
-
-
-def _load_link(code: str) -> Link:
-    link = db.session.scalar(LINK_PAGE, {"code": code})
+def _load_link(code: str) -> PublicLink:
+    link = public_link(code)
     if link is None:
         abort(404)
     return link
@@ -133,7 +129,7 @@ def _with_device_cookie(resp: HTTPResponse, new_id: str | None) -> HTTPResponse:
 
 
 def _render(
-    link: Link,
+    link: Link | PublicLink,
     form: SurveyForm,
     *,
     answers: dict[str, Any] | None = None,
@@ -181,14 +177,14 @@ def _raw_answers(q: QuestionnaireView) -> dict[str, list[str]]:
     return {item.code: request.form.getlist(item.code) for item in q.items}
 
 
-def _serve(link: Link, action: str) -> HTTPResponse:
+def _serve(link: Link | PublicLink, action: str) -> HTTPResponse:
     new_device = _device_id()[1]
     form = SurveyForm()
     form.ticket.data = collect.issue_ticket(current_app.config["SECRET_KEY"], link.id)
     return _render(link, form, action=action, new_device=new_device)
 
 
-def _submit(link: Link, action: str, invitation: Invitation | None = None):
+def _submit(link: Link | PublicLink, action: str, invitation: Invitation | None = None):
     form = SurveyForm()
     config = current_app.config
     try:
@@ -247,8 +243,9 @@ def _submit(link: Link, action: str, invitation: Invitation | None = None):
 
 
 @bp.route("/s/<code>", methods=["GET", "POST"])
-@submission_limits
 def survey(code: str):
+    if request.method == "POST":
+        count_submission(code)
     _autocommit()  # a public post stores one row: one statement
     link = _load_link(code)
     if link.mode != LinkMode.PUBLIC:
@@ -262,8 +259,8 @@ def survey(code: str):
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATE_LIMIT_NETWORK"], scope="invitation")
 def invitation(token: str):
+    count_invitation_visit()
     if request.method == "GET":
         _autocommit()
     inv = db.session.scalar(select(Invitation).where(Invitation.token == token))
