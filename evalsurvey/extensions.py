@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -55,7 +55,11 @@ def init_app(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
-    login_manager.init_app(app)
+    # Flask-Login's own context processor loads the user for every template; a citizen's
+    # page never shows one, and loading it marks their session changed (a cookie re-signed
+    # and re-sent on the thank-you page). The proxy loads it where a template asks.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
     login_manager.localize_callback = _translate

@@ -14,6 +14,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import datetime
 
+import flask
 from babel import support
 from flask import Flask, has_request_context, request
 from flask_babel import (
@@ -25,6 +26,7 @@ from flask_babel import (
     lazy_gettext,
 )
 from markupsafe import Markup
+from werkzeug.utils import cached_property
 from wtforms.i18n import messages_path
 
 LANGS = {"zh": "zh_CN", "en": "en"}
@@ -283,16 +285,21 @@ def lang_url(lang: str) -> str:
 _WTFORMS_TRANSLATIONS: dict[str, support.Translations] = {}
 
 
-def _wtforms_translations() -> None:
-    """WTForms' own messages, loaded once per language and process (Flask-WTF would parse
-    the catalogue again on every request: measurable on the respondents' path)."""
-    locale = get_locale()
-    key = str(locale)
-    if key not in _WTFORMS_TRANSLATIONS:
-        _WTFORMS_TRANSLATIONS[key] = support.Translations.load(
-            messages_path(), [locale], domain="wtforms"
-        )
-    request.wtforms_translations = _WTFORMS_TRANSLATIONS[key]
+class Request(flask.Request):
+    """The request, with WTForms' messages for its language at hand when a form asks."""
+
+    @cached_property
+    def wtforms_translations(self) -> support.Translations:
+        """WTForms' own messages, loaded once per language and process (Flask-WTF would
+        parse the catalogue again on every request: measurable on the respondents' path)
+        and looked up only by a request whose form needs them."""
+        locale = get_locale()
+        key = str(locale)
+        if key not in _WTFORMS_TRANSLATIONS:
+            _WTFORMS_TRANSLATIONS[key] = support.Translations.load(
+                messages_path(), [locale], domain="wtforms"
+            )
+        return _WTFORMS_TRANSLATIONS[key]
 
 
 def _remember_lang(response):
@@ -323,4 +330,4 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["local"] = datetime_local
     app.after_request(_remember_lang)
-    app.before_request(_wtforms_translations)
+    app.request_class = Request

@@ -14,17 +14,19 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from evalsurvey import create_app
+from evalsurvey.domain.responses import read_acknowledgement
 from evalsurvey.extensions import db
 from tests.conftest import base_config
 from tests.factories import hidden_fields, make_link
 
 SERVE = [sys.executable, "-c", "from evalsurvey.cli import main; main()", "serve"]
+SECRET_KEY = "serve-test-secret"
 
 
 def _free_port() -> int:
@@ -41,7 +43,7 @@ def site(tmp_path):
         **os.environ,
         "EVALSURVEY_INSTANCE_PATH": str(tmp_path),
         "EVALSURVEY_DATABASE_URL": uri,
-        "EVALSURVEY_SECRET_KEY": "serve-test-secret",
+        "EVALSURVEY_SECRET_KEY": SECRET_KEY,
         "EVALSURVEY_DEVICE_SALT": "serve-test-salt",
         "EVALSURVEY_RATELIMIT_ENABLED": "false",  # this test is about storage, not limits
     }
@@ -173,7 +175,9 @@ def _respondent(port_of, code: str, acknowledged: list, stop: threading.Event) -
             try:
                 status, headers = _post(port_of(), f"/s/{code}", fields, cookie)
                 if status == 303:
-                    acknowledged.append(re.search(r"k=([^&]+)", headers["Location"]).group(1))
+                    # the thank-you address carries the key, signed after it was stored
+                    token = unquote(re.search(r"k=([^&]+)", headers["Location"]).group(1))
+                    acknowledged.append(read_acknowledgement(SECRET_KEY, code, token))
                     break
             except (OSError, http.client.HTTPException):  # the worker died mid-answer: again
                 pass
@@ -213,3 +217,22 @@ def test_every_acknowledged_response_is_stored_once_through_kills_and_a_restart(
     assert len(acknowledged) > 20  # the run did real work
     assert sorted(stored) == sorted(set(acknowledged))  # all stored, nothing extra
     assert len(stored) == len(set(stored))  # once each
+
+
+def test_serve_warns_when_its_workers_would_count_the_limits_alone(tmp_path, monkeypatch):
+    """Several workers with counters in memory let each allow the whole limit: said at once."""
+    from click.testing import CliRunner
+
+    from evalsurvey.cli import main
+    from evalsurvey.cli import serve as serve_module
+
+    monkeypatch.setattr(serve_module._Server, "run", lambda self: None)  # no real server
+    monkeypatch.setenv("EVALSURVEY_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("EVALSURVEY_DATABASE_URL", f"sqlite:///{tmp_path / 'w.sqlite3'}")
+    monkeypatch.delenv("EVALSURVEY_REDIS_URL", raising=False)
+    runner = CliRunner()
+    several = runner.invoke(main, ["serve", "--workers", "3"])
+    assert several.exit_code == 0 and "3 workers without EVALSURVEY_REDIS_URL" in several.output
+    assert "warning" not in runner.invoke(main, ["serve", "--workers", "1"]).output
+    monkeypatch.setenv("EVALSURVEY_REDIS_URL", "redis://127.0.0.1:6379/15")
+    assert "warning" not in runner.invoke(main, ["serve", "--workers", "3"]).output

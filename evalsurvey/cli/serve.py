@@ -71,4 +71,19 @@ class _Server(BaseApplication):
 )
 def serve_command(host: str, port: int, workers: int | None, threads: int, timeout: int) -> None:
     """Serve the application with gunicorn (production; behind a TLS proxy)."""
-    _Server(settings(f"{host}:{port}", workers, threads, timeout)).run()
+    options = settings(f"{host}:{port}", workers, threads, timeout)
+    if options["workers"] > 1:
+        from evalsurvey import create_app
+
+        if not create_app().config.get("REDIS_URL"):
+            click.echo(LIMITS_PER_WORKER.format(workers=options["workers"]), err=True)
+    _Server(options).run()
+
+
+# Several workers are several processes: rate-limit counters kept in memory are each
+# worker's own, so a limit would let through up to one allowance per worker.
+LIMITS_PER_WORKER = (
+    "warning: {workers} workers without EVALSURVEY_REDIS_URL: each worker counts the rate "
+    "limits alone, so a phone or network may submit up to {workers} times its limit. "
+    "Set EVALSURVEY_REDIS_URL (Redis) to share the counters, or serve with --workers 1."
+)

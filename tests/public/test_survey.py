@@ -288,7 +288,8 @@ def test_thank_you_page_answers_only_its_own_signed_acknowledgement(app, client)
     token = acknowledge(app.config["SECRET_KEY"], link.code, key)
     assert location.endswith(f"/s/{link.code}/thanks?k={token}")
     assert client.get(f"/s/{link.code}/thanks?k={key}").status_code == 404
-    altered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    key_part, signature = token.rsplit(".", 1)  # alter a whole character of the signature
+    altered = f"{key_part}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
     assert client.get(f"/s/{link.code}/thanks?k={altered}").status_code == 404
     assert client.get(f"/s/{other.code}/thanks?k={token}").status_code == 404
     assert client.get(f"/s/{link.code}/thanks").status_code == 404
