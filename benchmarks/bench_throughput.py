@@ -218,6 +218,15 @@ def main() -> None:
             conn.execute(f'CREATE DATABASE "{database}"')
         url = minimal_url = f"postgresql://postgres@127.0.0.1:5432/{database}"
     code = _setup_evalsurvey(url, tmp)
+    # the minimal app's table, made once here: its workers starting together would race to
+    # create it on PostgreSQL (one loses, dies and is restarted mid-warm-up)
+    from sqlalchemy import create_engine
+
+    from benchmarks.minimal_app import metadata
+
+    engine = create_engine(minimal_url)
+    metadata.create_all(engine)
+    engine.dispose()
     if args.limits == "redis":
         import redis
 

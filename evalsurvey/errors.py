@@ -122,9 +122,9 @@ def _non_utf8_form() -> bool:
     """True when a posted form is not UTF-8 (raw bytes or percent-escapes)."""
     if request.mimetype == "application/x-www-form-urlencoded":
         raw = request.get_data(cache=True)  # form parsing later reuses this cache
-        try:
-            for part in raw.split(b"&"):
-                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+        try:  # the whole body at once: "&" is no UTF-8 continuation byte, so no part's
+            # invalid bytes can become valid beside another's
+            unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError:
             return True
         return False

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp, confirm_page, download
 from evalsurvey.domain import questionnaires as qdomain
+from evalsurvey.domain.responses import COMMENT_MAX
 from evalsurvey.extensions import db
 from evalsurvey.i18n import LABELS, _
 from evalsurvey.models import Questionnaire
-from evalsurvey.public.forms import SurveyForm
 
 
 def _load_json(raw: bytes | str):
@@ -267,7 +267,9 @@ def preview_questionnaire(qid: int):
         "public/survey.html",
         link=link,
         q=q,
-        form=SurveyForm(),
+        ticket="",
+        comment="",
+        comment_max=COMMENT_MAX,
         answers={},
         problems={},
         notice=_("预览：这是手机上看到的样子，不能提交。"),

@@ -28,12 +28,12 @@ from evalsurvey.domain.questionnaires import (
     choices,
     questionnaire_of,
 )
+from evalsurvey.domain.responses import COMMENT_MAX
 from evalsurvey.errors import Message, page
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, current_lang, datetime_local
 from evalsurvey.models import Invitation, Link, LinkMode, Unit
 from evalsurvey.models.types import utcnow
-from evalsurvey.public.forms import SurveyForm
 from evalsurvey.ratelimit import (
     DEVICE_COOKIE,
     client_network,
@@ -130,8 +130,9 @@ def _with_device_cookie(resp: HTTPResponse, new_id: str | None) -> HTTPResponse:
 
 def _render(
     link: Link | PublicLink,
-    form: SurveyForm,
+    ticket: str,
     *,
+    comment: str = "",
     answers: dict[str, Any] | None = None,
     problems: dict[str, str] | None = None,
     notice: str = "",
@@ -145,7 +146,9 @@ def _render(
         items_html=_items_html(q, answers or {}, problems or {}),
         link=link,
         q=q,
-        form=form,
+        ticket=ticket,
+        comment=comment,
+        comment_max=COMMENT_MAX,
         answers=answers or {},
         problems=problems or {},
         notice=notice,
@@ -179,17 +182,20 @@ def _raw_answers(q: QuestionnaireView) -> dict[str, list[str]]:
 
 def _serve(link: Link | PublicLink, action: str) -> HTTPResponse:
     new_device = _device_id()[1]
-    form = SurveyForm()
-    form.ticket.data = collect.issue_ticket(current_app.config["SECRET_KEY"], link.id)
-    return _render(link, form, action=action, new_device=new_device)
+    ticket = collect.issue_ticket(current_app.config["SECRET_KEY"], link.id)
+    return _render(link, ticket, action=action, new_device=new_device)
 
 
 def _submit(link: Link | PublicLink, action: str, invitation: Invitation | None = None):
-    form = SurveyForm()
+    # The page's fixed fields are read as they are: the CSRF token was checked before the
+    # view (CSRFProtect), the ticket is signed, and the items and the comment are checked
+    # here by the same rules as an import (no WTForms form for the respondents' path).
     config = current_app.config
+    signed = request.form.get("ticket", "")
+    comment = request.form.get("comment", "").strip()
     try:
         ticket = collect.read_ticket(
-            config["SECRET_KEY"], form.ticket.data or "", link.id, config["SURVEY_TICKET_MAX_AGE"]
+            config["SECRET_KEY"], signed, link.id, config["SURVEY_TICKET_MAX_AGE"]
         )
     except collect.TicketError:
         abort(400, description=Message(_("页面信息不完整或已过期，请重新打开问卷填写。")))
@@ -208,12 +214,16 @@ def _submit(link: Link | PublicLink, action: str, invitation: Invitation | None 
     except QuestionnaireError:
         abort(400)
     device_id, new_device = _device_id()
-    if missing or not form.validate():
+    if missing or len(comment) > COMMENT_MAX:
         kept = {k: v for k, v in _raw_answers(q).items()}
-        notice = _("还有题目未完成，请查看标出的题目。") if missing else ""
+        if missing:
+            notice = _("还有题目未完成，请查看标出的题目。")
+        else:
+            notice = _("意见和建议最多 {n} 个字，请删减后再提交。", n=COMMENT_MAX)
         return _render(
             link,
-            form,
+            signed,
+            comment=comment,
             answers=kept,
             problems=missing,
             notice=notice,
@@ -230,7 +240,7 @@ def _submit(link: Link | PublicLink, action: str, invitation: Invitation | None 
             link=link,
             ticket=ticket,
             answers=answers,
-            comment=(form.comment.data or "").strip(),
+            comment=comment,
             device=device,
             network=client_network(),
             invitation=invitation,
@@ -303,20 +313,21 @@ def rerender_after_csrf() -> HTTPResponse | None:
         action = url_for("public.invitation", token=args.get("token"))
     if link is None or not link.cycle.accepting():
         return None
-    form = SurveyForm()
+    ticket = request.form.get("ticket", "")
     try:  # keep the key and start time if the ticket is intact
         collect.read_ticket(
             current_app.config["SECRET_KEY"],
-            form.ticket.data or "",
+            ticket,
             link.id,
             current_app.config["SURVEY_TICKET_MAX_AGE"],
         )
     except collect.TicketError:
-        form.ticket.data = collect.issue_ticket(current_app.config["SECRET_KEY"], link.id)
+        ticket = collect.issue_ticket(current_app.config["SECRET_KEY"], link.id)
     new_device = _device_id()[1]
     return _render(
         link,
-        form,
+        ticket,
+        comment=request.form.get("comment", ""),
         answers=_raw_answers(questionnaire_of(link)),
         notice=_("页面已过期，您的答案已保留，请核对后再次提交。"),
         status=400,

@@ -293,3 +293,26 @@ def test_thank_you_page_answers_only_its_own_signed_acknowledgement(app, client)
     assert client.get(f"/s/{link.code}/thanks?k={altered}").status_code == 404
     assert client.get(f"/s/{other.code}/thanks?k={token}").status_code == 404
     assert client.get(f"/s/{link.code}/thanks").status_code == 404
+
+
+def test_an_overlong_comment_is_said_plainly_and_nothing_is_lost(app, client):
+    """The page's box stops at the limit; a post past it (a script, an old page) gets the
+    form back with every answer and the comment kept, and a sentence in its language."""
+    from evalsurvey.domain.responses import COMMENT_MAX
+
+    link = make_link()
+    url = f"/s/{link.code}"
+    page = client.get(url).get_data(as_text=True)
+    assert f'maxlength="{COMMENT_MAX}"' in page
+    long_comment = "很" * (COMMENT_MAX + 1)
+    posted = client.post(url, data={**open_form(client, url), **ANSWERS, "comment": long_comment})
+    html = posted.get_data(as_text=True)
+    assert posted.status_code == 422 and f"意见和建议最多 {COMMENT_MAX} 个字" in html
+    assert long_comment in html and 'value="5"' in html and "checked" in html
+    assert count_responses() == 0
+    english = client.post(
+        url + "?lang=en", data={**open_form(client, url), **ANSWERS, "comment": long_comment}
+    )
+    assert f"at most {COMMENT_MAX} characters" in english.get_data(as_text=True)
+    fine = client.post(url, data={**open_form(client, url), **ANSWERS, "comment": "好" * 2000})
+    assert fine.status_code == 303 and count_responses() == 1
