@@ -1,7 +1,7 @@
 """Respondent throughput: evalsurvey against a minimal Flask app, in the same run.
 
-    python benchmarks/bench_throughput.py [--backend sqlite|postgresql] [--seconds 15]
-        [--concurrency 32] [--workers 4] [--rounds 3] [--limits redis|memory]
+    python benchmarks/bench_throughput.py [--backend sqlite|postgresql] [--seconds 30]
+        [--concurrency 32] [--workers 4] [--rounds 6] [--limits redis|memory]
 
 Both apps run under gunicorn with the same settings (sync workers, ``--workers``) on the
 same database kind, and a load generator on loopback plays respondents: a fresh phone
@@ -29,6 +29,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -196,10 +197,10 @@ def _setup_evalsurvey(url: str, instance: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--limits", choices=["redis", "memory"], default="redis")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
@@ -248,6 +249,7 @@ def main() -> None:
     path = f"/s/{code}"
     servers = {}
     times = {"minimal": [], "evalsurvey": []}
+    per_round = {name: [] for name in times}  # sessions in each round
     cpu = {name: dict.fromkeys(("app", "postgres", "redis"), 0.0) for name in times}
     try:
         for name, app in (("minimal", "minimal_app:create_app()"),
@@ -261,7 +263,9 @@ def main() -> None:
         for _round in range(args.rounds):
             for name, (port, _server, _log) in servers.items():
                 before = _cpu_seconds()
-                times[name] += _load(port, path, args.seconds / args.rounds, args.concurrency)
+                done = _load(port, path, args.seconds / args.rounds, args.concurrency)
+                times[name] += done
+                per_round[name].append(len(done))
                 for kind, spent in _cpu_by_kind(before, _cpu_seconds(), port).items():
                     cpu[name][kind] += spent
     finally:
@@ -287,6 +291,11 @@ def main() -> None:
               f"CPU ms per session: {cpu}")  # fmt: skip
     print(f"ratio: sessions/s {e['per_s'] / m['per_s']:.2f} (target >= 0.60), "
           f"p99 {e['p99_ms'] / m['p99_ms']:.2f} (target <= 2.00)")  # fmt: skip
+    rounds = sorted(
+        ev / mi for ev, mi in zip(per_round["evalsurvey"], per_round["minimal"], strict=True)
+    )
+    print(f"sessions/s ratio by round: min {rounds[0]:.2f}, median "
+          f"{statistics.median(rounds):.2f}, max {rounds[-1]:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":
