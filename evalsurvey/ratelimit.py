@@ -134,7 +134,7 @@ def signin_wait(username: str) -> int:
         return 0
     wait = 0.0
     for setting, key in _signin_keys(username):
-        for item in parse_many(current_app.config[setting]):
+        for item in _parsed(current_app.config[setting]):
             if not limiter.limiter.test(item, key):
                 reset, _remaining = limiter.limiter.get_window_stats(item, key)
                 wait = max(wait, reset - time.time())
@@ -146,7 +146,7 @@ def signin_failed(username: str) -> None:
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
     for setting, key in _signin_keys(username):
-        for item in parse_many(current_app.config[setting]):
+        for item in _parsed(current_app.config[setting]):
             limiter.limiter.hit(item, key)
 
 

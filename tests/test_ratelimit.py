@@ -168,7 +168,7 @@ def test_several_app_instances_share_their_counters_through_redis(database_url, 
 
 def test_limits_apply_where_declared_and_nowhere_else(database_url, tmp_path):
     """Invitation pages are limited per network on every method; the questionnaire's GET
-    and the thank-you page skip the limiter (``ratelimit.LIMITED``), posts do not."""
+    and the thank-you page are never limited, its posts are."""
     from evalsurvey.domain.links import create_invitations
     from evalsurvey.models import LinkMode
 
