@@ -73,6 +73,7 @@ class PublicLink:
     closed_since = Link.closed_since
 
 
+# The columns in the order of PublicLink's fields, then CycleWindow's, then the unit's name.
 _PUBLIC_LINK = (
     select(
         Link.id,
@@ -90,7 +91,7 @@ _PUBLIC_LINK = (
         Cycle.closes_at,
         Cycle.closed_at,
         Unit.name,
-    )  # fmt: skip
+    )
     .join(Cycle, Cycle.id == Link.cycle_id)
     .join(Unit, Unit.id == Link.unit_id)
     .where(Link.code == bindparam("code"))
@@ -102,9 +103,7 @@ def public_link(code: str) -> PublicLink | None:
     row = db.session.connection().execute(_PUBLIC_LINK, {"code": code}).first()
     if row is None:
         return None
-    return PublicLink(
-        *row[:10], cycle=CycleWindow(*row[10:14]), unit=UnitName(row[14])
-    )  # fmt: skip
+    return PublicLink(*row[:10], cycle=CycleWindow(*row[10:14]), unit=UnitName(row[14]))
 
 
 def new_code(length: int = 12) -> str:
