@@ -234,7 +234,7 @@ def _submit(link: Link | PublicLink, action: str, invitation: Invitation | None 
     # Invitations are single-use already; a device hash on members' answers would only
     # add a way to link one member's answers across cycles.
     device = "" if invitation is not None else collect.device_hash(config["DEVICE_SALT"], device_id)
-    _remember_unit_name(link)  # before the commit expires it
+    _remember_unit_name(link)  # before the commit (an invitation's ORM link expires there)
     try:
         collect.store_response(
             link=link,

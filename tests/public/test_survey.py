@@ -96,6 +96,7 @@ def test_missing_csrf_is_400_and_keeps_answers(app, client):
     assert resp.status_code == 400
     html = resp.get_data(as_text=True)
     assert "答案已保留" in html and 'value="5" checked' in html
+    assert ">窗口人员耐心</textarea>" in html  # the comment comes back too
     assert count_responses() == 0
 
 
@@ -308,7 +309,9 @@ def test_an_overlong_comment_is_said_plainly_and_nothing_is_lost(app, client):
     posted = client.post(url, data={**open_form(client, url), **ANSWERS, "comment": long_comment})
     html = posted.get_data(as_text=True)
     assert posted.status_code == 422 and f"意见和建议最多 {COMMENT_MAX} 个字" in html
-    assert long_comment in html and 'value="5"' in html and "checked" in html
+    assert f">{long_comment}</textarea>" in html
+    for name, value in (("attitude", "5"), ("chan", "b"), ("topics", "x"), ("topics", "z")):
+        assert f'name="{name}" value="{value}" checked' in html
     assert count_responses() == 0
     english = client.post(
         url + "?lang=en", data={**open_form(client, url), **ANSWERS, "comment": long_comment}
