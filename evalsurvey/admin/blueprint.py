@@ -69,8 +69,10 @@ def is_loopback(url: str) -> bool:
         return host.endswith(".localhost")
 
 
-def download(data: bytes | str, name: str, mimetype: str):
-    """A file download; text gets a BOM so Excel opens UTF-8 Chinese correctly."""
+def download(data: bytes | str, name: str, mimetype: str, bom: bool = True):
+    """A file download; text gets a BOM so Excel opens UTF-8 Chinese correctly (not with
+    ``bom=False``: a data file for other systems, such as the interchange CSV)."""
     if isinstance(data, str):
-        data = ("" if data.startswith("\ufeff") else "\ufeff").encode() + data.encode("utf-8")
+        head = "\ufeff" if bom and not data.startswith("\ufeff") else ""
+        data = head.encode() + data.encode("utf-8")
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)

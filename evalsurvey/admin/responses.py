@@ -121,10 +121,14 @@ def response_status(public_id: str):
 @bp.get("/cycles/<int:cycle_id>/responses.csv")
 @readers
 def export_csv(cycle_id: int):
+    """The responses as the interchange CSV: a data file for other systems and statistics
+    software, exactly the contract (cells as they are, no Excel BOM); people who open files in
+    Excel are pointed to the XLSX export, whose cells cannot run."""
     cycle = db.get_or_404(Cycle, cycle_id)
     out = io.StringIO()
     interchange.export_responses(out, cycle=cycle, scope=scope())
-    return download(out.getvalue(), f"responses-{cycle.code}.csv", "text/csv")
+    return download(out.getvalue(), f"responses-{cycle.code}.csv", "text/csv; charset=utf-8",
+                    bom=False)  # fmt: skip
 
 
 @bp.route("/cycles/<int:cycle_id>/review-queue", methods=["GET", "POST"])

@@ -1,10 +1,9 @@
 """Exports people open in Excel: responses as XLSX (streamed), results as XLSX and CSV.
 
-Formula injection is neutralised: an XLSX text cell is always stored as text, an inline
-string or a typed text cell (Excel never evaluates it), and a CSV cell that begins with
-``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, which Excel
-hides and which keeps what the person typed readable. (The response interchange CSV is a
-contract for other systems and is left as is.)
+Formula injection is neutralised by the one rule of :mod:`evalsurvey.cells`: text that begins
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe, in CSV and
+XLSX alike, and an XLSX text cell is always stored as text, never as a formula. (The response
+interchange CSV is a contract for other systems, written as it is and offered as a data file.)
 """
 
 from __future__ import annotations
@@ -14,11 +13,11 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy import LargeBinary, cast, func, select
 from sqlalchemy.orm import selectinload
 
+from evalsurvey.cells import inert, xlsx_row
 from evalsurvey.domain.access import Scope
 from evalsurvey.domain.questionnaires import cycle_items
 from evalsurvey.extensions import db
@@ -27,31 +26,15 @@ from evalsurvey.reports.sheet import column_letter, write_sheet
 from evalsurvey.reports.spss import MAX_WIDTH, Variable, write_sav
 from evalsurvey.timezones import to_local
 
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER_TYPES = ("satisfaction5", "scale10", "points")
 
 
-def csv_safe(value: Any) -> Any:
-    """A CSV cell Excel will not run: text beginning like a formula gets an apostrophe."""
-    if isinstance(value, str) and value.startswith(DANGEROUS):
-        return "'" + value
-    return value
-
-
 def write_csv(out: IO[str], header: list[str], rows: Iterable[list[Any]]) -> None:
+    """A CSV for Excel: every cell :func:`~evalsurvey.cells.inert`."""
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([csv_safe(h) for h in header])
+    writer.writerow([inert(h) for h in header])
     for row in rows:
-        writer.writerow([csv_safe(v) for v in row])
-
-
-def _cell(sheet, value: Any, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # text, never a formula, whatever it begins with
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
+        writer.writerow([inert(v) for v in row])
 
 
 def _sheet(book: Workbook, title: str, header: list[str], widths: list[int]):
@@ -59,7 +42,7 @@ def _sheet(book: Workbook, title: str, header: list[str], widths: list[int]):
     sheet.freeze_panes = "A2"
     for i, width in enumerate(widths):
         sheet.column_dimensions[column_letter(i)].width = width
-    sheet.append([_cell(sheet, h, bold=True) for h in header])
+    sheet.append(xlsx_row(sheet, header, font=Font(bold=True)))
     return sheet
 
 
@@ -161,7 +144,7 @@ def results_xlsx(out: IO[bytes], title: str, header: list[str], body: list[list[
     book = Workbook(write_only=True)
     sheet = _sheet(book, title, header, [6, 12, 30, 10, 10, 60, 10, 10])
     for row in body:
-        sheet.append([_cell(sheet, v) for v in row])
+        sheet.append(xlsx_row(sheet, row))
     book.save(out)
 
 

@@ -14,6 +14,7 @@ import qrcode.image.svg
 from sqlalchemy import bindparam, select
 
 from evalsurvey.audit import record_reason
+from evalsurvey.cells import inert
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_
@@ -233,26 +234,26 @@ def invitations_csv(base_url: str, link: Link, translate=lambda m: m) -> str:
     """Mail-merge sheet: one row per invitation with its personal URL.
 
     People read it (mail merge in a word processor), so its header and yes/no are in
-    the reader's language through ``translate``.
+    the reader's language through ``translate``; a name or contact that begins like a
+    formula is made :func:`~evalsurvey.cells.inert` (Excel opens it too).
     """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([translate(c) for c in INVITATION_COLUMNS])
+    writer.writerow([inert(translate(c)) for c in INVITATION_COLUMNS])
     yes, no = translate("是"), translate("否")
     rows = db.session.scalars(
         select(Invitation).where(Invitation.link_id == link.id).order_by(Invitation.id)
     )
     for inv in rows:
-        writer.writerow(
-            [
-                inv.name,
-                inv.contact,
-                link.unit.code,
-                inv.rater_code,
-                yes if inv.used else no,
-                invitation_url(base_url, inv),
-            ]
-        )
+        row = [
+            inv.name,
+            inv.contact,
+            link.unit.code,
+            inv.rater_code,
+            yes if inv.used else no,
+            invitation_url(base_url, inv),
+        ]
+        writer.writerow([inert(v) for v in row])
     return "\ufeff" + out.getvalue()  # BOM so Excel opens UTF-8 Chinese correctly
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from evalsurvey.audit import record_reason
+from evalsurvey.cells import inert, xlsx_row
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.questionnaires import QuestionnaireError, parse_value
 from evalsurvey.domain.responses import COMMENT_MAX, add_response
@@ -64,6 +65,8 @@ def paper_headers(link: Link) -> dict[str, str]:
         for text in (item.code, item.text, item.text_en, f"{item.code} {item.text}"):
             if text:
                 out.setdefault(header_key(text), item.code)
+                # as the template writes a text beginning like a formula: with a leading '
+                out.setdefault(header_key(inert(text)), item.code)
     return out
 
 
@@ -124,24 +127,24 @@ def paper_template(link: Link, translate=None, english: bool = False) -> bytes:
     sheet = book.active
     sheet.title = t("纸质问卷")
     heads = _column_heads(link, english)
-    sheet.append([h for h, _what in heads])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    # every cell text (questions, the unit's name) made inert: never a formula in Excel
+    sheet.append(xlsx_row(sheet, [h for h, _what in heads], font=Font(bold=True)))
     for column, (head, _what) in zip(sheet.iter_cols(min_row=1, max_row=1), heads, strict=True):
         sheet.column_dimensions[column[0].column_letter].width = min(40, max(10, len(head) * 2))
     sheet.freeze_panes = "A2"
     notes = book.create_sheet(t("说明"))
     q = link.questionnaire
-    notes.append([t("单位"), f"{link.unit.name} ({link.unit.code})"])
-    notes.append(
-        [t("评价群体"), (link.rater_group.name_en if english else "") or link.rater_group.name]
-    )
-    notes.append([t("问卷"), f"{(q.title_en if english else '') or q.title} ({q.label})"])
-    notes.append([t("每份问卷填一行，不填姓名。满意度可填 1–5 或“满意”等文字；没有作答的题留空。")])
-    notes.append([])
-    notes.append([t("列"), t("填写")])
-    for head, (message, params) in heads:
-        notes.append([head, t(message, **params)])
+    lines = [
+        [t("单位"), f"{link.unit.name} ({link.unit.code})"],
+        [t("评价群体"), (link.rater_group.name_en if english else "") or link.rater_group.name],
+        [t("问卷"), f"{(q.title_en if english else '') or q.title} ({q.label})"],
+        [t("每份问卷填一行，不填姓名。满意度可填 1–5 或“满意”等文字；没有作答的题留空。")],
+        [],
+        [t("列"), t("填写")],
+    ]
+    lines += [[head, t(message, **params)] for head, (message, params) in heads]
+    for line in lines:
+        notes.append(xlsx_row(notes, line))
     notes.column_dimensions["A"].width = 30
     notes.column_dimensions["B"].width = 70
     out = io.BytesIO()

@@ -6,9 +6,10 @@ a 60 s target for 1,000,000; see ``docs/benchmarks.md``). This writer emits the 
 row by row straight into the zip stream: memory stays flat whatever the row count.
 
 What it writes is plain SpreadsheetML that Excel, LibreOffice, openpyxl and pandas read:
-text as inline strings (a text cell is never a formula, whatever it begins with, so formula
-injection cannot happen), numbers as numbers, :class:`datetime.datetime` values as real Excel
-dates in a date format, ``None`` as an empty cell; a bold, frozen header row and column widths.
+text as inline strings (a text cell is never a formula; text that begins like one also gets a
+leading ``'`` from :func:`evalsurvey.cells.inert`, the rule of every sheet the app writes),
+numbers as numbers, :class:`datetime.datetime` values as real Excel dates in a date format,
+``None`` as an empty cell; a bold, frozen header row and column widths.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
+
+from evalsurvey.cells import inert
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
 # characters XML 1.0 cannot carry at all: dropped from text cells
@@ -78,6 +81,7 @@ def column_letter(i: int) -> str:
 def _text(value: str) -> str:
     if _NEEDS_ESCAPE.search(value):
         value = escape(_ILLEGAL.sub("", value))
+    value = inert(value)  # after the dropped characters: "\x01=1" is "=1" in the file
     space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
     return f"<is><t{space}>{value}</t></is>"
 

@@ -18,7 +18,9 @@ Three sheets, Chinese headers:
     survey citizen CITIZEN-WINDOW
     manual
 
-JSON → workbook → JSON is lossless. Every error names the sheet, row and column.
+JSON → workbook → JSON is lossless. Every error names the sheet, row and column. A title or
+note that begins like a formula (``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is
+written as text with a leading ``'`` (:mod:`evalsurvey.cells`), which reading takes off again.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any, BinaryIO
 
 from openpyxl import Workbook, load_workbook
 
+from evalsurvey.cells import original, xlsx_row
 from evalsurvey.scoring.schemes import Rule, Scheme, SchemeError, parse_scheme, scheme_to_json
 
 METHOD_NAMES = {
@@ -117,9 +120,9 @@ def write_workbook(scheme: Scheme) -> bytes:
     ws = wb.active
     ws.title = "方案"
     for key, label in SETTINGS:
-        ws.append([label, data.get(key)])
+        ws.append(xlsx_row(ws, [label, data.get(key)]))
     tree = wb.create_sheet(TREE)
-    tree.append(TREE_HEAD)
+    tree.append(xlsx_row(tree, TREE_HEAD))
 
     def add(node: Mapping, level: int) -> None:
         titles: list[Any] = [None, None, None]
@@ -127,7 +130,10 @@ def write_workbook(scheme: Scheme) -> bytes:
         methods = "、".join(METHOD_NAMES[m] for m in node.get("methods", []))
         rule = rule_text(_rule(node["rule"])) if "rule" in node else None
         tree.append(
-            [*titles, node["code"], node["points"], methods or None, rule, node.get("note")]
+            xlsx_row(
+                tree,
+                [*titles, node["code"], node["points"], methods or None, rule, node.get("note")],
+            )
         )
         for child in node.get("children", []):
             add(child, level + 1)
@@ -135,17 +141,18 @@ def write_workbook(scheme: Scheme) -> bytes:
     for top in data["indicators"]:
         add(top, 1)
     extras = wb.create_sheet(EXTRAS)
-    extras.append(EXTRA_HEAD)
+    extras.append(xlsx_row(extras, EXTRA_HEAD))
     for key, kind in KINDS.items():
         for item in data[key]:
             if key == "vetoes":
                 bars = "、".join(item["bars"]) or None
-                extras.append([kind, item["code"], item["title"], None, item["deduct"], bars,
-                               item.get("note")])  # fmt: skip
+                row = [kind, item["code"], item["title"], None, item["deduct"], bars,
+                       item.get("note")]  # fmt: skip
             else:
                 rule = rule_text(_rule(item["rule"]))
-                extras.append([kind, item["code"], item["title"], rule, None, None,
-                               item.get("note")])  # fmt: skip
+                row = [kind, item["code"], item["title"], rule, None, None,
+                       item.get("note")]  # fmt: skip
+            extras.append(xlsx_row(extras, row))
     for sheet, widths in (
         (tree, [14, 18, 40, 8, 6, 18, 34, 50]),
         (extras, [6, 6, 40, 40, 6, 18, 50]),
@@ -169,7 +176,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return original(str(value)).strip()
 
 
 def _fail(code: str, sheet: str, row: int, column: str, **detail: Any) -> SchemeError:
@@ -192,6 +199,8 @@ def read_workbook(source: bytes | BinaryIO) -> Scheme:
     data: dict[str, Any] = {}
     for key, label in SETTINGS:
         value = settings.get(label)
+        if isinstance(value, str):
+            value = original(value)
         if value is not None and value != "":
             data[key] = value
     rows_of: dict[str, tuple[str, int]] = {}

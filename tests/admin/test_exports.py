@@ -48,7 +48,7 @@ def test_responses_xlsx_reads_back_equal_to_the_database(app, client):
     assert row[8] == to_local(r.submitted_at).replace(tzinfo=None, microsecond=0)
     col = header.index(next(h for h in header if h.startswith("attitude ")))
     assert row[col] == r.answers["attitude"] and isinstance(row[col], int)  # a number
-    assert row[-1] == PAYLOAD  # readable as typed...
+    assert row[-1] == "'" + PAYLOAD  # readable as typed, behind the apostrophe...
     cell = next(c for c in sheet.iter_rows(min_row=2) if c[0].value == r.public_id)[-1]
     assert cell.data_type == "s"  # ...and stored as text, never a formula
 
@@ -71,7 +71,7 @@ def test_results_exports_and_csv_neutralises_formulas(app, client):
     book = load_workbook(io.BytesIO(client.get(
         f"/admin/cycles/{cycle.id}/results.xlsx?type=community").data))  # fmt: skip
     cells = [c for c in book.active.iter_rows(min_row=2) if c[1].value == "C0101"][0]
-    assert cells[2].value == "=1+2 社区" and cells[2].data_type == "s"
+    assert cells[2].value == "'=1+2 社区" and cells[2].data_type == "s"
     assert isinstance(cells[3].value, float)
     # a unit contact gets only their own unit's row
     contact = app.test_client()

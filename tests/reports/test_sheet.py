@@ -31,8 +31,9 @@ def test_values_read_back_typed_and_text_is_never_a_formula():
     assert sheet.title == "答卷" and sheet.freeze_panes == "A2"
     assert [c.value for c in sheet[1]] == header and sheet["A1"].font.b
     got = [c.value for c in sheet[2]]
-    assert got[:10] == ["=1+1", "+86 10 1234", "-3", "@SUM(A1)", " padded ", "a&b<c>", "xy", 4,
-                        2.5, datetime(2026, 11, 30, 9, 15, 7)]  # fmt: skip
+    # text beginning like a formula gets the apostrophe of evalsurvey.cells.inert
+    assert got[:10] == ["'=1+1", "'+86 10 1234", "'-3", "'@SUM(A1)", " padded ", "a&b<c>", "xy",
+                        4, 2.5, datetime(2026, 11, 30, 9, 15, 7)]  # fmt: skip
     assert sheet["A2"].data_type == "s"  # text, not a formula
     assert got[10:13] == [None, None, True] and got[13:] == [7] * 17
     assert sheet["J2"].is_date and sheet["J2"].number_format == "yyyy-mm-dd hh:mm:ss"
