@@ -140,6 +140,8 @@ FILE_FIELDS = frozenset({"file", "imp-file", "evidence", "people_file", "paper-f
 LARGE_UPLOADS = {
     "admin.unit_assessment": 10 * 1024 * 1024 + 64 * 1024,
     "admin.ledger_item": 10 * 1024 * 1024 + 64 * 1024,
+    "admin.consultation": 10 * 1024 * 1024 + 64 * 1024,  # a department's evidence
+    "admin.invitations": 1024 * 1024,  # a list of up to 5,000 people
     "admin.paper_forms": 5 * 1024 * 1024,  # a sheet of up to 5,000 typed forms
 }
 

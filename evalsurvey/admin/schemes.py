@@ -97,6 +97,9 @@ def schemes():
         except scheme_domain.SchemeInvalid as exc:
             db.session.rollback()
             error = _scheme_error(exc.error)
+        except DomainError as exc:  # a workbook past the bounded reader's limits
+            db.session.rollback()
+            error = exc.text(_)
         except (UnicodeDecodeError, json.JSONDecodeError):
             error = _("文件不是有效的 UTF-8 JSON 或 .xlsx 工作簿。")
     rows = db.session.scalars(

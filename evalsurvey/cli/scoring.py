@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from evalsurvey.domain.errors import DomainError
 from evalsurvey.scoring import (
     FindingsError,
     SchemeError,
@@ -109,9 +110,19 @@ def load_scheme(path: str) -> Scheme:
         return parse_scheme(data)
     except SchemeError as exc:
         _exit(f"{path}: {scheme_message(exc)}")
+    except DomainError as exc:  # a workbook past the bounded reader's limits
+        _exit(f"{path}: {_english(exc)}")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         _exit(f"{path}: not a UTF-8 JSON file ({exc})")
     raise AssertionError  # unreachable
+
+
+def _english(error: DomainError) -> str:
+    """A domain message from the English catalogue (these commands run without the app)."""
+    from babel.support import Translations
+
+    folder = Path(__file__).resolve().parent.parent / "translations"
+    return error.text(Translations.load(str(folder), ["en"]).gettext)
 
 
 def _exit(message: str) -> None:

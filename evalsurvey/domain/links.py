@@ -178,6 +178,10 @@ def reopen_link(link: Link, reason: str) -> None:
     db.session.flush()
 
 
+# invitations made in one go (a count, a typed list or an uploaded file)
+MAX_INVITATIONS = 5000
+
+
 def create_invitations(link: Link, people: list[dict[str, str]]) -> list[Invitation]:
     """One single-use invitation per person (dicts with name, contact, rater_code, rater_unit).
 
@@ -186,6 +190,8 @@ def create_invitations(link: Link, people: list[dict[str, str]]) -> list[Invitat
     """
     if link.mode != LinkMode.INVITE:
         raise DomainError("只有邀请制链接可以生成邀请。")
+    if len(people) > MAX_INVITATIONS:
+        raise DomainError("一次最多生成 {n} 份邀请。", "people", n=MAX_INVITATIONS)
     for n, person in enumerate(people, start=1):
         if (person.get("rater_unit") or "").strip() == link.unit.code:
             raise DomainError(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -51,6 +51,7 @@ SATISFACTION_WORDS = {
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S",
                 "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M")  # fmt: skip
 MAX_ROWS = 5000
+PAPER_LEAD_DAYS = 366  # how long before its cycle opens a paper form may be dated
 
 
 def _items(link: Link) -> list[Item]:
@@ -170,6 +171,7 @@ def _value(item: Item, raw: str) -> Any:
 
 
 def _date(raw: str) -> datetime | None:
+    """The typed date as a wall-clock time in the office's zone (naive), or None."""
     raw = raw.strip()
     for pattern in DATE_FORMATS:
         try:
@@ -178,8 +180,21 @@ def _date(raw: str) -> datetime | None:
             continue
         if parsed.time() == time(0):  # a day only: the middle of it, in the office's zone
             parsed = datetime.combine(parsed.date(), time(12))
-        return from_local(parsed)
+        return parsed
     return None
+
+
+def date_window(link: Link) -> tuple[date, date]:
+    """The first and last day a paper form of ``link``'s cycle can be dated: from a year
+    before the cycle opens (the paper round may come first) to the day it closed, and never
+    after today, in the office's zone."""
+    now = utcnow()
+    first = to_local(link.cycle.opens_at or now).date() - timedelta(days=PAPER_LEAD_DAYS)
+    last = to_local(now).date()
+    closed = link.cycle.closed_since(now)
+    if closed is not None:
+        last = min(last, to_local(closed).date())
+    return first, last
 
 
 def import_paper(link: Link, filename: str, data: bytes) -> int:
@@ -188,7 +203,7 @@ def import_paper(link: Link, filename: str, data: bytes) -> int:
     column, as the person named the column."""
     if link.cycle.status == CycleStatus.PUBLISHED:
         raise DomainError("这个周期的结果已经公示，不能再录入答卷。", "file")
-    rows = read_rows(filename, data)
+    rows = read_rows(filename, data, MAX_ROWS)  # more rows are refused as they are read
     if not rows:
         raise ImportError_([problem(1, "-", "文件是空的。")])
     heads = [h.strip() for h in rows[0]]
@@ -205,8 +220,6 @@ def import_paper(link: Link, filename: str, data: bytes) -> int:
     items = {i.code: i for i in _items(link)}
     if not any(c in items for c in columns):
         errors.append(problem(1, "-", "表头没有这份问卷的任何题目。"))
-    if len(rows) - 1 > MAX_ROWS:
-        errors.append(problem(1, "-", "一次最多导入 {n} 行。", n=MAX_ROWS))
     if errors:
         raise ImportError_(errors)
     digest = hashlib.sha256(data).hexdigest()[:24]
@@ -217,6 +230,7 @@ def import_paper(link: Link, filename: str, data: bytes) -> int:
     if done:
         raise ImportError_([problem(1, "-", "这个文件已经导入过，没有重复导入。")])
     today = to_local(utcnow()).date()
+    first_day, last_day = date_window(link)
     pending = []
     for n, cells in enumerate(rows[1:], start=2):
         cells = cells + [""] * (len(heads) - len(cells))
@@ -242,10 +256,21 @@ def import_paper(link: Link, filename: str, data: bytes) -> int:
             where = _head(heads, columns, "submitted_at")
             if found is None:
                 errors.append(problem(n, where, "不是日期：{value}（如 2026-11-30）", value=typed))
-            elif to_local(found).date() > today:
+            elif found.date() > today:
                 errors.append(problem(n, where, "日期在今天之后：{value}", value=typed))
+            elif not first_day <= found.date() <= last_day:
+                errors.append(
+                    problem(
+                        n,
+                        where,
+                        "日期不在本周期内：{value}（应在 {first} 到 {last} 之间）",
+                        value=typed,
+                        first=first_day.isoformat(),
+                        last=last_day.isoformat(),
+                    )
+                )
             else:
-                submitted = found
+                submitted = from_local(found)
         if link.record_rater and not extra["rater"]:
             errors.append(problem(n, _head(heads, columns, "rater"), "请填写评委代号。"))
         if len(extra["comment"]) > COMMENT_MAX:

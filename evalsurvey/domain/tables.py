@@ -13,6 +13,11 @@ import os
 from collections.abc import Mapping
 
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.xlsxread import Limits, open_xlsx
+
+MAX_ROWS = 5000  # rows after the header, in any one upload
+FIELD_MAX = 32_767  # characters in one cell: Excel's own limit
+MAX_FILE_BYTES = 5 * 1024 * 1024  # the largest table upload (see LARGE_UPLOADS)
 
 # Chinese (and spaced or capitalised English) headers → the importer's column names
 UNIT_HEADERS = {
@@ -47,29 +52,61 @@ def decode_text(data: bytes) -> str:
         ) from None
 
 
-def _xlsx_rows(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-
+def _xlsx_rows(data: bytes, max_rows: int) -> list[list[str]]:
+    """The first sheet's non-blank rows as text, through the bounded reader: reading stops
+    one row past ``max_rows`` (after the header)."""
+    book = open_xlsx(data, Limits(file_bytes=MAX_FILE_BYTES, text_chars=FIELD_MAX))
+    rows: list[list[str]] = []
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - any unreadable workbook is the same answer
-        raise DomainError("无法读取这个 Excel 文件。", "file") from None
-    sheet = book.worksheets[0]
-    rows = []
-    for row in sheet.iter_rows(values_only=True):
-        cells = ["" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row]
-        if any(c.strip() for c in cells):
-            rows.append(cells)
-    book.close()
+        for _number, row in book.rows():
+            cells = [
+                "" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row
+            ]
+            if any(c.strip() for c in cells):
+                rows.append(cells)
+                if len(rows) > max_rows + 1:
+                    break
+    finally:
+        book.close()
     return rows
 
 
-def read_rows(filename: str, data: bytes) -> list[list[str]]:
+def _csv_rows(text: str, max_rows: int) -> list[list[str]]:
+    """The CSV's rows, read one past ``max_rows`` (after the header) and no further; a field
+    longer than :data:`FIELD_MAX` is refused with its row."""
+    reader = csv.reader(io.StringIO(text))
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if any(len(cell) > FIELD_MAX for cell in row):
+                raise DomainError(
+                    "第 {row} 行有一格超过 {n} 个字符。", "file", row=reader.line_num, n=FIELD_MAX
+                )
+            rows.append(row)
+            if len(rows) > max_rows + 1:
+                break
+    except csv.Error:
+        # the csv module's own limit (csv.field_size_limit(), 131,072 by default) or a
+        # broken quote: either way the row cannot be read
+        raise DomainError(
+            "第 {row} 行无法读取（一格最多 {n} 个字符）。", "file", row=reader.line_num, n=FIELD_MAX
+        ) from None
+    return rows
+
+
+def read_rows(filename: str, data: bytes, max_rows: int = MAX_ROWS) -> list[list[str]]:
     """The uploaded table's rows as text cells (an XLSX's first sheet, or CSV in UTF-8 or
-    GB18030), the header row first."""
+    GB18030), the header row first. More than ``max_rows`` rows after the header is refused
+    as soon as the next row is read; nothing after it is."""
+    if len(data) > MAX_FILE_BYTES:
+        raise DomainError("文件不能超过 {mb} MB。", "file", mb=MAX_FILE_BYTES // (1024 * 1024))
     if os.path.splitext(filename or "")[1].lower() == ".xlsx" or data.startswith(b"PK\x03\x04"):
-        return _xlsx_rows(data)
-    return list(csv.reader(io.StringIO(decode_text(data))))
+        rows = _xlsx_rows(data, max_rows)
+    else:
+        rows = _csv_rows(decode_text(data), max_rows)
+    if len(rows) > max_rows + 1:
+        raise DomainError("一次最多导入 {n} 行。", "file", n=max_rows)
+    return rows
 
 
 def header_key(text: str) -> str:
@@ -77,10 +114,12 @@ def header_key(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def read_table(filename: str, data: bytes, headers: Mapping[str, str]) -> str:
+def read_table(
+    filename: str, data: bytes, headers: Mapping[str, str], max_rows: int = MAX_ROWS
+) -> str:
     """The uploaded table as CSV text with its headers renamed by ``headers`` (unknown
     headers are kept as they are, so the importer names them in its message)."""
-    rows = read_rows(filename, data)
+    rows = read_rows(filename, data, max_rows)
     if not rows:
         return ""
     rows[0] = [headers.get(h.strip().lower(), headers.get(h.strip(), h.strip())) for h in rows[0]]

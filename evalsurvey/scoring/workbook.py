@@ -29,10 +29,11 @@ import io
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from evalsurvey.cells import original, xlsx_row
 from evalsurvey.scoring.schemes import Rule, Scheme, SchemeError, parse_scheme, scheme_to_json
+from evalsurvey.xlsxread import DEFAULT_LIMITS, Unreadable, XlsxBook, open_xlsx
 
 METHOD_NAMES = {
     "document": "查阅资料",
@@ -187,15 +188,26 @@ def _fail(code: str, sheet: str, row: int, column: str, **detail: Any) -> Scheme
 
 def read_workbook(source: bytes | BinaryIO) -> Scheme:
     """Read a scheme workbook. Raises :class:`SchemeError` with ``sheet``, ``row`` and
-    ``column`` set (also for a rule problem found later, by the node's row)."""
+    ``column`` set (also for a rule problem found later, by the node's row), and
+    :class:`~evalsurvey.domain.errors.DomainError` for a file past the bounded reader's
+    limits (:mod:`evalsurvey.xlsxread`), which reads it."""
+    if not isinstance(source, bytes):
+        source = source.read(DEFAULT_LIMITS.file_bytes + 1)
     try:
-        wb = load_workbook(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same answer
-        raise _fail("not_a_workbook", "-", 0, "-", reason=type(exc).__name__) from None
+        wb = open_xlsx(source)
+        try:
+            return _read_book(wb)
+        finally:
+            wb.close()
+    except Unreadable:
+        raise _fail("not_a_workbook", "-", 0, "-", reason="Unreadable") from None
+
+
+def _read_book(wb: XlsxBook) -> Scheme:
     for name in ("方案", TREE, EXTRAS):
         if name not in wb.sheetnames:
             raise _fail("missing_sheet", name, 0, "-")
-    settings = {_cell(r[0]): r[1] for r in wb["方案"].iter_rows(values_only=True) if r and r[0]}
+    settings = {_cell(r[0]): r[1] for _n, r in wb.rows("方案") if r and r[0]}
     data: dict[str, Any] = {}
     for key, label in SETTINGS:
         value = settings.get(label)
@@ -204,10 +216,10 @@ def read_workbook(source: bytes | BinaryIO) -> Scheme:
         if value is not None and value != "":
             data[key] = value
     rows_of: dict[str, tuple[str, int]] = {}
-    data["indicators"] = _read_tree(wb[TREE], rows_of)
+    data["indicators"] = _read_tree(wb, rows_of)
     for key in KINDS:
         data[key] = []
-    _read_extras(wb[EXTRAS], data, rows_of)
+    _read_extras(wb, data, rows_of)
     try:
         return parse_scheme(data)
     except SchemeError as exc:
@@ -232,20 +244,22 @@ def _column_of(error: SchemeError, sheet: str) -> str:
     return "计分规则"
 
 
-def _header(ws, expected: list[str]) -> None:
-    head = [_cell(c) for c in next(ws.iter_rows(max_row=1, values_only=True), ())]
+def _header(wb: XlsxBook, sheet: str, expected: list[str]):
+    """The sheet's rows after the header, and the header's columns by name."""
+    rows = wb.rows(sheet)
+    first = next(rows, None)
+    head = [_cell(c) for c in first[1]] if first and first[0] == 1 else []
     for col in expected:
         if col not in head:
-            raise _fail("missing_column", ws.title, 1, col)
+            raise _fail("missing_column", sheet, 1, col)
+    return rows, {name: head.index(name) for name in expected}
 
 
-def _read_tree(ws, rows_of: dict[str, tuple[str, int]]) -> list[dict]:
-    _header(ws, TREE_HEAD)
-    head = [_cell(c) for c in next(ws.iter_rows(max_row=1, values_only=True))]
-    col = {name: head.index(name) for name in TREE_HEAD}
+def _read_tree(wb: XlsxBook, rows_of: dict[str, tuple[str, int]]) -> list[dict]:
+    rows, col = _header(wb, TREE, TREE_HEAD)
     top: list[dict] = []
     stack: list[dict] = []  # the current node of each level
-    for row_no, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+    for row_no, row in rows:
         cells = [_cell(v) for v in row] + [""] * len(TREE_HEAD)
         if not any(cells):
             continue
@@ -289,12 +303,10 @@ def _read_tree(ws, rows_of: dict[str, tuple[str, int]]) -> list[dict]:
     return top
 
 
-def _read_extras(ws, data: dict, rows_of: dict[str, tuple[str, int]]) -> None:
-    _header(ws, EXTRA_HEAD)
-    head = [_cell(c) for c in next(ws.iter_rows(max_row=1, values_only=True))]
-    col = {name: head.index(name) for name in EXTRA_HEAD}
+def _read_extras(wb: XlsxBook, data: dict, rows_of: dict[str, tuple[str, int]]) -> None:
+    rows, col = _header(wb, EXTRAS, EXTRA_HEAD)
     kinds = {v: k for k, v in KINDS.items()}
-    for row_no, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+    for row_no, row in rows:
         cells = [_cell(v) for v in row] + [""] * len(EXTRA_HEAD)
         if not any(cells):
             continue
