@@ -1,84 +1,97 @@
 """``evalsurvey backup`` / ``restore``: the whole database to one file and back.
 
-SQLite through its online backup API (a consistent copy while the app keeps serving);
-PostgreSQL through ``pg_dump --format=custom`` and ``pg_restore --clean`` (the client tools
-of the server's major version, from Debian's ``postgresql-client``).
+The file is an evalsurvey backup (``evalsurvey/backups.py``): a zip of every table's rows with a
+manifest naming the format, the schema revision and each table's row count and checksum. It is
+the same on SQLite and PostgreSQL and needs no client tools, so no password ever reaches a
+command line. ``restore`` checks the whole file before it touches anything and refuses, with a
+message and exit status 2, whatever is not such a backup of this schema.
 """
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
-import subprocess
+import sys
+from importlib.metadata import PackageNotFoundError, version
 
 import click
+from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
 
+from evalsurvey import backups
 from evalsurvey.extensions import db
 
 
-def _libpq_url() -> str:
-    return db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
 
 
-def _tool(name: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        raise click.ClickException(f"{name} is not installed (Debian: postgresql-client)")
-    return found
+def _head() -> str:
+    """The schema revision this version of the application runs on (the migrations' head)."""
+    from alembic.script import ScriptDirectory
+
+    config = current_app.extensions["migrate"].migrate.get_config()
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
-def _sqlite_copy(source_uri: str, target_path: str) -> None:
-    """Copy one SQLite database into another with the online backup API (page by page,
-    consistent while the source is in use)."""
-    source = sqlite3.connect(source_uri, uri=True)
-    target = sqlite3.connect(target_path)
+def _version() -> str:
     try:
-        with target:
-            source.backup(target)
-    finally:
-        target.close()
-        source.close()
+        return version("evalsurvey")
+    except PackageNotFoundError:
+        return ""
 
 
-def backup_to(path: str) -> None:
-    """Write a consistent copy of the configured database to ``path``."""
-    url = db.engine.url
-    if url.get_backend_name() == "sqlite":
-        _sqlite_copy(f"file:{url.database}", path)
-    elif url.get_backend_name() == "postgresql":
-        subprocess.run(
-            [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", path, _libpq_url()],
-            check=True,
-        )
-    else:
-        raise click.ClickException(f"no backup for {url.get_backend_name()}")
+def _database_error(exc: SQLAlchemyError) -> str:
+    """A database error in one line, never with the URL's password nor the statement."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    message = lines[0] if lines else type(orig).__name__
+    secret = db.engine.url.password
+    if secret:
+        message = message.replace(str(secret), "***")
+    return f"{type(orig).__name__}: {message[:300]}"
 
 
-def restore_from(path: str) -> None:
-    """Replace the configured database's contents with the backup at ``path``."""
-    db.session.remove()
-    db.engine.dispose()  # no pooled connection may hold the old tables
-    url = db.engine.url
-    if url.get_backend_name() == "sqlite":
-        _sqlite_copy(f"file:{path}?mode=ro", url.database)
-    elif url.get_backend_name() == "postgresql":
-        subprocess.run(
-            [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-             "--dbname", _libpq_url(), path],
-            check=True,
-        )  # fmt: skip
-    else:
-        raise click.ClickException(f"no restore for {url.get_backend_name()}")
+def _build_sqlite_schema(path: str) -> None:
+    """Create the SQLite file ``path`` with the application's own migrations, as
+    ``evalsurvey db upgrade`` would (a bare app on that file, sharing the models)."""
+    from flask_migrate import Migrate, upgrade
+
+    live = current_app.extensions["migrate"]
+    scratch = Flask(current_app.import_name, instance_path=current_app.instance_path)
+    scratch.config.update(
+        TESTING=current_app.testing,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
+        SQLALCHEMY_ENGINE_OPTIONS=current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {},
+    )
+    db.init_app(scratch)
+    Migrate(scratch, db, directory=live.directory, **live.configure_args)
+    with scratch.app_context():
+        try:
+            upgrade()
+        finally:
+            db.engine.dispose()
 
 
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 @with_appcontext
 def backup_command(path: str) -> None:
-    """Back the whole database up to PATH (SQLite file, or pg_dump's custom format)."""
-    backup_to(path)
-    click.echo(f"backed up {db.engine.url.render_as_string()} to {path}")
+    """Back the whole database up to PATH (an evalsurvey backup: a zip with a manifest)."""
+    try:
+        manifest = backups.write_backup(db.engine, db.metadata, _head(), path, _version())
+    except backups.BackupError as exc:
+        _fail(f"no backup written: {exc}")
+    except SQLAlchemyError as exc:
+        _fail(f"no backup written: {_database_error(exc)}")
+    except OSError as exc:
+        _fail(f"no backup written: {exc.strerror or exc} ({exc.filename or path})")
+    rows = sum(t["rows"] for t in manifest["tables"])
+    click.echo(
+        f"backed up {db.engine.url.render_as_string(hide_password=True)} to {path}: "
+        f"{rows} rows in {len(manifest['tables'])} tables, schema {manifest['schema_revision']}"
+    )
 
 
 @click.command("restore")
@@ -86,8 +99,48 @@ def backup_command(path: str) -> None:
 @click.option("--yes", is_flag=True, help="do not ask: every table is replaced")
 @with_appcontext
 def restore_command(path: str, yes: bool) -> None:
-    """Replace every table with the backup at PATH (stop the app first)."""
+    """Replace every table with the evalsurvey backup at PATH (stop the app first).
+
+    The whole file is checked first; the rows are loaded into a new SQLite file, or into
+    PostgreSQL inside one transaction, checked against the manifest, and only then swapped
+    in or committed.
+    """
+    head = _head()
+    try:
+        backup = backups.check(path, db.metadata, head)
+    except backups.BackupError as exc:
+        _fail(str(exc))
+    manifest = backup.manifest
+    click.echo(
+        f"{path}: evalsurvey backup made {manifest['created_at']} from {manifest['source']}, "
+        f"schema {manifest['schema_revision']}, {backup.rows} rows in {len(backup.tables)} tables"
+    )
     if not yes:
         click.confirm("Every table of the configured database is replaced. Continue?", abort=True)
-    restore_from(path)
-    click.echo(f"restored {path}")
+    db.session.remove()
+    db.engine.dispose()  # no pooled connection may hold the old tables or file
+    url = db.engine.url
+    try:
+        if url.get_backend_name() == "sqlite":
+            if not url.database or url.database == ":memory:":
+                _fail("not restored: the configured SQLite database is not a file")
+            backups.restore_sqlite(url.database, backup, _build_sqlite_schema)
+        elif url.get_backend_name() == "postgresql":
+            with db.engine.connect() as conn:
+                empty = not inspect(conn).get_table_names()
+            if empty:  # a new database: the migrations build it first
+                from flask_migrate import upgrade
+
+                upgrade()
+            backups.restore_postgresql(db.engine, backup, head)
+        else:
+            _fail(f"not restored: no restore for {url.get_backend_name()}")
+    except backups.BackupError as exc:
+        _fail(str(exc))
+    except SQLAlchemyError as exc:
+        _fail(f"not restored: {_database_error(exc)}; nothing was changed")
+    except OSError as exc:
+        _fail(f"not restored: {exc.strerror or exc}; nothing was changed")
+    finally:
+        db.engine.dispose()
+    click.echo(f"restored {path}: {backup.rows} rows in {len(backup.tables)} tables")
