@@ -50,6 +50,28 @@ def _iso(value: datetime | None) -> str:
     return to_local(value).replace(microsecond=0).isoformat()
 
 
+class _Writer:
+    """``csv.writer(out, lineterminator="\\n")``, which the contract's bytes are, except that a
+    field holding a lone carriage return is quoted as RFC 4180 says (the csv module quotes
+    only the characters of its line terminator, so a comment with a bare CR split its row)."""
+
+    def __init__(self, out: TextIO):
+        self.out, self.writer = out, csv.writer(out, lineterminator="\n")
+
+    def writerow(self, row: list[Any]) -> None:
+        if not any(isinstance(v, str) and "\r" in v for v in row):
+            self.writer.writerow(row)
+            return
+        cells = ["" if v is None else str(v) for v in row]
+        self.out.write(",".join(_quoted(c) for c in cells) + "\n")
+
+
+def _quoted(cell: str) -> str:
+    if any(c in cell for c in ',"\r\n'):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
 def export_responses(
     out: TextIO,
     *,
@@ -90,7 +112,7 @@ def export_responses(
             )
         )
     codes = item_codes(db.session.scalars(q_query))
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _Writer(out)
     writer.writerow(HEAD + codes + TAIL)
     count = 0
     for r in db.session.execute(query.execution_options(yield_per=1000)).scalars():
