@@ -39,11 +39,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     default_config.normalise_database_url(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
-    if app.config.get("PROXIES"):
+    # a stated number of trusted proxies, or no start (ConfigError)
+    hops = app.config["PROXIES"] = default_config.proxy_hops(app.config.get("PROXIES", 0))
+    if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        n = int(app.config["PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore
+        # the client is the hops-th X-Forwarded-For entry from the right: what a client
+        # writes to the left of the entries the proxies append is never read
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore
+
+    from evalsurvey import logs
+
+    logs.init_app(app)  # no log line names a respondent (before the engine is made)
 
     from evalsurvey import (
         admin,

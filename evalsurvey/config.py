@@ -49,9 +49,29 @@ RATE_LIMIT_SIGNIN_ACCOUNT = "5 per 5 minutes; 10 per hour; 30 per day"
 RATE_LIMIT_SIGNIN_ADDRESS = "20 per 5 minutes; 100 per day"
 
 # Behind a TLS proxy in production: EVALSURVEY_SECURE_COOKIES=1 marks cookies Secure, and
-# EVALSURVEY_PROXIES=N trusts N proxies' X-Forwarded-* headers (scheme, host).
+# EVALSURVEY_PROXIES=N states the number of proxies in front of the app (nginx alone: 1): the
+# client address (the rate limits' network) is the N-th X-Forwarded-For entry from the right,
+# the one the nearest trusted proxy saw, and scheme and host come from X-Forwarded-Proto/-Host.
+# It must be a whole number (0: no proxy; "true" or "yes" state no number and are refused),
+# and with N > 0 the app must be reachable only through the proxy (docs/deploy.md).
 SECURE_COOKIES = False
 PROXIES = 0
+
+
+class ConfigError(ValueError):
+    """A setting the application refuses to start with (the message says which and why)."""
+
+
+def proxy_hops(value: Any) -> int:
+    """``PROXIES`` as the number of trusted hops, or :class:`ConfigError`."""
+    if isinstance(value, str) and value.strip().isdecimal() and value.strip().isascii():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(
+            f"EVALSURVEY_PROXIES={value!r} states no number of trusted proxies: set it to "
+            "the number of proxies in front of the app (nginx alone: 1), or 0 without one"
+        )
+    return value
 
 
 def sqlite_uri(instance_path: str) -> str:

@@ -13,16 +13,21 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import unquote, urlencode
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from evalsurvey import create_app
-from evalsurvey.domain.responses import read_acknowledgement
+from evalsurvey.config import ConfigError
+from evalsurvey.domain import links as link_domain
+from evalsurvey.domain.responses import network_hash, read_acknowledgement
 from evalsurvey.extensions import db
-from tests.conftest import base_config
+from evalsurvey.models import LinkMode, Response
+from tests.conftest import app_in_context, base_config
 from tests.factories import hidden_fields, make_link
 
 SERVE = [sys.executable, "-c", "from evalsurvey.cli import main; main()", "serve"]
@@ -92,11 +97,15 @@ class Server:
         self.log.close()
 
 
-def _get(port: int, path: str, cookie: str = "") -> tuple[int, dict, str]:
+def _get(
+    port: int, path: str, cookie: str = "", extra: dict | None = None
+) -> tuple[int, dict, str]:
     """Status, headers (``Set-Cookie`` as the cookies to send back) and body."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        conn.request(
+            "GET", path, headers={**({"Cookie": cookie} if cookie else {}), **(extra or {})}
+        )
         resp = conn.getresponse()
         headers = dict(resp.getheaders())
         cookies = [v.split(";")[0] for k, v in resp.getheaders() if k.lower() == "set-cookie"]
@@ -106,12 +115,15 @@ def _get(port: int, path: str, cookie: str = "") -> tuple[int, dict, str]:
         conn.close()
 
 
-def _post(port: int, path: str, fields: dict, cookie: str) -> tuple[int, dict]:
+def _post(
+    port: int, path: str, fields: dict, cookie: str, extra: dict | None = None
+) -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         body = urlencode(fields)
         conn.request("POST", path, body=body, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})  # fmt: skip
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
+            **(extra or {})})  # fmt: skip
         resp = conn.getresponse()
         resp.read()
         return resp.status, dict(resp.getheaders())
@@ -219,20 +231,189 @@ def test_every_acknowledged_response_is_stored_once_through_kills_and_a_restart(
     assert len(stored) == len(set(stored))  # once each
 
 
-def test_serve_warns_when_its_workers_would_count_the_limits_alone(tmp_path, monkeypatch):
-    """Several workers with counters in memory let each allow the whole limit: said at once."""
+# -- No log links a person to an answer ---------------------------------------------------
+
+MEMBERS = ["张三", "李四", "王五", "赵六", "钱七", "孙八"]
+
+
+def test_the_servers_log_joins_no_member_to_an_answer(site):
+    """Six named members answer through their invitations (and a citizen through the QR
+    code) on the real server; its whole output (access log, error log, the app's log) is
+    then searched as the probe did: for the tokens, the link codes, the acknowledgements,
+    the device cookies and the hashes, and for any respondent line timed finer than the
+    hour that could be matched to an answer's ``submitted_at``."""
+    uri = site["uri"]
+    app = create_app({**base_config(uri, str(site["log"].parent)), "SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        link = make_link(group="member", mode=LinkMode.INVITE)
+        invitations = link_domain.create_invitations(
+            link, [{"name": n, "contact": f"m{i}@example.org"} for i, n in enumerate(MEMBERS)]
+        )
+        db.session.commit()
+        named = {inv.token: (inv.name, inv.contact) for inv in invitations}
+        secrets = [*named, link.code, site["code"], *(v for pair in named.values() for v in pair)]
+        db.session.remove()
+        db.engine.dispose()
+    port = _free_port()
+    server = Server(site, port)
+    phone = {"User-Agent": "Mozilla/5.0 (member's phone)"}
+    try:
+        for n, token in enumerate(named):
+            url = f"/i/{token}?from=mail"
+            status, headers, html = _get(port, url, extra={**phone, "Referer": "http://mail/"})
+            assert status == 200
+            cookie = headers["Set-Cookie"]
+            secrets += [c.split("=", 1)[1] for c in cookie.split("; ") if c.startswith("esd=")]
+            fields = {**hidden_fields(html), "attitude": "4", "speed": str(1 + n % 5)}
+            fields["comment"] = f"意见 {n}"
+            status, headers = _post(port, url, fields, cookie, {**phone, "Referer": url})
+            assert status == 303
+            thanks = headers["Location"]
+            secrets.append(unquote(re.search(r"k=([^&]+)", thanks).group(1)))
+            assert _get(port, thanks, cookie, {**phone, "Referer": url})[0] == 200
+            assert _get(port, url, cookie, phone)[0] == 410  # used: said so, logged alike
+        assert _get(port, "/i/not-a-real-token")[0] == 404
+        # a citizen through the QR code, in English
+        status, headers, html = _get(port, f"/s/{site['code']}?lang=en", extra=phone)
+        fields = {**hidden_fields(html), "attitude": "5", "speed": "5"}
+        status, headers = _post(port, f"/s/{site['code']}", fields, headers["Set-Cookie"], phone)
+        assert status == 303
+        secrets.append(unquote(re.search(r"k=([^&]+)", headers["Location"]).group(1)))
+    finally:
+        server.stop()
+    output = site["log"].read_text()
+    with app.app_context():
+        answers = db.session.execute(
+            select(Response.submitted_at, Response.device, Response.network)
+        ).all()
+        db.session.remove()
+        db.engine.dispose()
+    assert len(answers) == len(MEMBERS) + 1
+    secrets += [h for _when, device, network in answers for h in (device, network) if h]
+    assert len(secrets) > 30
+    found = [s for s in secrets if s in output]
+    assert not found, f"the log holds what names a respondent: {found}"
+    respondent = [line for line in output.splitlines() if re.search(r"/[isp]/", line)]
+    assert len(respondent) >= 4 * len(MEMBERS) + 3  # every request was logged...
+    for line in respondent:  # ...without the address, and to the hour at most
+        assert "127.0.0.1" not in line and "phone" not in line and "mail" not in line
+        assert all(t.endswith(":00:00") for t in re.findall(r"\d\d:\d\d:\d\d(?=[ \],.])", line)), (
+            line
+        )
+    # the join itself: an answer's second, in the access log's or the error log's form
+    for when, _device, _network in answers:
+        local = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone()
+        for stamp in (f"{local:%d/%b/%Y:%H:%M:%S}", f"{local:%Y-%m-%d %H:%M:%S}"):
+            assert not [line for line in respondent if stamp in line and ":00:00" not in stamp]
+    # and the six members' posts are one and the same line
+    posts = {re.sub(r"\[[^]]*\]", "", line) for line in respondent if '"POST /i/' in line}
+    assert posts == {'- - -  "POST /i/* HTTP/1.1" 303 - "-" "-"'}
+
+
+# -- Configuration traps: workers without Redis, proxies without a number -----------------
+
+
+@pytest.fixture
+def no_run(tmp_path, monkeypatch):
+    """``evalsurvey serve`` up to the point where gunicorn would start (which it does not)."""
     from click.testing import CliRunner
 
     from evalsurvey.cli import main
     from evalsurvey.cli import serve as serve_module
 
-    monkeypatch.setattr(serve_module._Server, "run", lambda self: None)  # no real server
+    started = []
+    monkeypatch.setattr(serve_module._Server, "run", lambda self: started.append(self.options))
     monkeypatch.setenv("EVALSURVEY_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("EVALSURVEY_DATABASE_URL", f"sqlite:///{tmp_path / 'w.sqlite3'}")
     monkeypatch.delenv("EVALSURVEY_REDIS_URL", raising=False)
+    monkeypatch.delenv("EVALSURVEY_PROXIES", raising=False)
+    # stated: Flask-Limiter keeps the last app's setting as the next one's default
+    monkeypatch.setenv("EVALSURVEY_RATELIMIT_ENABLED", "true")
     runner = CliRunner()
-    several = runner.invoke(main, ["serve", "--workers", "3"])
-    assert several.exit_code == 0 and "3 workers without EVALSURVEY_REDIS_URL" in several.output
-    assert "warning" not in runner.invoke(main, ["serve", "--workers", "1"]).output
+
+    def serve(*args: str):
+        started.clear()
+        result = runner.invoke(main, ["serve", *args])
+        return result, bool(started)
+
+    return serve
+
+
+def test_serve_refuses_workers_that_would_count_the_limits_alone(no_run, monkeypatch):
+    """Several workers with counters in memory let each allow the whole limit (4 workers let
+    one phone post 19 of 5): refused, saying what to do."""
+    several, started = no_run("--workers", "3")
+    assert several.exit_code == 2 and not started
+    assert "3 workers without EVALSURVEY_REDIS_URL" in several.output
+    assert "--workers 1" in several.output and "Traceback" not in several.output
+    assert no_run()[0].exit_code == 2  # the default (from the cores) is several too
+    one, started = no_run("--workers", "1")
+    assert one.exit_code == 0 and started and not one.output
     monkeypatch.setenv("EVALSURVEY_REDIS_URL", "redis://127.0.0.1:6379/15")
-    assert "warning" not in runner.invoke(main, ["serve", "--workers", "3"]).output
+    result, started = no_run("--workers", "3")
+    assert result.exit_code == 0 and started and "error" not in result.output
+    # with the limits switched off there is nothing to share
+    monkeypatch.delenv("EVALSURVEY_REDIS_URL")
+    monkeypatch.setenv("EVALSURVEY_RATELIMIT_ENABLED", "false")
+    assert no_run("--workers", "3")[1]
+
+
+@pytest.mark.parametrize("value", ["true", "yes", "on", "1.5", "-1", "", "one", "[1]"])
+def test_proxies_without_a_number_of_hops_are_refused(no_run, monkeypatch, tmp_path, value):
+    monkeypatch.setenv("EVALSURVEY_PROXIES", value)
+    result, started = no_run("--workers", "1")
+    assert result.exit_code == 2 and not started
+    assert "EVALSURVEY_PROXIES" in result.output and "number" in result.output
+    assert "Traceback" not in result.output
+    with pytest.raises(ConfigError):  # the application itself refuses it too
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_proxies_with_a_number_say_what_a_public_bind_means(no_run, monkeypatch):
+    monkeypatch.setenv("EVALSURVEY_PROXIES", "1")
+    private, started = no_run("--workers", "1")  # 127.0.0.1 by default
+    assert private.exit_code == 0 and started and "warning" not in private.output
+    assert "warning" not in no_run("--workers", "1", "--host", "10.1.2.3")[0].output
+    wildcard, started = no_run("--workers", "1", "--host", "0.0.0.0")
+    assert started and "reaches this port directly" in wildcard.output
+    monkeypatch.setenv("EVALSURVEY_PROXIES", "0")
+    assert "warning" not in no_run("--workers", "1", "--host", "0.0.0.0")[0].output
+
+
+@pytest.fixture
+def behind_proxy(database_url, tmp_path):
+    """An app behind one proxy (nginx), with the limits on: 3 posts per network."""
+    config = {
+        **base_config(database_url, str(tmp_path)),
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": f"proxy-{uuid.uuid4().hex}",
+        "RATE_LIMIT_NETWORK": "3 per minute",
+        "PROXIES": 1,
+    }
+    yield from app_in_context(database_url, config)
+
+
+def test_a_spoofed_forwarded_for_does_not_choose_the_address_the_limits_count(behind_proxy):
+    """A script behind nginx writes a new X-Forwarded-For on every post; nginx appends the
+    address it saw, and that last entry (one hop) is the one counted: held after 3."""
+    link = make_link()
+    nginx = {"REMOTE_ADDR": "10.0.0.2"}
+    statuses = []
+    for n in range(5):
+        phone = behind_proxy.test_client()  # no cookies: a new "device" each time
+        spoofed = {"X-Forwarded-For": f"198.51.{n}.{n + 1}, 203.0.113.7"}
+        page = phone.get(f"/s/{link.code}", environ_base=nginx, headers=spoofed)
+        fields = {**hidden_fields(page.get_data(as_text=True)), "attitude": "5", "speed": "4"}
+        post = phone.post(f"/s/{link.code}", data=fields, environ_base=nginx, headers=spoofed)
+        statuses.append(post.status_code)
+    assert statuses == [303, 303, 303, 429, 429]
+    networks = set(db.session.scalars(select(Response.network)))
+    assert networks == {network_hash("test-salt", "203.0.113.7")}
+    # without the proxy's entry (a client that reached the app directly) it is its own address
+    direct = behind_proxy.test_client()
+    page = direct.get(f"/s/{link.code}", environ_base={"REMOTE_ADDR": "192.0.2.9"})
+    fields = {**hidden_fields(page.get_data(as_text=True)), "attitude": "5", "speed": "4"}
+    direct.post(f"/s/{link.code}", data=fields, environ_base={"REMOTE_ADDR": "192.0.2.9"})
+    assert network_hash("test-salt", "192.0.2.9") in set(
+        db.session.scalars(select(Response.network))
+    )
