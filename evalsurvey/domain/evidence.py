@@ -6,7 +6,11 @@ from __future__ import annotations
 import os
 import secrets
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.extensions import db
 from evalsurvey.models import Adjustment, Finding, RectificationItem
 
 Evidenced = Finding | RectificationItem | Adjustment
@@ -49,10 +53,47 @@ def store_evidence(folder: str, finding: Evidenced, filename: str, data: bytes) 
     target = os.path.join(folder, str(finding.cycle_id), str(finding.unit_id))
     os.makedirs(target, exist_ok=True)
     name = secrets.token_hex(12) + ext
-    with open(os.path.join(target, name), "wb") as fh:
+    path = os.path.join(target, name)
+    with open(path, "wb") as fh:
         fh.write(data)
+    replaced = evidence_path(folder, finding)
     finding.evidence = name
+    _settle_files(db.session(), new=path, old=replaced)
     return name
+
+
+def _settle_files(session: Session, new: str, old: str | None) -> None:
+    """When the transaction ends: committed, the file replaced (``old``) is deleted; rolled
+    back or closed without a commit (a refused move, a failed check after the upload), the
+    new file is. Either way no file stays that no row names."""
+    pending = session.info.setdefault(_PENDING, [])
+    pending.append((new, old))
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
+        event.listen(session, "after_commit", _committed)
+        event.listen(session, "after_transaction_end", _ended)
+
+
+_PENDING, _LISTENING, _COMMITTED = "evidence.pending", "evidence.listening", "evidence.committed"
+
+
+def _committed(session: Session) -> None:
+    if session.info.get(_PENDING):
+        session.info[_COMMITTED] = True
+
+
+def _ended(session: Session, transaction) -> None:
+    if transaction.parent is not None:  # a savepoint: the outcome is decided further out
+        return
+    pending = session.info.pop(_PENDING, None)
+    committed = session.info.pop(_COMMITTED, False)
+    for new, old in pending or ():
+        stale = old if committed else new
+        if stale:
+            try:
+                os.remove(stale)
+            except OSError:
+                pass  # already gone: nothing left to clean up
 
 
 def evidence_path(folder: str, finding: Evidenced) -> str | None:
