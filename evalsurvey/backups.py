@@ -616,12 +616,19 @@ def _verify(conn: Connection, backup: Backup) -> None:
             raise _refuse(f"{table.name} reads back differently from the backup")
 
 
-def _db_refusal(exc: SQLAlchemyError, secret: str | None) -> BackupError:
+def database_error(exc: SQLAlchemyError, secret: str | None) -> str:
+    """A database error in one line: the driver's first line, never the statement, its
+    parameters (members' answers) nor the password."""
     orig = getattr(exc, "orig", None) or exc
-    message = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    lines = str(orig).strip().splitlines()
+    message = lines[0] if lines else type(orig).__name__
     if secret:
-        message = message.replace(secret, "***")
-    return _refuse(f"the database refused the data ({type(orig).__name__}: {message[:300]})")
+        message = message.replace(str(secret), "***")
+    return f"{type(orig).__name__}: {message[:300]}"
+
+
+def _db_refusal(exc: SQLAlchemyError, secret: str | None) -> BackupError:
+    return _refuse(f"the database refused the data ({database_error(exc, secret)})")
 
 
 def restore_postgresql(engine: Engine, backup: Backup, revision: str) -> None:

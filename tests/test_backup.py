@@ -4,9 +4,11 @@ not an evalsurvey backup of this schema (truncated, foreign, garbage, tampered, 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import uuid
@@ -286,7 +288,7 @@ def hostile_archive(tmp_path_factory):
     from tests.conftest import postgres_available
 
     reason = postgres_available()
-    if reason is not None or not shutil_which("pg_dump"):
+    if reason is not None or not shutil.which("pg_dump"):
         if os.environ.get("EVALSURVEY_TEST_POSTGRES") == "required":
             pytest.fail(f"PostgreSQL and pg_dump are required: {reason}")
         pytest.skip(f"needs PostgreSQL and pg_dump: {reason}")
@@ -311,12 +313,6 @@ def hostile_archive(tmp_path_factory):
         with _pg_connect() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return archive, marker
-
-
-def shutil_which(name: str) -> str | None:
-    import shutil
-
-    return shutil.which(name)
 
 
 def test_a_hostile_postgresql_archive_is_refused_and_runs_nothing(
@@ -387,3 +383,73 @@ def test_an_unreachable_database_is_a_message_without_the_password(tmp_path):
         assert SECRET not in done.output and "Traceback" not in done.output
         assert not (tmp_path / "b.zip").exists()
         db.engine.dispose()
+
+
+# --- one format for both databases, and a database that is gone --------------------------------
+
+
+@contextlib.contextmanager
+def _app_on(url: str, instance):
+    """An app on ``url`` as it is (``app_in_context`` would empty it first)."""
+    app = create_app(base_config(url, str(instance)))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def empty_postgres(postgres_database):
+    """A new PostgreSQL database with no tables at all (as after losing the server)."""
+    name = f"evalsurvey_empty_{uuid.uuid4().hex[:10]}"
+    with _pg_connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with _pg_connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_sqlite_backup_restores_into_a_new_postgresql_database_and_back(
+    sqlite_template, empty_postgres, tmp_path
+):
+    live = tmp_path / "office.sqlite3"
+    shutil.copy(sqlite_template, live)
+    url = f"sqlite:///{live}"
+    with _app_on(url, tmp_path) as app:
+        _office_data()
+        before = _every_table()
+        path = _backup(app.test_cli_runner(), tmp_path, "from-sqlite.zip")
+    # PostgreSQL without a single table: the migrations build it, then the rows come in
+    with _app_on(empty_postgres, tmp_path) as app:
+        done = app.test_cli_runner().invoke(args=["restore", path, "--yes"])
+        assert done.exit_code == 0, done.output
+        db.session.remove()
+        assert _every_table() == before
+        path = _backup(app.test_cli_runner(), tmp_path, "from-postgresql.zip")
+    # and back into a SQLite file that is gone (a lost disk): a new file is made
+    gone = tmp_path / "new" / "office.sqlite3"
+    gone.parent.mkdir()
+    url = f"sqlite:///{gone}"
+    with _app_on(url, tmp_path) as app:
+        done = app.test_cli_runner().invoke(args=["restore", path, "--yes"])
+        assert done.exit_code == 0, done.output
+        db.session.remove()
+        assert _every_table() == before
+    assert sorted(os.listdir(gone.parent)) == ["office.sqlite3"]  # no -wal, no temporary file
+
+
+def test_a_damaged_live_sqlite_file_is_replaced(app, runner, tmp_path, backend):
+    if backend != "sqlite":
+        pytest.skip("a SQLite file")
+    _office_data()
+    before = _every_table()
+    path = _backup(runner, tmp_path)
+    db.session.remove()
+    db.engine.dispose()
+    live = db.engine.url.database
+    with open(live, "r+b") as fh:  # the disk lost the file's second half
+        fh.truncate(os.path.getsize(live) // 2)
+    done = runner.invoke(args=["restore", path, "--yes"])
+    assert done.exit_code == 0, done.output
+    db.session.remove()
+    assert _every_table() == before

@@ -43,14 +43,7 @@ def _version() -> str:
 
 
 def _database_error(exc: SQLAlchemyError) -> str:
-    """A database error in one line, never with the URL's password nor the statement."""
-    orig = getattr(exc, "orig", None) or exc
-    lines = str(orig).strip().splitlines()
-    message = lines[0] if lines else type(orig).__name__
-    secret = db.engine.url.password
-    if secret:
-        message = message.replace(str(secret), "***")
-    return f"{type(orig).__name__}: {message[:300]}"
+    return backups.database_error(exc, db.engine.url.password)
 
 
 def _build_sqlite_schema(path: str) -> None:
