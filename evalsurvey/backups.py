@@ -29,6 +29,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import struct
 import tempfile
 import zipfile
@@ -688,6 +689,7 @@ def restore_sqlite(live_path: str, backup: Backup, build_schema: Callable[[str],
         _sqlite_pragma(fresh, "journal_mode=DELETE")  # one self-contained file, no -wal
         with open(fresh, "rb") as fh:
             os.fsync(fh.fileno())
+        _same_owner_and_mode(live_path, fresh)
         _release(live_path)
         os.replace(fresh, live_path)
         _fsync_folder(folder)
@@ -695,6 +697,18 @@ def restore_sqlite(live_path: str, backup: Backup, build_schema: Callable[[str],
         for leftover in (fresh, fresh + "-wal", fresh + "-shm", fresh + "-journal"):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(leftover)
+
+
+def _same_owner_and_mode(live_path: str, fresh: str) -> None:
+    """The new file keeps the live one's permissions and, where allowed, its owner (a restore
+    run as root must not leave the service's database unwritable to the service)."""
+    try:
+        status = os.stat(live_path)
+    except FileNotFoundError:
+        return
+    os.chmod(fresh, stat.S_IMODE(status.st_mode))
+    with contextlib.suppress(PermissionError):
+        os.chown(fresh, status.st_uid, status.st_gid)
 
 
 def _release(live_path: str) -> None:

@@ -69,16 +69,21 @@ def test_backup_and_restore_give_back_every_table(app, runner, tmp_path):
     # ...then restores it
     refused = runner.invoke(args=["restore", path], input="n\n")
     assert refused.exit_code != 0 and len(_every_table()["responses"]) == 0  # asked first
+    sqlite = db.engine.url.get_backend_name() == "sqlite"
+    if sqlite:
+        os.chmod(db.engine.url.database, 0o640)
     done = runner.invoke(args=["restore", path, "--yes"])
     assert done.exit_code == 0, done.output
     db.session.remove()
     assert _every_table() == before
+    if sqlite:  # the new file in place of the old keeps its permissions
+        assert os.stat(db.engine.url.database).st_mode & 0o777 == 0o640
     # and goes on: new rows get new keys (PostgreSQL's sequences follow the restored rows)
     unit = make_unit("W3")
     db.session.commit()
     assert unit.id == max(r[0] for r in before["units"]) + 1
-    if db.engine.url.get_backend_name() == "sqlite":
-        with sqlite3.connect(db.engine.url.database) as conn:
+    if sqlite:
+        with contextlib.closing(sqlite3.connect(db.engine.url.database)) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
@@ -114,7 +119,7 @@ def _refused(runner, path: str, before: dict, *, expect: str = "") -> str:
     assert _every_table() == before
     if db.engine.url.get_backend_name() == "sqlite":
         live = db.engine.url.database
-        with sqlite3.connect(live) as conn:
+        with contextlib.closing(sqlite3.connect(live)) as conn:
             assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         folder = os.path.dirname(live)
         assert not [n for n in os.listdir(folder) if n.startswith(".evalsurvey-restore")]
@@ -155,10 +160,9 @@ def test_a_foreign_sqlite_file_and_garbage_are_refused(app, runner, tmp_path):
     _office_data()
     before = _every_table()
     foreign = tmp_path / "foreign.sqlite3"
-    with sqlite3.connect(foreign) as conn:
+    with contextlib.closing(sqlite3.connect(foreign)) as conn, conn:
         conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
         conn.execute("INSERT INTO notes (body) VALUES ('hello')")
-    conn.close()
     _refused(runner, foreign, before, expect="not an evalsurvey backup")
     garbage = tmp_path / "garbage.bin"
     garbage.write_bytes(os.urandom(70_000))
