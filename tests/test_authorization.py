@@ -266,3 +266,181 @@ def test_the_matrix_knows_unit_a_from_unit_b(app):
     client = app.test_client()
     login(client, ROLES["contact_a"], PASSWORD)
     assert client.get(f"/admin/cycles/{cycle.id}/units/{unit_a.id}").status_code == 200
+
+
+# ---- what a unit contact reads, not only whether a page opens --------------------------
+
+
+def _pts(value) -> str:
+    """A score as the pages print it (the ``pts`` filter)."""
+    return f"{round(float(value), 2):g}"
+
+
+def _readable(resp) -> str:
+    """What a person reads in a response: a page's text and form values, the text of its
+    SVG charts (never their drawing coordinates), CSV text, every XLSX cell, PDF text."""
+    import base64
+    import html as html_lib
+    import io
+    import xml.etree.ElementTree as ET
+
+    data, kind = resp.data, resp.mimetype
+    if kind == "text/html":
+        page = data.decode()
+        charts = []
+        for svg in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page):
+            root = ET.fromstring(base64.b64decode(svg))
+            charts += [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text]
+        page = re.sub(r"<(style|script)\b.*?</\1>", " ", page, flags=re.S)
+        values = re.findall(r'\b(?:value|alt|title)="([^"]*)"', page)
+        text = re.sub(r"<[^>]+>", " ", page)
+        return html_lib.unescape(" ".join([text, *values, *charts]))
+    if kind in ("text/csv", "application/json", "text/plain"):
+        return data.decode("utf-8-sig")
+    if data[:2] == b"PK":  # XLSX
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        return " ".join(
+            str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row
+        )
+    if kind == "application/pdf":
+        import pypdf
+
+        return "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+    if kind.startswith("image/"):
+        return ""  # QR codes
+    return data.decode("latin-1")  # the SPSS file: its strings are stored as text
+
+
+def _figures_of(cycle, code: str) -> dict[str, str]:
+    """Unit ``code``'s results as the office sees them: each as a string a page or file
+    would print (what it is → the string)."""
+    from evalsurvey.domain import composite as composite_domain
+    from evalsurvey.domain import schemes as scheme_domain
+    from evalsurvey.domain.analysis import latest_runs
+    from evalsurvey.domain.feedback import standing_rows
+    from evalsurvey.domain.grades import grade_cycle
+
+    found: dict[str, str] = {}
+    scheme = scheme_domain.unit_type_results(cycle, "community").units[code]
+    for name in ("total", "partial"):
+        if getattr(scheme, name) is not None:
+            found[f"scheme {name}"] = _pts(getattr(scheme, name))
+    run = composite_domain.latest_composite(cycle, "community")
+    combined = next(u for u in run.result["units"] if u["unit"] == code)
+    found["composite"] = _pts(combined["score"])
+    found["composite, unrounded"] = repr(combined["score"])
+    found["composite rank"] = f"第 {combined['rank']} 名"
+    row = next(
+        r
+        for r in standing_rows(cycle, "community", run, grade_cycle(cycle, "community"))
+        if r["unit"] == code
+    )
+    found["standing score"] = _pts(row["score"])
+    found["standing rank"] = f"第 {row['rank']} 名"
+    assert row["label"].startswith("★")
+    found["grade"] = "★"  # stars: no other community's grade is in the contact's scope
+    survey = next(u for u in latest_runs(cycle)["community"].result["units"] if u["unit"] == code)
+    for group, entry in survey["groups"].items():
+        if entry["score"] is not None:
+            found[f"{group} satisfaction"] = _pts(entry["score"])
+        if entry.get("ci95"):
+            found[f"{group} interval"] = f"{_pts(entry['ci95'][0])}–{_pts(entry['ci95'][1])}"
+    return found
+
+
+def _contact_reads(app, client, params: dict) -> dict[str, str]:
+    """Every page and download the contact of unit A may open (GET), each as it reads,
+    for each unit type where a page takes one."""
+    read = {}
+    for rule in app.url_map.iter_rules():
+        allowed, _status = EXPECTED[rule.endpoint]
+        if "GET" not in rule.methods or rule.endpoint in ("auth.logout", "static", "public.thanks"):
+            continue
+        if allowed != PUBLIC and "contact_a" not in allowed and allowed is not OFFICE_READERS:
+            continue  # unit B's pages are unit A's contact's when they point at unit A
+        url = _url(rule, params).split("?")[0]
+        urls = [url] + [f"{url}?type={t}" for t in ("community", "service_window")]
+        if rule.endpoint == "admin.export_results":
+            urls += [u.replace(".xlsx", ".csv") for u in urls]
+        if rule.endpoint == "admin.scheme_file":
+            urls += [url.replace(".json", ".xlsx")]
+        for one in urls:
+            resp = client.get(one)
+            if resp.status_code == 200:
+                read[one] = _readable(resp)
+            resp.close()
+    return read
+
+
+def test_a_unit_contact_reads_no_figure_of_its_unit_until_publication(app):
+    """Issue 20: during the open cycle the contact of unit A opens every page and download
+    it may and finds none of A's scores, ranks, grades or satisfaction by group as the office
+    sees them; once published it reads its own results and never another unit's row."""
+    from evalsurvey.domain import cycles as cycle_domain
+    from evalsurvey.domain import publication as publication_domain
+    from evalsurvey.models import CycleStatus
+
+    demo.load(n_responses=200, seed=5)
+    cycle = db.session.scalar(select(Cycle))
+    unit_a = db.session.scalar(select(Unit).where(Unit.code == "C0101"))
+    params = _params(app)
+    params.update(
+        unit_id=unit_a.id,
+        public_id=db.session.scalar(
+            select(Response.public_id).where(Response.unit_id == unit_a.id).limit(1)
+        ),
+        finding_id=db.session.scalar(
+            select(Finding.id).where(Finding.unit_id == unit_a.id).limit(1)
+        ),
+        item_id=db.session.scalar(
+            select(RectificationItem.id)
+            .where(RectificationItem.unit_id == unit_a.id, RectificationItem.source == "deduction")
+            .limit(1)
+        ),
+    )
+    figures = _figures_of(cycle, "C0101")
+    assert {"composite", "grade", "panel satisfaction", "department satisfaction"} <= set(figures)
+    office = app.test_client()
+    login(office, "admin", PASSWORD)
+    unit_page = _readable(office.get(f"/admin/cycles/{cycle.id}/units/{unit_a.id}"))
+    for what in ("composite", "panel satisfaction", "department satisfaction"):
+        assert figures[what] in unit_page, what  # the strings are the ones pages print
+    contact = app.test_client()
+    login(contact, ROLES["contact_a"], PASSWORD)
+
+    read = _contact_reads(app, contact, params)
+    assert len(read) > 30 and any("results" in url for url in read)
+    leaks = [
+        f"{url}: {what} {value!r}"
+        for url, text in read.items()
+        for what, value in figures.items()
+        if value in text
+    ]
+    assert not leaks, "\n".join(leaks)
+    assert "本单位的结果将在公示后显示。" in read[f"/admin/cycles/{cycle.id}/units/{unit_a.id}"]
+
+    # published: the contact reads its own results, and no other unit's row
+    cycle_domain.transition(cycle, CycleStatus.CLOSED)
+    for unit_type in ("community", "service_window"):
+        publication_domain.publish_results(cycle, unit_type, "admin")
+    db.session.commit()
+    published = publication_domain.publication_of(cycle, "community")
+    mine = next(r for r in published.rows if r["unit"] == "C0101")
+    others = [r["unit"] for r in published.rows if r["unit"] != "C0101"]
+    results = f"/admin/cycles/{cycle.id}/results.csv?type=community"
+    text = _readable(contact.get(results))
+    assert _pts(mine["score"]) in text and mine["label"] in text
+    assert len(text.strip().splitlines()) == 2  # the header and its own row
+    for url in (
+        f"/admin/cycles/{cycle.id}/units/{unit_a.id}",
+        f"/admin/cycles/{cycle.id}/composite?type=community",
+        f"/admin/cycles/{cycle.id}/review?type=community",
+        f"/admin/cycles/{cycle.id}/units/{unit_a.id}/dashboard",
+    ):
+        assert _pts(mine["score"]) in _readable(contact.get(url)), url  # nobody proposed
+    for url, text in _contact_reads(app, contact, params).items():
+        if url.startswith("/p/"):
+            continue  # the public disclosure page lists every unit, as published
+        assert not [code for code in others if code in text], url

@@ -67,15 +67,26 @@ def composite(cycle_id: int):
     visible = {
         u.code: u
         for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
-        if access.sees_unit(u)
+        if access.may_see_results(cycle, u)
     }
     rows = [r for r in (run.result["units"] if run else []) if r["unit"] in visible]
+    # units in scope whose results wait for publication (a unit contact's own, before it)
+    waiting = not access.office and any(
+        access.sees_unit(u) and u.code not in visible
+        for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
+    )
     rules = grade_domain.rules_for(cycle, unit_type)
-    grades = grade_domain.grade_cycle(cycle, unit_type)
-    before = grade_domain.previous_scores(cycle, unit_type)
+    grades = {
+        code: g for code, g in grade_domain.grade_cycle(cycle, unit_type).items() if code in visible
+    }
+    before = {
+        code: p for code, p in grade_domain.previous_scores(cycle, unit_type).items()
+        if code in visible
+    }  # fmt: skip
     grade_labels = {b.code: b.label for b in parse_rules(rules).bands} if rules else {}
     return render_template(
         "admin/composite.html",
+        waiting=waiting,
         cycle=cycle,
         types=types,
         unit_type=unit_type,
@@ -178,7 +189,7 @@ def export_results(cycle_id: int, fmt: str):
         labels = {b.code: b.label for b in parse_rules(rules).bands} if rules else {}
     access = scope()
     visible = {u.code for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
-               if access.sees_unit(u)}  # fmt: skip
+               if access.may_see_results(cycle, u)}  # fmt: skip
     header, body = exports.results_rows(
         [r for r in rows if r["unit"] in visible],
         lambda r: grade_reason(r, labels) if r.get("label") else "",

@@ -92,7 +92,8 @@ def dashboard_of_cycle(cycle_id: int):
 @readers
 def dashboard_of_unit(cycle_id: int, unit_id: int):
     """One unit: its figures in the cycle, its trend over cycles, submissions per day and
-    its rectification items. A unit's contact sees the figures once they are published."""
+    its rectification items. A unit's contact sees the figures once they are published
+    (``Scope.may_see_results``)."""
     cycle = db.get_or_404(Cycle, cycle_id)
     unit = require_unit(db.session.get(Unit, unit_id))
     access = scope()
@@ -114,4 +115,5 @@ def dashboard_of_unit(cycle_id: int, unit_id: int):
         charts=drawn,
         names=names,
         office=access.office,
+        figures=access.may_see_results(cycle, unit),
     )

@@ -1,7 +1,8 @@
 """One-to-one feedback reports: a page per unit that prints, and the same as a PDF.
 
 Unit contacts read their own units' reports once the results are published; the office
-also sees the live preview before that (marked as such).
+also sees the live preview before that (marked as such), and so does a body for the units it
+proposes grades for (see ``Scope.may_see_results``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def reports(cycle_id: int):
         types=types,
         unit_type=unit_type,
         units=units,
+        readable={u.id for u in units if access.may_see_results(cycle, u)},
         published=published,
         office=access.office,
     )
@@ -49,7 +51,7 @@ def _report(cycle_id: int, unit_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     unit = require_unit(db.session.get(Unit, unit_id))
     report, published = publication_domain.report_of(cycle, unit)
-    if published is None and not scope().office:
+    if not scope().may_see_results(cycle, unit):
         report = None  # a unit reads its report once the results are published
     return cycle, unit, report, published
 

@@ -36,15 +36,23 @@ def assessment(cycle_id: int):
         )
     )
     tables = []
+    hidden: set[int] = set()  # units in scope whose results wait for publication
     for unit_type in types:
         results = scheme_domain.unit_type_results(cycle, unit_type)
-        units = db.session.scalars(
-            select(Unit).where(Unit.type == unit_type, Unit.active.is_(True)).order_by(Unit.code)
-        )
-        rows = [(u, results.units.get(u.code)) for u in units if access.sees_unit(u)]
+        units = [
+            u
+            for u in db.session.scalars(
+                select(Unit)
+                .where(Unit.type == unit_type, Unit.active.is_(True))
+                .order_by(Unit.code)
+            )
+            if access.sees_unit(u)
+        ]
+        hidden.update(u.id for u in units if not access.may_see_results(cycle, u))
+        rows = [(u, None if u.id in hidden else results.units.get(u.code)) for u in units]
         rows.sort(key=lambda r: (r[1] is None or r[1].rank is None, r[1].rank if r[1] else 0))
         tables.append((unit_type, results, rows))
-    return render_template("admin/assessment.html", cycle=cycle, tables=tables)
+    return render_template("admin/assessment.html", cycle=cycle, tables=tables, hidden=hidden)
 
 
 @bp.route("/cycles/<int:cycle_id>/units/<int:unit_id>", methods=["GET", "POST"])
@@ -93,6 +101,19 @@ def unit_assessment(cycle_id: int, unit_id: int):
             except DomainError as exc:
                 db.session.rollback()
                 show_error(form, exc)
+    if not scope().may_see_results(cycle, unit):
+        # before publication a unit's contact sees the scheme, never its figures
+        return render_template(
+            "admin/unit_assessment.html",
+            cycle=cycle,
+            unit=unit,
+            results=results,
+            nodes=scheme_domain.elements_in_order(results.scheme),
+            rule_words=rule_words,
+            form=form,
+            can_record=False,
+            figures=False,
+        )
     stored = {
         f.element: f
         for f in db.session.scalars(
@@ -124,6 +145,7 @@ def unit_assessment(cycle_id: int, unit_id: int):
         rule_words=rule_words,
         form=form,
         can_record=can_record,
+        figures=True,
     ), (400 if form.errors else 200)
 
 

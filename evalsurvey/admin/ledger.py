@@ -116,6 +116,8 @@ def ledger_item(item_id: int):
         moves=moves,
         reviewer=reviewer,
         late=ledger_domain.overdue(item, _today()),
+        # a deduction's points are a result: not before publication for the unit itself
+        figures=item.source != "deduction" or scope().may_see_results(item.cycle, item.unit),
     ), (400 if form.errors else 200)
 
 

@@ -97,7 +97,7 @@ def review(cycle_id: int):
     units = [
         u
         for u in db.session.scalars(select(Unit).where(Unit.type == unit_type).order_by(Unit.code))
-        if access.sees_unit(u)
+        if access.may_see_results(cycle, u)  # never a unit's own figures before publication
     ]
     proposals = proposals_of(cycle, unit_type)
     standing = standing_scores(cycle, unit_type, latest_composite(cycle, unit_type))

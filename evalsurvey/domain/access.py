@@ -9,17 +9,21 @@ Every page, download and later report asks this object, never the role directly:
   A rater's identity (an expert's id and own unit) never reaches a unit contact;
 * a panel expert sees no responses at all;
 * in the two-level review a unit contact proposes grades for the units below their own
-  (a street's team for its communities); the office re-reviews.
+  (a street's team for its communities); the office re-reviews;
+* results (scores, ranks, grades, satisfaction by group, the feedback report) of a cycle:
+  the office always; a unit contact only once that unit type's results are published
+  (:meth:`Scope.may_see_results`), except the computed figures of the units they propose
+  grades for — never their own unit's before publication.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Select, select
 
 from evalsurvey.extensions import db
-from evalsurvey.models import RaterGroup, Response, Role, StaffUser, Unit
+from evalsurvey.models import Cycle, Publication, RaterGroup, Response, Role, StaffUser, Unit
 
 OFFICE = frozenset({Role.ADMIN, Role.INSPECTOR, Role.VIEWER})
 # who may change responses' review status and recompute results
@@ -37,6 +41,8 @@ class Scope:
     row_group_ids: frozenset[int] | None  # rater groups whose rows are readable; None: all
     identities: bool  # may see raters' ids and own units
     own_unit_id: int | None = None  # a unit contact's own unit
+    # cycle id → the unit types whose results are published (looked up once per scope)
+    _published: dict[int, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def for_user(cls, user: StaffUser) -> Scope:
@@ -75,6 +81,31 @@ class Scope:
         return (
             self.role == Role.UNIT_CONTACT and self.sees_unit(unit) and unit.id != self.own_unit_id
         )
+
+    def results_published(self, cycle: Cycle, unit_type: str) -> bool:
+        """Whether ``cycle``'s results for ``unit_type`` have been published (公示)."""
+        if cycle.id not in self._published:
+            self._published[cycle.id] = frozenset(
+                db.session.scalars(
+                    select(Publication.unit_type).where(Publication.cycle_id == cycle.id)
+                )
+            )
+        return unit_type in self._published[cycle.id]
+
+    def may_see_results(self, cycle: Cycle, unit: Unit) -> bool:
+        """Whether this person may see ``unit``'s results in ``cycle``: its scores (scheme,
+        composite, standing), rank, grade, satisfaction by rater group, feedback report.
+
+        The office always. A unit contact, within their scope, once the unit type's results
+        of the cycle are published; before that only for the units they propose grades for
+        in the two-level review (a street for its communities: it confirms or corrects
+        their computed composites), never for their own unit. Every page, chart and
+        download that shows a result asks this."""
+        if self.office:
+            return True
+        if not self.sees_unit(unit):
+            return False
+        return self.may_propose_for(unit) or self.results_published(cycle, unit.type)
 
     def sees_rows_of(self, group: RaterGroup) -> bool:
         return self.row_group_ids is None or group.id in self.row_group_ids

@@ -73,10 +73,11 @@ def cycle_dashboard(cycle: Cycle, unit_type: str, scope: Scope, gap_points: floa
         if scope.sees_unit(u)
     }
     out.unit_ids = {code: u.id for code, u in units.items()}
+    shown = {code for code, u in units.items() if scope.may_see_results(cycle, u)}
     run = latest_composite(cycle, unit_type)
     if run is not None:
         rows = standing_rows(cycle, unit_type, run, grade_cycle(cycle, unit_type))
-        out.ranking = [r for r in rows if r["unit"] in units]
+        out.ranking = [r for r in rows if r["unit"] in shown]
         out.change = sorted(
             (r for r in out.ranking if r["change"] is not None), key=lambda r: -r["change"]
         )
@@ -86,7 +87,7 @@ def cycle_dashboard(cycle: Cycle, unit_type: str, scope: Scope, gap_points: floa
     internal = {g.code for g in db.session.scalars(select(RaterGroup).where(RaterGroup.internal))}
     by_group: dict[str, list[float]] = {}
     for entry in result.get("units", []):
-        if entry["unit"] not in units:
+        if entry["unit"] not in shown:
             continue
         inside, outside = [], []
         for code, g in entry.get("groups", {}).items():
@@ -160,14 +161,15 @@ class UnitDashboard:
 
 
 def unit_trend(unit: Unit, scope: Scope) -> list[dict]:
-    """The unit's result in every cycle, oldest first: what was published, and for the
-    office also the standing result of cycles not yet published (marked as such)."""
+    """The unit's result in every cycle, oldest first: what was published, and for whoever
+    may see the results before publication (the office; a body for the units it proposes
+    for) also the standing result of cycles not yet published (marked as such)."""
     out = []
     cycles = db.session.scalars(select(Cycle).order_by(Cycle.opens_at, Cycle.id))
     for cycle in cycles:
         published = publication_of(cycle, unit.type)
         rows = published.rows if published is not None else None
-        if rows is None and scope.office:
+        if rows is None and scope.may_see_results(cycle, unit):
             run = latest_composite(cycle, unit.type)
             if run is not None:
                 rows = standing_rows(cycle, unit.type, run, grade_cycle(cycle, unit.type))
@@ -183,14 +185,15 @@ def unit_trend(unit: Unit, scope: Scope) -> list[dict]:
 def unit_dashboard(cycle: Cycle, unit: Unit, scope: Scope) -> UnitDashboard:
     """One unit's figures in ``cycle`` (the caller has checked ``scope`` sees the unit).
 
-    The figures are its feedback report: for the office the live preview, for a unit's
-    contact only the published one, so groups below the minimum n and the rows of groups a
-    unit may not read stay out exactly as in the report. Counts are always shown.
+    The figures are its feedback report: the live preview for whoever may see the results
+    before publication (:meth:`Scope.may_see_results`), else only the published one, so
+    groups below the minimum n and the rows of groups a unit may not read stay out exactly
+    as in the report. Counts are always shown.
     """
     out = UnitDashboard()
     report, published = report_of(cycle, unit)
     out.published = published is not None
-    if published is not None or scope.office:
+    if scope.may_see_results(cycle, unit):
         out.report = report
     counts = db.session.execute(
         select(RaterGroup.code, func.count())

@@ -111,10 +111,12 @@ def test_an_inspector_records_findings_and_the_terms_add_up(app, client):
     assert "考评标准得分 99 分" in page and "要素得分合计 98" in page and "加分 4" in page
     assert "减分 -3" in page
     assert db.session.scalar(select(db.func.count()).select_from(Finding)) == 24
-    # the unit's contact reads their own result, not another unit's, and cannot record
+    # the unit's contact reads no result of the open cycle (only once published), never
+    # another unit's page, and cannot record
     contact = app.test_client()
     login(contact, "contact")
-    assert "考评标准得分 99 分" in contact.get(url).get_data(as_text=True)
+    theirs = contact.get(url).get_data(as_text=True)
+    assert "本单位的结果将在公示后显示。" in theirs and "要素得分合计" not in theirs
     assert contact.get(f"/admin/cycles/{cycle.id}/units/{other.id}").status_code == 403
     contact_fields = hidden_fields(contact.get(url).get_data(as_text=True))
     posted = contact.post(url, data={**contact_fields, "element": "1.1", "value": "3"})

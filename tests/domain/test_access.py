@@ -84,3 +84,42 @@ def test_scope_of_each_role(app):
     assert Scope.for_user(contact).sees_unit(mine) and not Scope.for_user(contact).sees_unit(other)
     assert Scope.for_user(inspector).sees_unit(other) and Scope.for_user(inspector).can_review
     assert not Scope.for_user(expert).sees_unit(mine)
+
+
+def test_results_wait_for_publication_except_for_the_body_that_proposes(app):
+    """Before a unit type's results are published: the office sees them; a street's contact
+    sees its communities' (it confirms or corrects their computed composites) but never its
+    own; a community's contact never its own. Published: everyone within their scope."""
+    from evalsurvey.domain import cycles as cycle_domain
+    from evalsurvey.domain import demo
+    from evalsurvey.domain import publication as publication_domain
+    from evalsurvey.models import Cycle, CycleStatus, StaffUser, Unit
+
+    demo.load(n_responses=200, seed=5)
+    cycle = db.session.scalar(select(Cycle))
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    scopes = {
+        name: Scope.for_user(db.session.scalar(select(StaffUser).where(StaffUser.username == name)))
+        for name in ("admin", "viewer", "s01", "c0101")
+    }
+    community, window, street = units["C0101"], units["W01011"], units["S01"]
+    other = units["C0201"]  # another street's community
+
+    def seen(name: str, unit) -> bool:
+        return scopes[name].may_see_results(cycle, unit)
+
+    assert seen("admin", community) and seen("viewer", other)
+    assert seen("s01", community) and not seen("s01", street) and not seen("s01", other)
+    assert not seen("c0101", community) and not seen("c0101", other)
+    assert seen("c0101", window)  # the community proposes grades for its windows
+
+    cycle_domain.transition(cycle, CycleStatus.CLOSED)
+    publication_domain.publish_results(cycle, "community", "admin")
+    db.session.commit()
+    fresh = {
+        name: Scope.for_user(db.session.scalar(select(StaffUser).where(StaffUser.username == name)))
+        for name in ("s01", "c0101")
+    }
+    assert fresh["c0101"].may_see_results(cycle, community)
+    assert not fresh["c0101"].may_see_results(cycle, other)  # never outside the scope
+    assert not fresh["s01"].may_see_results(cycle, other)
