@@ -34,6 +34,10 @@ HOLIDAYS: list[str] = []
 # a return visit and a fix within these many working days of the response.
 REVIEW_VISIT_DAYS = 1
 REVIEW_FIX_DAYS = 15
+# The two-level review: a proposal whose score differs from the computed composite by more
+# than this many points (either way) is re-reviewed by the upper level, whatever its grade
+# (EVALSURVEY_REVIEW_MARGIN=3). A difference of exactly the margin is within it.
+REVIEW_MARGIN = 5.0
 # How long a served questionnaire page stays submittable (seconds).
 SURVEY_TICKET_MAX_AGE = 7 * 24 * 3600
 
@@ -84,6 +88,9 @@ def derive(config: MutableMapping[str, Any]) -> None:
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
     if config.get("DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    margin = config.get("REVIEW_MARGIN", REVIEW_MARGIN)
+    if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0 <= margin < 100:
+        raise ValueError(f"EVALSURVEY_REVIEW_MARGIN must be points in [0, 100), not {margin!r}")
 
 
 def normalise_database_url(config: MutableMapping[str, Any]) -> None:

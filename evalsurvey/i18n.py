@@ -220,6 +220,14 @@ LABELS: dict[str, dict[str, str]] = {
         "composite": N_("综合计算得分"),
         "proposed": N_("下级申报得分"),
         "reviewed": N_("上级复核得分"),
+        "pending": N_("综合计算得分（申报待上级复核）"),
+    },
+    "review_reason": {
+        "top_score": N_("得分达到前两个等级"),
+        "top_grade": N_("等级属于前两个等级"),
+        "margin": N_("与计算得分相差超过允许幅度"),
+        "no_composite": N_("没有计算得分可比对"),
+        "drawn": N_("随机抽中"),
     },
     "extra_kind": {"bonus": N_("加分"), "penalty": N_("减分"), "veto": N_("否决")},
 }

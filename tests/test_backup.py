@@ -20,7 +20,7 @@ from sqlalchemy import JSON, select, text
 from evalsurvey import create_app
 from evalsurvey.extensions import db
 from evalsurvey.models import Response, Unit
-from tests.conftest import PG_ADMIN_URL, _pg_connect, base_config
+from tests.conftest import PG_ADMIN_URL, PG_MODE, _pg_connect, base_config, postgres_available
 from tests.factories import make_link, make_response, make_staff, make_unit
 
 
@@ -285,22 +285,33 @@ def test_a_tampered_backup_is_refused(app, runner, tmp_path, case):
 # --- a hostile PostgreSQL archive ----------------------------------------------------------
 
 
+def _scratch_database(prefix: str) -> tuple[str, str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with _pg_connect() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_database(name: str) -> None:
+    with _pg_connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="module")
 def hostile_archive(tmp_path_factory):
     """A pg_dump custom-format archive whose table's CHECK constraint calls a function that
-    runs ``COPY ... TO PROGRAM 'touch MARKER'`` for every row loaded (as pg_restore would)."""
-    from tests.conftest import postgres_available
-
+    runs ``COPY ... TO PROGRAM 'touch MARKER'`` for every row loaded; shown to run it when
+    given to pg_restore (what ``evalsurvey restore`` used to do)."""
     reason = postgres_available()
-    if reason is not None or not shutil.which("pg_dump"):
-        if os.environ.get("EVALSURVEY_TEST_POSTGRES") == "required":
-            pytest.fail(f"PostgreSQL and pg_dump are required: {reason}")
-        pytest.skip(f"needs PostgreSQL and pg_dump: {reason}")
-    folder = tmp_path_factory.mktemp("hostile")
+    if reason is not None:
+        if PG_MODE == "required":
+            pytest.fail(f"PostgreSQL is required (EVALSURVEY_TEST_POSTGRES=required): {reason}")
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.skip("no pg_dump/pg_restore (postgresql-client) to make a hostile archive with")
+    archive = tmp_path_factory.mktemp("hostile") / "hostile.dump"
     marker = f"/tmp/evalsurvey-hostile-{uuid.uuid4().hex}"
-    name = f"evalsurvey_hostile_{uuid.uuid4().hex[:10]}"
-    with _pg_connect() as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    name, url = _scratch_database("evalsurvey_hostile")
     try:
         with _pg_connect(name) as conn:
             conn.execute(
@@ -309,13 +320,19 @@ def hostile_archive(tmp_path_factory):
             )
             conn.execute("CREATE TABLE units (id integer PRIMARY KEY, code text CHECK (evil()))")
             conn.execute("INSERT INTO units VALUES (1, 'X')")
-        os.remove(marker)  # the insert above proved the function works
-        archive = folder / "hostile.dump"
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        if not os.path.exists(marker):
+            pytest.skip("the PostgreSQL server is another machine: its /tmp is not visible here")
+        os.remove(marker)
         subprocess.run(["pg_dump", "--format=custom", "--file", str(archive), url], check=True)
     finally:
-        with _pg_connect() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(name)
+    name, url = _scratch_database("evalsurvey_victim")
+    try:
+        subprocess.run(["pg_restore", "--no-owner", "--dbname", url, str(archive)], check=True)
+        assert os.path.exists(marker)  # pg_restore ran the archive's function
+        os.remove(marker)
+    finally:
+        _drop_database(name)
     return archive, marker
 
 
