@@ -187,6 +187,10 @@ def init_request_checks(app: Flask) -> None:
         g.request_id = uuid.uuid4().hex[:12]
         if request.endpoint in LARGE_UPLOADS:
             request.max_content_length = LARGE_UPLOADS[request.endpoint]
+            # Werkzeug reads a multipart body 64 KiB at a time and refuses (413) when what it
+            # holds back of a file part (after a line-break byte near a chunk's end) plus the
+            # next chunk passes this size: at 64 KiB, most files above it were refused
+            request.max_form_memory_size = 2 * 64 * 1024
         problem = _malformed()
         if problem is not None:
             return page(400, problem)

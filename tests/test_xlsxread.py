@@ -95,11 +95,17 @@ def _xlsx_with(name: str, stream: tuple[bytes, int, int], declared: int | None =
 
 def _sheet_bomb(megabytes: int = 500) -> tuple[bytes, int, int]:
     """Sheet XML of ``megabytes`` MB compressing to about 2 MB: each expanded megabyte holds
-    some varied numbers and then the same row over and over."""
-    rng = random.Random(20)
-    varied = "".join(f'<row><c><v>{rng.randrange(10**9)}</v></c></row>' for _ in range(150))
+    some varied numbers and then the same row over and over. (The varied numbers are chosen
+    so that the compressed megabyte holds a newline byte, as random bytes do: Werkzeug's
+    form parser refuses a file part with none in 64 KiB.)"""
     row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>'
-    unit = varied.encode() + row * ((1024 * 1024 - len(varied)) // len(row))
+    for seed in range(20, 100):
+        rng = random.Random(seed)
+        varied = "".join(f"<row><c><v>{rng.randrange(10**9)}</v></c></row>" for _ in range(150))
+        unit = varied.encode() + row * ((1024 * 1024 - len(varied)) // len(row))
+        co = zlib.compressobj(9, zlib.DEFLATED, -15)
+        if b"\n" in co.compress(unit) + co.flush(zlib.Z_FULL_FLUSH):
+            break
     return _deflated(NS + b"<sheetData>", unit, megabytes, b"</sheetData></worksheet>")
 
 
