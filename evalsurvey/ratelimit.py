@@ -12,16 +12,25 @@ statistics see the flood the limits held back.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
+import ipaddress
 import math
+import secrets
+import threading
 import time
 from typing import NoReturn
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, request, url_for
 from flask_limiter import Limiter
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import RateLimitItem, parse_many
+from werkzeug.wrappers import Response as HTTPResponse
 
 from evalsurvey.domain.responses import network_hash
+from evalsurvey.errors import Message
 from evalsurvey.extensions import db
+from evalsurvey.i18n import _
 from evalsurvey.models import BlockedAttempt, Link
 from evalsurvey.models.types import utcnow
 
@@ -118,36 +127,269 @@ def count_invitation_visit() -> None:
         _refuse("invitation", wait, None)
 
 
-# Sign-in: failures counted per account and per address; a spent limit refuses before any
-# password is hashed (hashing is what a flood of bad sign-ins would burn the CPU on).
-def _signin_keys(username: str) -> list[tuple[str, str]]:
-    address = request.remote_addr or ""
-    return [
-        ("RATE_LIMIT_SIGNIN_ACCOUNT", f"signin-account:{username.strip().lower()[:80]}"),
-        ("RATE_LIMIT_SIGNIN_ADDRESS", f"signin-address:{address}"),
+# Objections on the public disclosure page: one published unit from everywhere, one network,
+# one browser (the first-party device cookie the page sets; without it, the network).
+def _objection_unit_key() -> str:
+    args = request.view_args or {}
+    unit = request.form.get("unit", "")[:40]
+    return f"{args.get('cycle_code', '')}/{args.get('unit_type', '')}:{unit}"
+
+
+def _objection_device_key() -> str:
+    return request.cookies.get(DEVICE_COOKIE, "")[:32] or client_network()
+
+
+OBJECTION_LIMITS = (
+    ("unit", "RATE_LIMIT_OBJECTION_UNIT", _objection_unit_key),
+    ("network", "RATE_LIMIT_OBJECTION_NETWORK", client_network),
+    ("device", "RATE_LIMIT_OBJECTION_DEVICE", _objection_device_key),
+)
+
+
+def count_objection() -> None:
+    """Count a post of an objection (before anything in it is checked); 429 when a limit is
+    spent, with a plain page saying objections already sent are kept."""
+    for reason, setting, key in OBJECTION_LIMITS:
+        wait = _spend(f"objection-{reason}", setting, key())
+        if wait:
+            g.retry_after = wait
+            abort(
+                429,
+                description=Message(_("提交异议太频繁，请稍后再试。已经提交的异议不受影响。")),
+            )
+
+
+# -- Sign-in: slowed, never locked ---------------------------------------------------------
+#
+# Failures are counted per account and per address as a leaky bucket: each failure adds one,
+# and one is forgotten every SIGNIN_ACCOUNT_FORGET_SECONDS (account) or every hour divided by
+# SIGNIN_ADDRESS_FAILURES_PER_HOUR (address). Once the count reaches the free allowance, the
+# next attempt must come at least 1 s after the last failure, then 2, 4, 8, … seconds, never
+# more than SIGNIN_BACKOFF_CAP. An attempt made too early answers 429 before any password is
+# hashed and is not counted. A correct password from a browser that signed in to this account
+# before (the signed "known device" cookie) skips the wait; that cookie loses the privilege
+# after the free allowance of failures of its own.
+
+SIGNIN_DEVICE_COOKIE = "esk"
+_SIGNIN_DEVICE_AGE = 365 * 24 * 3600
+_SIGNIN_DEVICE_ACCOUNTS = 10  # accounts one browser remembers (a shared office computer)
+
+
+def clock() -> float:
+    """The time the throttle reads (tests move it instead of sleeping)."""
+    return time.time()
+
+
+class _MemoryThrottle:
+    """Leaky buckets in this process (the embedded setup: one process)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def add(self, key: str, now: float, interval: float, ttl: int) -> tuple[float, float]:
+        with self._lock:
+            if len(self._buckets) > 100_000:  # a flood of made-up names: forget the stale
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < ttl}
+            level, last = self._buckets.get(key, (0.0, now))
+            level = max(0.0, level - max(0.0, now - last) / interval) + 1
+            self._buckets[key] = (level, now)
+            return level, now
+
+    def get(self, key: str) -> tuple[float, float] | None:
+        return self._buckets.get(key)
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._buckets.pop(key, None)
+
+
+_REDIS_ADD = """
+local v = redis.call('HMGET', KEYS[1], 'level', 'last')
+local now = tonumber(ARGV[1])
+local level = tonumber(v[1]) or 0
+local last = tonumber(v[2]) or now
+local elapsed = now - last
+if elapsed < 0 then elapsed = 0 end
+level = math.max(0, level - elapsed / tonumber(ARGV[2])) + 1
+redis.call('HSET', KEYS[1], 'level', string.format('%.6f', level), 'last', ARGV[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return string.format('%.6f', level)
+"""
+
+
+class _RedisThrottle:
+    """The same buckets in Redis, shared by every worker and instance."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url)
+        self._add = self._redis.register_script(_REDIS_ADD)
+
+    def add(self, key: str, now: float, interval: float, ttl: int) -> tuple[float, float]:
+        level = self._add(keys=[key], args=[repr(now), repr(interval), ttl])
+        return float(level), now
+
+    def get(self, key: str) -> tuple[float, float] | None:
+        level, last = self._redis.hmget(key, "level", "last")
+        return None if level is None or last is None else (float(level), float(last))
+
+    def clear(self, key: str) -> None:
+        self._redis.delete(key)
+
+
+def _throttle():
+    return current_app.extensions["signin_throttle"]
+
+
+def _hashed(kind: str, value: str) -> str:
+    # user names and addresses are keys of the counters, never kept as they are
+    salt = current_app.config["DEVICE_SALT"].encode()
+    digest = hmac.new(salt, f"signin-{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return f"{current_app.config['RATELIMIT_KEY_PREFIX']}:signin-{kind}:{digest[:32]}"
+
+
+def _address() -> str:
+    """The sender's address as the throttle sees it: IPv4 whole (an office's NAT address),
+    IPv6 by /64 (one household or device may hold a whole /64)."""
+    try:
+        ip = ipaddress.ip_address((request.remote_addr or "").strip())
+    except ValueError:
+        return ""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _buckets(username: str, device: str | None) -> list[tuple[str, float, int]]:
+    """(key, seconds per forgotten failure, free failures) of every bucket an attempt counts
+    in: the account, the address and, with a known-device cookie, that device."""
+    config = current_app.config
+    per_hour = max(1, int(config["SIGNIN_ADDRESS_FAILURES_PER_HOUR"]))
+    account_free = max(1, int(config["SIGNIN_ACCOUNT_FREE_FAILURES"]))
+    account_forget = float(config["SIGNIN_ACCOUNT_FORGET_SECONDS"])
+    buckets = [
+        (_hashed("account", username.strip().lower()[:80]), account_forget, account_free),
+        (_hashed("address", _address()), 3600 / per_hour, per_hour),
     ]
+    if device:
+        buckets.append((_hashed("device", device), account_forget, account_free))
+    return buckets
+
+
+def backoff_delay(level: float, free: int, cap: float) -> float:
+    """Seconds the next attempt waits after the last failure, with ``level`` failures not yet
+    forgotten: none below ``free``, then 1, 2, 4, … seconds, never more than ``cap``."""
+    over = math.ceil(level - 1e-6) - free
+    if over < 0:
+        return 0.0
+    return float(min(cap, 2 ** min(over, 30)))
+
+
+def _wait_for(key: str, free: int, now: float) -> float:
+    state = _throttle().get(key)
+    if state is None:
+        return 0.0
+    level, last = state
+    cap = float(current_app.config["SIGNIN_BACKOFF_CAP"])
+    return max(0.0, last + backoff_delay(level, free, cap) - now)
 
 
 def signin_wait(username: str) -> int:
-    """Seconds until this account and address may try again (0: now)."""
+    """Whole seconds until this account may be tried again from this address (0: now)."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return 0
-    wait = 0.0
-    for setting, key in _signin_keys(username):
-        for item in _parsed(current_app.config[setting]):
-            if not limiter.limiter.test(item, key):
-                reset, _remaining = limiter.limiter.get_window_stats(item, key)
-                wait = max(wait, reset - time.time())
-    return max(1, math.ceil(wait)) if wait > 0 else 0
+    now = clock()
+    wait = max(_wait_for(key, free, now) for key, _i, free in _buckets(username, None))
+    return math.ceil(wait) if wait > 0 else 0
 
 
-def signin_failed(username: str) -> None:
-    """Count one failed sign-in for the account and the address."""
+def device_trusted(device: str) -> bool:
+    """Whether a known-device cookie still skips the wait (it has not failed too often)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    state = _throttle().get(_hashed("device", device))
+    if state is None:
+        return True
+    config = current_app.config
+    level = state[0] - max(0.0, clock() - state[1]) / float(config["SIGNIN_ACCOUNT_FORGET_SECONDS"])
+    return level < max(1, int(config["SIGNIN_ACCOUNT_FREE_FAILURES"]))
+
+
+def signin_failed(username: str, device: str | None = None) -> None:
+    """Count one failed sign-in for the account, the address and the known device."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
-    for setting, key in _signin_keys(username):
-        for item in _parsed(current_app.config[setting]):
-            limiter.limiter.hit(item, key)
+    now = clock()
+    for key, interval, _free in _buckets(username, device):
+        _throttle().add(key, now, interval, ttl=max(int(interval * 400), 3600))
+
+
+def signin_succeeded(device: str | None) -> None:
+    """A correct password from a known device: that device's own failures are forgiven.
+    The account's count is not (an attack on it goes on while its owner works) and fades
+    with quiet time alone."""
+    if device and current_app.config.get("RATELIMIT_ENABLED", True):
+        _throttle().clear(_hashed("device", device))
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="signin-device")
+
+
+def known_device(user_id: int) -> str | None:
+    """This browser's id when its signed cookie says it signed in to ``user_id`` before."""
+    raw = request.cookies.get(SIGNIN_DEVICE_COOKIE, "")
+    if not raw or len(raw) > 1000:
+        return None
+    try:
+        data = _device_serializer().loads(raw, max_age=_SIGNIN_DEVICE_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or user_id not in data.get("u", []):
+        return None
+    device = data.get("d")
+    return device if isinstance(device, str) and device else None
+
+
+def remember_device(response: HTTPResponse, user_id: int) -> HTTPResponse:
+    """Mark this browser as a known device of ``user_id`` (signed, HttpOnly, sign-in pages
+    only), keeping the other accounts it knows."""
+    data: dict = {}
+    raw = request.cookies.get(SIGNIN_DEVICE_COOKIE, "")
+    if raw and len(raw) <= 1000:
+        try:
+            data = _device_serializer().loads(raw, max_age=_SIGNIN_DEVICE_AGE)
+        except BadSignature:
+            data = {}
+    if not isinstance(data, dict) or not isinstance(data.get("d"), str):
+        data = {}
+    users = [u for u in data.get("u", []) if isinstance(u, int) and u != user_id]
+    value = {
+        "d": data.get("d") or secrets.token_hex(16),
+        "u": ([user_id] + users)[:_SIGNIN_DEVICE_ACCOUNTS],
+    }
+    response.set_cookie(
+        SIGNIN_DEVICE_COOKIE,
+        _device_serializer().dumps(value),
+        max_age=_SIGNIN_DEVICE_AGE,
+        path=url_for("auth.login"),
+        httponly=True,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        samesite="Lax",
+    )
+    return response
+
+
+def signin_network(address: str | None = None) -> str:
+    """A short salted hash of the sender's network prefix, for the failures the owner and
+    the admin see (which networks, never the address; not the respondents' hash)."""
+    return network_hash(
+        "signin:" + current_app.config["DEVICE_SALT"], address or request.remote_addr
+    )[:12]
 
 
 def init_app(app: Flask) -> None:
@@ -155,3 +397,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "evalsurvey")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)  # computed on every request
     limiter.init_app(app)
+    redis_url = app.config.get("REDIS_URL")
+    app.extensions["signin_throttle"] = (
+        _RedisThrottle(redis_url) if redis_url else _MemoryThrottle()
+    )

@@ -10,10 +10,11 @@ import time
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
-from evalsurvey import create_app
+from evalsurvey import create_app, ratelimit
 from evalsurvey.extensions import db
-from evalsurvey.models import BlockedAttempt, Link, Response
+from evalsurvey.models import BlockedAttempt, Link, Response, SigninFailure, StaffUser
 from tests.conftest import app_in_context, base_config
 from tests.factories import hidden_fields, login, make_link, make_staff
 
@@ -96,16 +97,38 @@ def _sign_in(client, user, password):
     )  # fmt: skip
 
 
-def test_sign_in_is_throttled_per_account_and_hides_which_names_exist(limited):
+@pytest.fixture
+def clock(monkeypatch):
+    """The throttle's clock, moved by the test instead of sleeping."""
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(ratelimit, "clock", lambda: now[0])
+    return now
+
+
+def _cheap(username: str, password: str) -> StaffUser:
+    """An account whose hash is quick to check (the tests count attempts, not hashing)."""
+    user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+    user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
+    db.session.commit()
+    return user
+
+
+def test_sign_in_is_slowed_per_account_and_hides_which_names_exist(limited, clock):
     make_staff("adm", password="right-pass-1")
     browser = limited.test_client()
     for _ in range(5):
         assert _sign_in(browser, "adm", "wrong").status_code == 200
     held = _sign_in(browser, "adm", "right-pass-1")  # even the right password waits now
-    assert held.status_code == 429 and int(held.headers["Retry-After"]) > 0
-    assert "登录失败次数过多" in held.get_data(as_text=True)
+    assert held.status_code == 429 and held.headers["Retry-After"] == "1"
+    assert "登录失败次数过多，请 1 秒后再试" in held.get_data(as_text=True)
     other = limited.test_client()
     assert _sign_in(other, "ADM ", "right-pass-1").status_code == 429  # the account, anywhere
+    clock[0] += 1  # a second later: slowed, not locked
+    assert _sign_in(other, "adm", "right-pass-1").status_code == 302
+    # an unknown name is slowed exactly alike: the 429 tells no name from another
+    for _ in range(5):
+        assert _sign_in(browser, "nobody-here", "wrong").status_code == 200
+    assert _sign_in(browser, "nobody-here", "x").headers["Retry-After"] == "1"
 
     # an unknown name costs the same work as a known one
     make_staff("known", password="right-pass-2")
@@ -116,17 +139,166 @@ def test_sign_in_is_throttled_per_account_and_hides_which_names_exist(limited):
         return time.perf_counter() - start
 
     # interleaved, so a busy machine slows both alike
-    pairs = [(timed("known"), timed("nobody-here")) for _ in range(4)]
+    pairs = [(timed("known"), timed("nobody-here-2")) for _ in range(4)]
     known = statistics.median(k for k, _u in pairs)
     unknown = statistics.median(u for _k, u in pairs)
     assert 0.5 < unknown / known < 2.0
 
 
-def test_sign_in_is_throttled_per_address(limited):
-    limited.config["RATE_LIMIT_SIGNIN_ADDRESS"] = "6 per 5 minutes"
-    browser = limited.test_client()
-    codes = [_sign_in(browser, f"guess{n}", "x").status_code for n in range(8)]
-    assert codes == [200] * 6 + [429] * 2
+def test_the_backoff_doubles_and_never_exceeds_its_cap(limited, clock):
+    make_staff("adm")
+    _cheap("adm", "right-pass-1")
+    attacker = limited.test_client()
+    waits, failures = [], 0
+    while failures < 200:
+        answer = _sign_in(attacker, "adm", f"guess-{failures}")
+        if answer.status_code == 429:
+            waits.append(int(answer.headers["Retry-After"]))
+            clock[0] += waits[-1]
+        else:
+            assert answer.status_code == 200
+            failures += 1
+    assert waits[:6] == [1, 2, 4, 8, 16, 30] and max(waits) == 30 and len(waits) == 195
+    assert 0 < _wait(limited, "adm") <= 30
+    # the formula itself, far past any real count
+    assert [ratelimit.backoff_delay(n, 5, 30) for n in (4, 5, 6, 9, 10, 10**6)] == [
+        0, 1, 2, 16, 30, 30
+    ]  # fmt: skip
+    # quiet time forgets failures: one every 10 minutes
+    clock[0] += 30 + 600 * 200
+    assert _sign_in(attacker, "adm", "right-pass-1").status_code == 302
+
+
+def test_an_office_behind_one_address_signs_in_during_an_attack_on_one_account(limited, clock):
+    office = {"REMOTE_ADDR": "203.0.113.5"}
+    make_staff("target", password="target-pass-1")
+    make_staff("colleague", password="colleague-pass-1")
+    make_staff("adm")
+    _cheap("target", "target-pass-1")
+    owner = limited.test_client()  # the owner's own browser, used before the attack
+    owner.environ_base.update(office)
+    assert _sign_in(owner, "target", "target-pass-1").status_code == 302
+    cookie = owner.get_cookie(ratelimit.SIGNIN_DEVICE_COOKIE, path="/auth/login")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    owner.post("/auth/logout", data=hidden_fields(owner.get("/admin/").get_data(as_text=True)))
+
+    # hundreds of wrong passwords for one account from the office's own address
+    attacker = limited.test_client()
+    attacker.environ_base.update(office)
+    failures, refused = 0, 0
+    while failures < 300:
+        answer = _sign_in(attacker, "target", f"guess-{failures}")
+        if answer.status_code == 429:
+            refused += 1
+            clock[0] += int(answer.headers["Retry-After"])  # as fast as it is allowed
+        else:
+            failures += 1
+            if failures in (100, 200):  # right after a failure, anyone but the owner waits
+                held = _sign_in(limited.test_client(), "target", "target-pass-1")
+                assert held.status_code == 429
+    assert _wait(limited, "target", office) > 0  # the attacker must wait now
+
+    # a colleague behind the same address is not held
+    colleague = limited.test_client()
+    colleague.environ_base.update(office)
+    assert _sign_in(colleague, "colleague", "colleague-pass-1").status_code == 302
+    # the owner's browser, known to the account, is admitted at once
+    assert _wait(limited, "target", office) > 0
+    assert _sign_in(owner, "target", "target-pass-1").status_code == 302
+    # and told what happened while away
+    told = owner.get("/admin/").get_data(as_text=True)
+    assert "自您上次登录以来，有 300 次登录失败" in told
+    # a new browser of the owner's waits the capped pause, then is admitted
+    fresh = limited.test_client()
+    fresh.environ_base.update(office)
+    held = _sign_in(fresh, "target", "target-pass-1")
+    assert held.status_code == 429 and 0 < int(held.headers["Retry-After"]) <= 30
+    clock[0] += int(held.headers["Retry-After"])
+    assert _sign_in(fresh, "target", "target-pass-1").status_code == 302
+
+    # kept for the admin too, without passwords or addresses
+    stored = db.session.scalars(select(SigninFailure)).all()
+    assert len(stored) == 300 and {f.user_id for f in stored} == {_user("target").id}
+    assert {f.network for f in stored} == {ratelimit_network(limited, "203.0.113.5")}
+    assert not any("203.0.113" in f.network or "guess" in f.network for f in stored)
+    admin = limited.test_client()
+    login(admin, "adm")
+    listing = admin.get("/admin/staff").get_data(as_text=True)
+    row = next(r for r in listing.split("<tr>") if ">target<" in r)
+    assert ">300</a>" in row
+    detail = admin.get(f"/admin/staff/{_user('target').id}").get_data(as_text=True)
+    assert "近 7 天登录失败 300 次（来自 1 个网络）" in detail
+
+
+def _wait(app, username: str, environ: dict | None = None) -> int:
+    """What the sign-in page would answer this account now (seconds to wait)."""
+    with app.test_request_context(environ_base=environ or {}):
+        return ratelimit.signin_wait(username)
+
+
+def _user(username: str) -> StaffUser:
+    return db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+
+
+def ratelimit_network(app, address: str) -> str:
+    with app.test_request_context():
+        return ratelimit.signin_network(address)
+
+
+def test_one_address_is_slowed_not_locked_and_known_devices_pass(limited, clock, monkeypatch):
+    from evalsurvey.auth import views as auth_views
+
+    monkeypatch.setattr(
+        auth_views, "_DUMMY_HASH", generate_password_hash("x", "pbkdf2:sha256:1000")
+    )
+    limited.config["SIGNIN_ADDRESS_FAILURES_PER_HOUR"] = 20
+    make_staff("colleague", password="colleague-pass-1")
+    known = limited.test_client()
+    assert _sign_in(known, "colleague", "colleague-pass-1").status_code == 302
+    known.post("/auth/logout", data=hidden_fields(known.get("/admin/").get_data(as_text=True)))
+    sprayer = limited.test_client()
+    codes = [_sign_in(sprayer, f"guess{n}", "x").status_code for n in range(23)]
+    assert codes == [200] * 20 + [429] * 3  # every name new: only the address holds it
+    waits = []
+    for n in range(40):  # on and on, as fast as allowed: seconds, never a lock
+        answer = _sign_in(sprayer, f"more{n}", "x")
+        if answer.status_code == 429:
+            waits.append(int(answer.headers["Retry-After"]))
+            clock[0] += waits[-1]
+    assert waits and max(waits) <= 30
+    # the colleague's known browser passes at once; another browser waits its seconds
+    assert _sign_in(known, "colleague", "colleague-pass-1").status_code == 302
+    other = limited.test_client()
+    held = _sign_in(other, "colleague", "colleague-pass-1")
+    assert held.status_code == 429 and int(held.headers["Retry-After"]) <= 30
+    clock[0] += int(held.headers["Retry-After"])
+    assert _sign_in(other, "colleague", "colleague-pass-1").status_code == 302
+    # another address is not slowed by this one
+    elsewhere = limited.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.77"
+    assert _sign_in(elsewhere, "guess-x", "x").status_code == 200
+
+
+def test_the_known_device_cookie_is_signed_and_loses_its_pass_after_its_own_failures(
+    limited, clock
+):
+    make_staff("adm", password="right-pass-1")
+    _cheap("adm", "right-pass-1")
+    owner = limited.test_client()
+    assert _sign_in(owner, "adm", "right-pass-1").status_code == 302
+    owner.post("/auth/logout", data=hidden_fields(owner.get("/admin/").get_data(as_text=True)))
+    value = owner.get_cookie(ratelimit.SIGNIN_DEVICE_COOKIE, path="/auth/login").value
+    # another browser spends the account's free failures
+    for _ in range(5):
+        assert _sign_in(limited.test_client(), "adm", "wrong").status_code == 200
+    # a forged or altered cookie is no pass
+    forger = limited.test_client()
+    forger.set_cookie(ratelimit.SIGNIN_DEVICE_COOKIE, value[:-2] + "xx", path="/auth/login")
+    assert _sign_in(forger, "adm", "right-pass-1").status_code == 429
+    # the owner's own browser mistypes: its pass holds for its own few failures, then is gone
+    for _ in range(5):
+        assert _sign_in(owner, "adm", "wrong").status_code == 200
+    assert _sign_in(owner, "adm", "right-pass-1").status_code == 429
 
 
 def _link(code: str) -> Link:
@@ -166,6 +338,33 @@ def test_several_app_instances_share_their_counters_through_redis(database_url, 
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
+def test_sign_in_slowing_is_shared_through_redis(database_url, tmp_path, clock):
+    if not _redis_available():
+        if os.environ.get("EVALSURVEY_TEST_REDIS") == "required":
+            pytest.fail("Redis is required here and does not answer at 127.0.0.1:6379")
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    config = {**base_config(database_url, str(tmp_path)), "RATELIMIT_ENABLED": True,
+              "REDIS_URL": REDIS_URL}  # fmt: skip
+    for first in app_in_context(database_url, config):
+        make_staff("adm", password="right-pass-1")
+        codes = [_sign_in(first.test_client(), "adm", "wrong").status_code for _ in range(5)]
+        second = create_app(config)  # another instance: the same counts
+        with second.app_context():
+            held = _sign_in(second.test_client(), "adm", "right-pass-1")
+            codes.append(held.status_code)
+            clock[0] += int(held.headers["Retry-After"])
+            codes.append(_sign_in(second.test_client(), "adm", "right-pass-1").status_code)
+            db.session.remove()
+            db.engine.dispose()
+    assert codes == [200] * 5 + [429, 302]
+    stored = redis.Redis.from_url(REDIS_URL).keys("*signin*")
+    assert stored and not any(b"adm" in key or b"127.0.0.1" in key for key in stored)
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
 def test_limits_apply_where_declared_and_nowhere_else(database_url, tmp_path):
     """Invitation pages are limited per network on every method; the questionnaire's GET
     and the thank-you page are never limited, its posts are."""
@@ -194,3 +393,77 @@ def test_limits_apply_where_declared_and_nowhere_else(database_url, tmp_path):
             assert client.get(f"/s/{link.code}", environ_base=env).status_code == 200
             assert client.get(thanks, environ_base=env).status_code == 200
         assert _rate(client, link, address="198.51.100.9").status_code == 429
+
+
+def _publication() -> tuple[str, str]:
+    """A published result open to objections (cycle code, unit type), made directly."""
+    from datetime import timedelta
+
+    from evalsurvey.models import AnalysisRun, Publication
+    from evalsurvey.models.types import utcnow
+    from tests.factories import make_cycle
+
+    cycle = make_cycle()
+    run = AnalysisRun(cycle_id=cycle.id, kind="composite", unit_type="community",
+                      created_by="adm", options={}, result={})  # fmt: skip
+    db.session.add(run)
+    db.session.flush()
+    rows = [
+        {"unit": code, "name": name, "score": 90.0 - n, "rank": n + 1, "grade": "",
+         "label": "", "steps": []}
+        for n, (code, name) in enumerate([("C01", "东社区"), ("C02", "西社区")])
+    ]  # fmt: skip
+    db.session.add(Publication(cycle_id=cycle.id, unit_type="community", run_id=run.id,
+                               rows=rows, reports={}, published_by="adm",
+                               objections_until=utcnow() + timedelta(days=7)))  # fmt: skip
+    db.session.commit()
+    return cycle.code, "community"
+
+
+def _object(client, url, text="统计有误", unit="C01", address="203.0.113.7"):
+    env = {"REMOTE_ADDR": address}
+    fields = hidden_fields(client.get(url, environ_base=env).get_data(as_text=True))
+    return client.post(url, data={**fields, "unit": unit, "text": text}, environ_base=env)
+
+
+def _objections() -> int:
+    from evalsurvey.models import Objection
+
+    return db.session.scalar(select(func.count()).select_from(Objection))
+
+
+def test_an_objection_flood_from_one_client_is_refused_after_the_limit(limited):
+    url = "/p/{}/{}".format(*_publication())
+    script = limited.test_client()
+    codes = [_object(script, url, "统计有误" * 500).status_code for _ in range(8)]
+    assert codes == [303] * 5 + [429] * 3 and _objections() == 5
+    refused = _object(script, url + "?lang=en")
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 600
+    html = refused.get_data(as_text=True)
+    assert "Too many objections" in html and "Traceback" not in html
+    # a script that drops its cookies is held by its network (20 posts in 10 minutes: the
+    # nine above counted too)
+    codes = [_object(limited.test_client(), url).status_code for _ in range(15)]
+    assert codes == [303] * 11 + [429] * 4 and _objections() == 16
+    # someone on another network objects as usual
+    assert _object(limited.test_client(), url, address="198.51.100.3").status_code == 303
+    # and one unit is held from everywhere past its own limit
+    limited.config["RATE_LIMIT_OBJECTION_UNIT"] = "2 per hour"
+    far = [_object(limited.test_client(), url, unit="C02", address=f"192.0.{n}.1").status_code
+           for n in range(4)]  # fmt: skip
+    assert far == [303, 303, 429, 429]
+    assert _object(limited.test_client(), url, address="192.0.9.1").status_code == 303  # C01
+
+
+def test_an_overlong_objection_is_refused_with_a_message_and_the_form_kept(app, client):
+    url = "/p/{}/{}".format(*_publication())
+    too_long = "甲" * 2001
+    for lang, message in (("", "最多 2000 个字符"), ("?lang=en", "at most 2000 characters")):
+        page = _object(client, url + lang, too_long)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 400 and message in html
+        assert too_long in html  # the text is given back to shorten, not lost
+    assert _objections() == 0
+    # line breaks count once, as the browser's textarea counts them
+    fits = "\r\n".join(["乙" * 99] * 20)  # 1,980 characters and 19 breaks: 1,999 typed
+    assert _object(client, url, fits).status_code == 303 and _objections() == 1

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp, show_error
+from evalsurvey.domain import signin
 from evalsurvey.domain import staff as staff_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
@@ -43,7 +44,8 @@ def staff():
         except DomainError as exc:
             db.session.rollback()
             show_error(form, exc)
-    return render_template("admin/staff.html", form=form, users=_users()), (
+    failures = signin.recent_failures()
+    return render_template("admin/staff.html", form=form, users=_users(), failures=failures), (
         400 if form.errors else 200
     )
 
@@ -76,7 +78,12 @@ def staff_user(user_id: int):
     elif not role_form.is_submitted():
         role_form.unit.data = user.unit.code if user.unit else ""
     return render_template(
-        "admin/staff_user.html", user=user, role_form=role_form, reset_form=reset_form
+        "admin/staff_user.html",
+        user=user,
+        role_form=role_form,
+        reset_form=reset_form,
+        failures=signin.recent_failures().get(user.id),
+        days=signin.RECENT_DAYS,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import math
 import secrets
 from urllib.parse import urlsplit
 
@@ -28,7 +27,7 @@ from wtforms.validators import DataRequired
 from evalsurvey import ratelimit
 from evalsurvey.admin.blueprint import show_error
 from evalsurvey.admin.forms import PasswordChangeForm
-from evalsurvey.domain import staff
+from evalsurvey.domain import signin, staff
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db, login_manager
 from evalsurvey.i18n import _, _l, at_most
@@ -80,25 +79,39 @@ def login():
     form = LoginForm()
     error = ""
     if form.validate_on_submit():
-        wait = ratelimit.signin_wait(form.username.data)
-        if wait:
-            message = _("登录失败次数过多，请 {minutes} 分钟后再试。", minutes=math.ceil(wait / 60))
-            resp = current_app.make_response(
-                (render_template("auth/login.html", form=form, error=message), 429)
-            )
-            resp.headers["Retry-After"] = str(wait)
-            return resp
-        user = db.session.scalar(select(StaffUser).where(StaffUser.username == form.username.data))
+        username = form.username.data
+        user = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+        # a browser this account signed in from before skips the wait: an attack on the
+        # account slows the attacker, never its owner (until that browser fails too often)
+        device = ratelimit.known_device(user.id) if user is not None else None
+        if device is None or not ratelimit.device_trusted(device):
+            wait = ratelimit.signin_wait(username)
+            if wait:
+                message = _("登录失败次数过多，请 {seconds} 秒后再试。", seconds=wait)
+                resp = current_app.make_response(
+                    (render_template("auth/login.html", form=form, error=message), 429)
+                )
+                resp.headers["Retry-After"] = str(wait)
+                return resp
         # the same work for an unknown name as for a known one: no timing tells them apart
         hashed = user.password_hash if user is not None else _DUMMY_HASH
         matches = check_password_hash(hashed, form.password.data)
         if user is None or not user.active or not matches:
-            ratelimit.signin_failed(form.username.data)
+            ratelimit.signin_failed(username, device)
+            if user is not None:
+                signin.record_failure(user, ratelimit.signin_network())
+                db.session.commit()
             error = _("用户名或密码不正确。")
         else:
+            ratelimit.signin_succeeded(device)
+            failures = signin.take_unseen(user)
+            db.session.commit()
             login_user(user)
             session.pop("csrf_token", None)  # a token seen before sign-in is not reused after
-            return redirect(safe_next(request.args.get("next", "")))
+            if failures:
+                flash(_("自您上次登录以来，有 {count} 次登录失败（密码错误）。", count=failures))
+            resp = redirect(safe_next(request.args.get("next", "")))
+            return ratelimit.remember_device(resp, user.id)
     return render_template("auth/login.html", form=form, error=error)
 
 

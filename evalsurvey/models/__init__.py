@@ -12,7 +12,7 @@ from evalsurvey.models.responses import BlockedAttempt, Channel, Response, Respo
 from evalsurvey.models.results import AnalysisRun, CompositeSetting, GradeSetting
 from evalsurvey.models.review import GradeProposal, ReviewDraw
 from evalsurvey.models.schemes import CycleScheme, SchemeVersion
-from evalsurvey.models.staff import Role, StaffUser
+from evalsurvey.models.staff import Role, SigninFailure, StaffUser
 from evalsurvey.models.units import RaterGroup, Unit
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "ReviewDraw",
     "Role",
     "SchemeVersion",
+    "SigninFailure",
     "StaffUser",
     "Unit",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from evalsurvey.extensions import db
+from evalsurvey.models.types import UTCDateTime, utcnow
 from evalsurvey.models.units import Unit
 
 
@@ -61,3 +63,18 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
+
+
+class SigninFailure(db.Model):
+    """A wrong password for an existing account, kept so its owner (at the next sign-in) and
+    the admin (on the staff pages) see it. No password and no address: only a short salted
+    hash of the network prefix, to tell one network from several."""
+
+    __tablename__ = "signin_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    network: Mapped[str] = mapped_column(String(12), default="")
+    # shown to the owner at a successful sign-in
+    seen: Mapped[bool] = mapped_column(default=False)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
@@ -13,13 +23,20 @@ from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, _l, at_most
 from evalsurvey.models import Cycle, Objection
+from evalsurvey.public.views import _device_id, _with_device_cookie
+from evalsurvey.ratelimit import count_objection
 
 bp = Blueprint("disclosure", __name__)
 
 
 class ObjectionForm(FlaskForm):
     unit = SelectField(_l("对哪个单位的结果有异议"), choices=[])
-    text = TextAreaField(_l("异议内容"), validators=[at_most(2000)])
+    # a browser sends each line break as CR LF: counted as one character, as it typed
+    text = TextAreaField(
+        _l("异议内容"),
+        validators=[at_most(publication_domain.OBJECTION_MAX)],
+        filters=[lambda s: s.replace("\r\n", "\n") if s else s],
+    )
     name = StringField(_l("姓名（选填，不公开）"), validators=[Optional(), at_most(200)])
     contact = StringField(_l("联系方式（选填，不公开）"), validators=[Optional(), at_most(200)])
 
@@ -30,6 +47,8 @@ def disclosure(cycle_code: str, unit_type: str):
     published = publication_domain.publication_of(cycle, unit_type) if cycle else None
     if published is None:
         abort(404)
+    if request.method == "POST":
+        count_objection()  # before anything in it is read
     rows = publication_domain.public_rows(published)
     form = ObjectionForm()
     form.unit.choices = [("", "—")] + [(r["unit"], r["name"]) for r in rows]
@@ -53,7 +72,7 @@ def disclosure(cycle_code: str, unit_type: str):
         .order_by(Objection.id)
     )
     names = {r["unit"]: r["name"] for r in rows}
-    return render_template(
+    page = render_template(
         "public/disclosure.html",
         cycle=cycle,
         published=published,
@@ -63,7 +82,10 @@ def disclosure(cycle_code: str, unit_type: str):
         answered=list(answered),
         names=names,
         labels=publication_domain.grade_labels(published),
-    ), (400 if form.errors else 200)
+    )
+    # the device cookie the objection limits count by (a new one for a first visit)
+    resp = make_response(page, 400 if form.errors else 200)
+    return _with_device_cookie(resp, _device_id()[1])
 
 
 def init_app(app: Flask) -> None:
