@@ -43,7 +43,7 @@ def _act(cycle: Cycle, unit_type: str) -> None:
             cycle,
             unit,
             _number(request.form.get("score", "")),
-            request.form.get("grade", ""),
+            request.form.get("grade", ""),  # none from the page: the rules give the grade
             request.form.get("note", ""),
             current_user.username,
         )
@@ -82,6 +82,7 @@ def review(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     types, unit_type = chosen_unit_type(cycle)
     form = forms.ConfirmForm()
+    error = None  # (action, unit, field, message): a refused proposal or review, by its field
     if request.method == "POST":
         if form.validate_on_submit():
             try:
@@ -89,10 +90,15 @@ def review(cycle_id: int):
                 db.session.commit()
             except DomainError as exc:
                 db.session.rollback()
-                flash(exc.text(_))
+                action = request.form.get("action", "")
+                if exc.field and action in ("propose", "review"):
+                    error = (action, request.form.get("unit", ""), exc.field, exc.text(_))
+                else:
+                    flash(exc.text(_))
         else:
             flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
-        return redirect(url_for("admin.review", cycle_id=cycle.id, type=unit_type), 303)
+        if error is None:
+            return redirect(url_for("admin.review", cycle_id=cycle.id, type=unit_type), 303)
     access = scope()
     units = [
         u
@@ -104,7 +110,7 @@ def review(cycle_id: int):
     draw = review_domain.draw_of(cycle, unit_type)
     redrawn = None
     if draw is not None and access.office:
-        redrawn = review_domain.redraw(draw, {u: p.grade for u, p in proposals.items()})
+        redrawn = review_domain.redraw(draw, unit_type)
     return render_template(
         "admin/review.html",
         cycle=cycle,
@@ -116,13 +122,16 @@ def review(cycle_id: int):
         standing=standing,
         graded=grade_cycle(cycle, unit_type),
         grades=review_domain.grade_codes(cycle, unit_type),
-        to_review=review_domain.to_review(cycle, unit_type),
+        to_review=review_domain.must_review(cycle, unit_type, proposals),
+        margin=review_domain.review_margin(),
         draw=draw,
         redrawn=redrawn,
         top=review_domain.top_grades(cycle, unit_type),
         access=access,
         form=form,
-    )
+        error=error,
+        posted=request.form if error else {},
+    ), (400 if error else 200)
 
 
 @bp.get("/cycles/<int:cycle_id>/review/inflation")

@@ -27,7 +27,10 @@ def publication_of(cycle: Cycle, unit_type: str) -> Publication | None:
 
 def publish_results(cycle: Cycle, unit_type: str, actor: str, days: int = 7) -> Publication:
     """Freeze the latest stored composite of the unit type, with its grades, and open the
-    objection period. Only a closed (or published) cycle's results are published. Flushed."""
+    objection period. Only a closed (or published) cycle's results are published, and only
+    once the two-level review is complete (:func:`.review.check_publishable`). Flushed."""
+    from evalsurvey.domain.review import check_publishable  # review builds on this module
+
     if cycle.status not in (CycleStatus.CLOSED, CycleStatus.PUBLISHED):
         raise DomainError("只能公示已关闭周期的结果。")
     if not 1 <= days <= 60:
@@ -37,6 +40,7 @@ def publish_results(cycle: Cycle, unit_type: str, actor: str, days: int = 7) -> 
     run = latest_composite(cycle, unit_type)
     if run is None:
         raise DomainError("还没有保存的综合结果，请先计算。")
+    check_publishable(cycle, unit_type)
     graded = grade_cycle(cycle, unit_type)
     rows = standing_rows(cycle, unit_type, run, graded)
     found = Publication(

@@ -1,8 +1,11 @@
 """The two-level review (两级审核): a lower-level body (a street's team) confirms or enters
-its units' scores and proposes grades; the upper level (the district) re-reviews every
-proposal at the top grades and a reproducible random sample of the rest, entering its own
-scores. Both are kept; the reviewed score stands (:mod:`.standing`). The inflation report
-compares the two per body (the source's 11 five-star proposals of which 4 stood).
+its units' scores; the grade follows from the score under the cycle's rules. The upper level
+(the district) re-reviews every proposal the scores single out (:func:`must_review`: the top
+two grades' range, a difference from the computed composite beyond ``REVIEW_MARGIN``, no
+computed score) and a reproducible random sample of the rest, entering its own scores. Both
+are kept; the reviewed score stands (:mod:`.standing`), and a proposal still awaiting its
+re-review neither stands nor lets the results be published. The inflation report compares the
+two per body (the source's 11 five-star proposals of which 4 stood).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import math
 import secrets
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
 from evalsurvey.domain.composite import latest_composite
@@ -19,10 +23,19 @@ from evalsurvey.domain.grades import grade_cycle, grade_run, rules_for
 from evalsurvey.domain.publication import publication_of
 from evalsurvey.domain.standing import proposals_of
 from evalsurvey.extensions import db
-from evalsurvey.models import Cycle, CycleStatus, GradeProposal, ReviewDraw, Unit
+from evalsurvey.models import AnalysisRun, Cycle, CycleStatus, GradeProposal, ReviewDraw, Unit
 from evalsurvey.models.types import utcnow
-from evalsurvey.scoring.grading import parse_rules
-from evalsurvey.scoring.review import Inflation, inflation_report, review_sample
+from evalsurvey.scoring.grading import GradedUnit, parse_rules
+from evalsurvey.scoring.review import (
+    DRAWN,
+    Inflation,
+    Proposed,
+    TopRange,
+    inflation_report,
+    mandatory,
+    review_sample,
+    top_range,
+)
 
 OPEN_FOR_REVIEW = (CycleStatus.OPEN, CycleStatus.CLOSED)
 DEFAULT_RATE = 0.2
@@ -32,6 +45,12 @@ def grade_codes(cycle: Cycle, unit_type: str) -> list[tuple[str, str]]:
     """The grades (code, label) of the unit type's rules, best first; [] without rules."""
     rules = rules_for(cycle, unit_type)
     return [(b.code, b.label) for b in parse_rules(rules).bands] if rules else []
+
+
+def review_margin() -> float:
+    """Points a proposal may differ from the computed composite without a forced re-review
+    (``REVIEW_MARGIN``, checked at start-up)."""
+    return float(current_app.config["REVIEW_MARGIN"])
 
 
 def _check_open(cycle: Cycle) -> None:
@@ -49,23 +68,48 @@ def _check_score(score: float) -> float:
     return round(score, 2)
 
 
+def _computed(run: AnalysisRun | None) -> dict[str, float | None]:
+    """Each unit of the run and its computed composite score (None where it has none)."""
+    return {e["unit"]: e["score"] for e in (run.result["units"] if run is not None else [])}
+
+
+def _as_proposed(
+    cycle: Cycle,
+    unit_type: str,
+    run: AnalysisRun | None,
+    proposals: dict[str, GradeProposal],
+    extra: dict[str, float] | None = None,
+) -> dict[str, GradedUnit]:
+    """The grades the rules give with every proposal's score in place of the computed one
+    (and ``extra`` unit → score on top): the grade each proposal carries."""
+    scores = {u: s for u, s in _computed(run).items() if s is not None}
+    scores |= {u: p.score for u, p in proposals.items()}
+    scores |= extra or {}
+    return grade_run(cycle, unit_type, run, scores)
+
+
 def propose(
-    cycle: Cycle, unit: Unit, score: float, grade: str, note: str, actor: str
+    cycle: Cycle, unit: Unit, score: float, grade: str | None, note: str, actor: str
 ) -> GradeProposal:
-    """The lower-level body's score and proposed grade for ``unit`` (its parent proposes).
-    A proposal may change until the upper level has reviewed it. Flushed."""
+    """The lower-level body's score for ``unit`` (its parent proposes). The grade is not
+    chosen: it is the grade the cycle's rules give the score (vetoes, year-over-year
+    promotion and quotas included), stored with the proposal; a ``grade`` given anyway must
+    be that grade. A proposal may change until the upper level has reviewed it. Flushed."""
     _check_open(cycle)
     if publication_of(cycle, unit.type) is not None:
         raise DomainError("该类单位的结果已经公示。")
     codes = [code for code, _label in grade_codes(cycle, unit.type)]
     if not codes:
         raise DomainError("尚未设置该类单位的等级规则。")
-    if grade not in codes:
+    if grade and grade not in codes:
         raise DomainError("请选择规则中的等级。", "grade")
     score = _check_score(score)
     note = (note or "").strip()
     if len(note) > 2000:
         raise DomainError("内容太长。", "note")
+    run = latest_composite(cycle, unit.type)
+    if unit.code not in _computed(run):
+        raise DomainError("该单位还没有综合计算结果，请先计算综合结果再申报。", "score")
     found = db.session.scalar(
         select(GradeProposal).where(
             GradeProposal.cycle_id == cycle.id, GradeProposal.unit_id == unit.id
@@ -73,18 +117,37 @@ def propose(
     )
     if found is not None and found.reviewed_score is not None:
         raise DomainError("上级已复核，申报不能再修改。")
+    others = proposals_of(cycle, unit.type)
+    given = _as_proposed(cycle, unit.type, run, others, {unit.code: score}).get(unit.code)
+    if given is None:  # rules the units cannot be graded by (e.g. a missing tie-breaker)
+        raise DomainError("按本周期的等级规则无法评定该单位的等级。", "grade")
+    if grade and grade != given.grade:
+        shown = f"{score:g}"
+        raise DomainError(
+            "按本周期的等级规则，{score} 分对应的等级是{label}，与所填等级不符。",
+            "grade",
+            score=shown,
+            label=given.label,
+        )
     if found is None:
         found = GradeProposal(cycle_id=cycle.id, unit_id=unit.id, body_id=unit.parent_id)
         db.session.add(found)
-    found.score, found.grade, found.note = score, grade, note
+    found.score, found.grade, found.note = score, given.grade, note
     found.proposed_by, found.proposed_at = actor, utcnow()
     db.session.flush()
     return found
 
 
-def top_grades(cycle: Cycle, unit_type: str, n: int = 2) -> list[str]:
-    """The grades whose every proposal is re-reviewed: the top ``n`` of the rules."""
-    return [code for code, _label in grade_codes(cycle, unit_type)[:n]]
+def top_of(cycle: Cycle, unit_type: str) -> TopRange | None:
+    """The top two grades of the unit type's rules and the lowest score in their range."""
+    rules = rules_for(cycle, unit_type)
+    return top_range(parse_rules(rules)) if rules else None
+
+
+def top_grades(cycle: Cycle, unit_type: str) -> list[str]:
+    """The grades whose every proposal is re-reviewed: the top two of the rules."""
+    top = top_of(cycle, unit_type)
+    return list(top.grades) if top else []
 
 
 def draw_of(cycle: Cycle, unit_type: str) -> ReviewDraw | None:
@@ -93,10 +156,83 @@ def draw_of(cycle: Cycle, unit_type: str) -> ReviewDraw | None:
     )
 
 
+def _by_scores(
+    cycle: Cycle, unit_type: str, proposals: dict[str, GradeProposal]
+) -> dict[str, tuple[str, ...]]:
+    """The proposals the scores single out (see :func:`evalsurvey.scoring.review.mandatory`),
+    with their reasons. Without rules every proposal is singled out."""
+    run = latest_composite(cycle, unit_type)
+    computed = _computed(run)
+    now = _as_proposed(cycle, unit_type, run, proposals)
+    seen = {
+        u: Proposed(
+            p.score,
+            frozenset({p.grade} | ({now[u].grade} if u in now else set())),
+            computed.get(u),
+        )
+        for u, p in proposals.items()
+    }
+    top = top_of(cycle, unit_type) or TopRange((), -math.inf)
+    return mandatory(seen, top, review_margin())
+
+
+def must_review(
+    cycle: Cycle, unit_type: str, proposals: dict[str, GradeProposal] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Every proposal the upper level must re-review, reviewed or not, with the reasons
+    (codes of :mod:`evalsurvey.scoring.review`): those the scores single out, also ones made
+    or changed after the draw, and the units drawn."""
+    if proposals is None:
+        proposals = proposals_of(cycle, unit_type)
+    if not proposals:
+        return {}
+    out = _by_scores(cycle, unit_type, proposals)
+    draw = draw_of(cycle, unit_type)
+    for code in draw.units if draw else []:
+        if code in proposals and code not in out:
+            out[code] = (DRAWN,)
+    return out
+
+
+def pending_review(
+    cycle: Cycle, unit_type: str, proposals: dict[str, GradeProposal] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """The proposals that must be re-reviewed and have not been: none of them stands or is
+    published (:mod:`.standing`, :func:`check_publishable`)."""
+    if proposals is None:
+        proposals = proposals_of(cycle, unit_type)
+    waiting = {u: p for u, p in proposals.items() if p.reviewed_score is None}
+    if not waiting:
+        return {}
+    return {u: r for u, r in must_review(cycle, unit_type, proposals).items() if u in waiting}
+
+
+def to_review(cycle: Cycle, unit_type: str) -> set[str]:
+    """The units the upper level must re-review (see :func:`must_review`)."""
+    return set(must_review(cycle, unit_type))
+
+
+def check_publishable(cycle: Cycle, unit_type: str) -> None:
+    """Refuse to publish while the review is incomplete: proposals but no sample drawn, or
+    a proposal that must be re-reviewed and has not been."""
+    proposals = proposals_of(cycle, unit_type)
+    if not proposals:
+        return
+    if draw_of(cycle, unit_type) is None:
+        raise DomainError("已有下级申报，须先抽取复核样本并完成复核，才能公示。")
+    waiting = pending_review(cycle, unit_type, proposals)
+    if waiting:
+        raise DomainError(
+            "还有 {n} 个单位的申报须经上级复核（{units}），复核后才能公示。",
+            n=len(waiting),
+            units="、".join(sorted(waiting)[:10]) + ("…" if len(waiting) > 10 else ""),
+        )
+
+
 def draw_sample(
     cycle: Cycle, unit_type: str, actor: str, rate: float = DEFAULT_RATE, seed: int | None = None
 ) -> ReviewDraw:
-    """Draw the re-review sample once: every proposal at the top two grades and ``rate`` of
+    """Draw the re-review sample once: every proposal the scores single out and ``rate`` of
     the others, from a recorded seed (a random one unless given). Flushed."""
     _check_open(cycle)
     if draw_of(cycle, unit_type) is not None:
@@ -107,18 +243,17 @@ def draw_sample(
         raise DomainError("抽查比例应在 0 到 1 之间。", "rate") from None
     if not 0 <= rate <= 1:
         raise DomainError("抽查比例应在 0 到 1 之间。", "rate")
-    proposals = {code: p.grade for code, p in proposals_of(cycle, unit_type).items()}
+    proposals = proposals_of(cycle, unit_type)
     if not proposals:
         raise DomainError("还没有下级申报。")
-    always = top_grades(cycle, unit_type)
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
     found = ReviewDraw(
         cycle_id=cycle.id,
         unit_type=unit_type,
-        always=always,
+        always=top_grades(cycle, unit_type),
         rate=rate,
         seed=seed,
-        units=review_sample(proposals, always, rate, seed),
+        units=review_sample(proposals, _by_scores(cycle, unit_type, proposals), rate, seed),
         drawn_by=actor,
     )
     db.session.add(found)
@@ -126,18 +261,13 @@ def draw_sample(
     return found
 
 
-def redraw(draw: ReviewDraw, proposals: dict[str, str]) -> list[str]:
-    """The same sample again from the recorded seed (anyone can check it)."""
-    return review_sample(proposals, draw.always, draw.rate, draw.seed)
-
-
-def to_review(cycle: Cycle, unit_type: str) -> set[str]:
-    """The units the upper level must re-review: every current proposal at the top grades
-    (also one made after the draw) and the units drawn."""
-    draw = draw_of(cycle, unit_type)
-    always = set(draw.always if draw else top_grades(cycle, unit_type))
-    top = {code for code, p in proposals_of(cycle, unit_type).items() if p.grade in always}
-    return top | set(draw.units if draw else [])
+def redraw(draw: ReviewDraw, unit_type: str) -> list[str]:
+    """The same sample again from the recorded seed and the proposals as they are now
+    (anyone can check it; it differs once proposals changed after the draw)."""
+    proposals = proposals_of(draw.cycle, unit_type)
+    return review_sample(
+        proposals, _by_scores(draw.cycle, unit_type, proposals), draw.rate, draw.seed
+    )
 
 
 def review(proposal: GradeProposal, score: float, note: str, actor: str) -> None:

@@ -30,22 +30,20 @@ def test_a_street_proposes_and_the_district_reviews(app, client):
     def post(who, **data):
         return who.post(url, data={"csrf_token": token, "type": "community", **data})
 
-    assert post(street, action="propose", unit="C0101", score="93", grade="star5",
+    assert post(street, action="propose", unit="C0101", score="93",
                 note="自评优秀").status_code == 303  # fmt: skip
-    assert (
-        post(street, action="propose", unit="C0201", score="93", grade="star5").status_code == 403
-    )
+    assert post(street, action="propose", unit="C0201", score="93").status_code == 403
     assert post(street, action="draw", rate="0.2").status_code == 403  # the district draws
     bad = street.post(url, data={"csrf_token": token, "type": "community", "action": "propose",
-                                 "unit": "C0102", "score": "九十", "grade": "star5"},
+                                 "unit": "C0102", "score": "九十"},
                       follow_redirects=True)  # fmt: skip
     assert "得分必须是 0 到 100 之间的数字" in bad.get_data(as_text=True)
     community = app.test_client()
     login(community, "c0101", "admin-demo-2026")
     ctoken = hidden_fields(community.get(url).get_data(as_text=True))["csrf_token"]
     own = community.post(url, data={"csrf_token": ctoken, "type": "community",
-                                    "action": "propose", "unit": "C0101", "score": "99",
-                                    "grade": "star5"})  # fmt: skip
+                                    "action": "propose", "unit": "C0101",
+                                    "score": "99"})  # fmt: skip
     assert own.status_code == 403  # a unit never proposes for itself
     assert proposals_of(cycle, "community")["C0101"].score == 93
 

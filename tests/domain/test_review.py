@@ -1,49 +1,186 @@
-"""The two-level review in the database: proposals, a sample redrawn from its seed, reviewed
+"""The two-level review in the database: the mandatory set decided by the scores (the probe:
+computed 70.29, proposed 99 with ★★★), grades that follow from the scores, a proposal awaiting
+its re-review that neither stands nor is published, a sample redrawn from its seed, reviewed
 scores that stand, and the inflation report on a constructed case (worked by hand)."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from flask import current_app
 
+from evalsurvey import config as default_config
 from evalsurvey.domain import cycles as cycle_domain
-from evalsurvey.domain import demo
+from evalsurvey.domain import grades as grade_domain
 from evalsurvey.domain import review as review_domain
+from evalsurvey.domain.composite import latest_composite
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.feedback import standing_rows
 from evalsurvey.domain.grades import grade_cycle
+from evalsurvey.domain.publication import publish_results
 from evalsurvey.domain.standing import standing_scores
 from evalsurvey.extensions import db
-from evalsurvey.models import Cycle, CycleStatus, Unit
-from evalsurvey.scoring.review import review_sample
+from evalsurvey.models import AnalysisRun, CycleStatus
+from evalsurvey.scoring.review import DRAWN, MARGIN, TOP_GRADE, TOP_SCORE, review_sample
+from tests.factories import make_cycle, make_unit
 
 
-def _demo():
-    demo.load(n_responses=300, seed=7)
-    cycle = db.session.scalar(select(Cycle))
-    units = {u.code: u for u in db.session.scalars(select(Unit))}
+def _district(scores: dict[str, float | None], barred: dict[str, list[str]] | None = None):
+    """Streets S01 and S02 with the communities in ``scores`` (C01xx under S01, C02xx under
+    S02), an open cycle with the default stars, and a stored composite run with exactly
+    these computed scores (None: the unit has no composite score)."""
+    make_unit("D01", name="示范区", type="district")
+    streets = {code: make_unit(code, name=f"街道{code}", type="street") for code in ("S01", "S02")}
+    units = {
+        code: make_unit(code, streets["S0" + code[2]], name=f"社区{code}", type="community")
+        for code in scores
+    }
+    cycle = make_cycle()
+    grade_domain.set_rules(cycle, "community", grade_domain.DEFAULT_STARS)
+    ranked = sorted((s, u) for u, s in scores.items() if s is not None)[::-1]
+    entries = [
+        {
+            "unit": code,
+            "score": score,
+            "rank": next((i for i, (_s, u) in enumerate(ranked, 1) if u == code), None),
+            "used_weight": 1.0,
+            "inspection": {"barred": (barred or {}).get(code, [])} if barred else None,
+            "missing": [],
+            "terms": [
+                {"component": "inspection", "score": score, "weight": 1.0, "contribution": score}
+            ],
+        }
+        for code, score in scores.items()
+    ]
+    db.session.add(
+        AnalysisRun(
+            cycle_id=cycle.id,
+            kind="composite",
+            unit_type="community",
+            created_by="test",
+            options={},
+            result={"weights": {"inspection": 1.0}, "missing_policy": "renormalize",
+                    "units": entries},
+        )
+    )  # fmt: skip
+    db.session.commit()
     return cycle, units
 
 
-def test_reviewed_scores_stand_and_the_inflation_report_is_as_worked(app):
-    cycle, units = _demo()
-    # street S01 proposes its four communities; the first two too high
-    proposed = {"C0101": (92, "star5"), "C0102": (91, "star5"), "C0103": (86, "star4"),
-                "C0104": (75, "star3")}  # fmt: skip
-    for code, (score, grade) in proposed.items():
-        review_domain.propose(cycle, units[code], score, grade, "街道初审", "s01")
-    # S02 proposes one community at three stars
-    review_domain.propose(cycle, units["C0201"], 72, "star3", "", "s02")
+def _close(cycle):
+    cycle_domain.transition(cycle, CycleStatus.CLOSED)
     db.session.commit()
-    assert standing_scores(cycle, "community", None)["C0101"] == (92, "proposed")
+
+
+def test_the_probe_cannot_come_out_first_with_five_stars_without_a_re_review(app):
+    cycle, units = _district({"C0101": 70.29, "C0102": 88.0, "C0103": 75.0})
+    # the probe typed ★★★ for 99 points: the grade must follow from the score
+    with pytest.raises(DomainError, match="对应的等级是★★★★★") as refused:
+        review_domain.propose(cycle, units["C0101"], 99, "star3", "", "s01")
+    assert refused.value.field == "grade"
+    proposal = review_domain.propose(cycle, units["C0101"], 99, "", "街道自评", "s01")
+    assert proposal.grade == "star5"  # derived from the score, not typed
+    db.session.commit()
+    # a row stored before the fix with the typed grade is singled out by its score all the same
+    proposal.grade = "star3"
+    db.session.commit()
+    # by its score twice, and by the grade the rules give 99 (★★★★★), whatever was typed
+    reasons = (TOP_SCORE, TOP_GRADE, MARGIN)
+    assert review_domain.must_review(cycle, "community") == {"C0101": reasons}
+    assert review_domain.pending_review(cycle, "community") == {"C0101": reasons}
+
+    # until it is re-reviewed the proposal does not stand: the computed 70.29 ranks, ★★★
+    run = latest_composite(cycle, "community")
+    assert standing_scores(cycle, "community", run)["C0101"] == (70.29, "pending")
+    rows = standing_rows(cycle, "community", run, grade_cycle(cycle, "community"))
+    assert [r["unit"] for r in rows] == ["C0102", "C0103", "C0101"]
+    assert rows[2]["label"] == "★★★" and rows[0]["label"] == "★★★★"
+
+    # and the results cannot be published: no sample drawn, then the re-review outstanding
+    _close(cycle)
+    with pytest.raises(DomainError, match="须先抽取复核样本"):
+        publish_results(cycle, "community", "admin")
+    review_domain.draw_sample(cycle, "community", "district", rate=0.2, seed=1)
+    db.session.commit()
+    with pytest.raises(DomainError, match=r"还有 1 个单位的申报须经上级复核（C0101）"):
+        publish_results(cycle, "community", "admin")
+    db.session.rollback()
+
+    review_domain.review(review_domain.proposals_of(cycle, "community")["C0101"], 72, "", "d01")
+    db.session.commit()
+    assert review_domain.pending_review(cycle, "community") == {}
+    published = publish_results(cycle, "community", "admin")
+    got = {r["unit"]: (r["rank"], r["score"], r["label"], r["source"]) for r in published.rows}
+    assert got["C0101"] == (3, 72, "★★★", "reviewed") and got["C0102"][0] == 1
+
+
+def test_the_margin_decides_in_the_database_as_worked_by_hand(app):
+    cycle, units = _district({f"C010{i}": 70.29 for i in range(1, 5)} | {"C0201": None})
+    proposed = {"C0101": 75.29, "C0102": 75.30, "C0103": 65.29, "C0104": 65.28}
+    for code, score in proposed.items():
+        review_domain.propose(cycle, units[code], score, "", "", "s01")
+    db.session.commit()
+    # ±5.00 is within the default margin of 5, ±5.01 is not
+    assert review_domain.review_margin() == 5.0
+    assert review_domain.must_review(cycle, "community") == {
+        "C0102": (MARGIN,),
+        "C0104": (MARGIN,),
+    }
+    standing = standing_scores(cycle, "community", latest_composite(cycle, "community"))
+    assert standing["C0101"] == (75.29, "proposed") and standing["C0103"] == (65.29, "proposed")
+    assert standing["C0102"] == (70.29, "pending") and standing["C0104"] == (70.29, "pending")
+    # the margin is a setting: at 5.02 nothing is singled out, at 4.99 all four are
+    current_app.config["REVIEW_MARGIN"] = 5.02
+    assert review_domain.must_review(cycle, "community") == {}
+    current_app.config["REVIEW_MARGIN"] = 4.99
+    assert set(review_domain.must_review(cycle, "community")) == set(proposed)
+    current_app.config["REVIEW_MARGIN"] = 5.0
+    # a unit without a computed score: the proposal can be made (the run lists the unit) but
+    # must be re-reviewed, and until then the unit has no standing score at all
+    review_domain.propose(cycle, units["C0201"], 71, "", "", "s02")
+    assert review_domain.must_review(cycle, "community")["C0201"] == ("no_composite",)
+    assert "C0201" not in standing_scores(cycle, "community", latest_composite(cycle, "community"))
+
+
+def test_grades_follow_from_the_scores_under_the_rules(app):
+    cycle, units = _district({"C0101": 93.0, "C0102": 84.0, "C0103": 79.0}, {"C0101": ["star5"]})
+    # 93 with star5 barred by a veto: four stars; 84: four; 79.99 stays three, 80 is four
+    assert review_domain.propose(cycle, units["C0101"], 93, "", "", "s01").grade == "star4"
+    with pytest.raises(DomainError, match="93 分对应的等级是★★★★") as refused:
+        review_domain.propose(cycle, units["C0101"], 93, "star5", "", "s01")
+    assert refused.value.field == "grade"
+    assert review_domain.propose(cycle, units["C0102"], 84, "star4", "", "s01").grade == "star4"
+    assert review_domain.propose(cycle, units["C0103"], 79.99, "", "", "s01").grade == "star3"
+    assert review_domain.propose(cycle, units["C0103"], 80, "", "", "s01").grade == "star4"
+    with pytest.raises(DomainError, match="请选择规则中的等级"):
+        review_domain.propose(cycle, units["C0103"], 80, "gold", "", "s01")
+
+
+def test_reviewed_scores_stand_and_the_inflation_report_is_as_worked(app):
+    computed = {"C0101": 84.0, "C0102": 90.0, "C0103": 81.0, "C0104": 74.0, "C0201": 71.0}
+    cycle, units = _district(computed)
+    # street S01 proposes its four communities; the first two too high
+    proposed = {"C0101": 92, "C0102": 91, "C0103": 86, "C0104": 75}
+    for code, score in proposed.items():
+        review_domain.propose(cycle, units[code], score, "", "街道初审", "s01")
+    # S02 proposes one community at three stars
+    review_domain.propose(cycle, units["C0201"], 72, "", "", "s02")
+    db.session.commit()
+    run = latest_composite(cycle, "community")
+    # 92, 91 and 86 reach the top two grades (from 80); 75 and 72 are within 5 of 74 and 71
+    assert set(review_domain.pending_review(cycle, "community")) == {"C0101", "C0102", "C0103"}
+    assert standing_scores(cycle, "community", run)["C0101"] == (84.0, "pending")
+    assert standing_scores(cycle, "community", run)["C0104"] == (75, "proposed")
 
     draw = review_domain.draw_sample(cycle, "community", "district", rate=0.5, seed=424242)
     db.session.commit()
-    grades = {"C0101": "star5", "C0102": "star5", "C0103": "star4", "C0104": "star3",
-              "C0201": "star3"}  # fmt: skip
-    # every top-two proposal, and ceil(0.5 × 2) = 1 of the other two, drawn by the seed
-    assert draw.units == review_sample(grades, ["star5", "star4"], 0.5, 424242)
-    assert {"C0101", "C0102", "C0103"} <= set(draw.units) and len(draw.units) == 4
-    assert review_domain.redraw(draw, grades) == draw.units  # anyone can redraw it
+    # every proposal the scores single out, and ceil(0.5 × 2) = 1 of the other two, by the seed
+    assert draw.units == review_sample(
+        list(proposed) + ["C0201"], ["C0101", "C0102", "C0103"], 0.5, 424242
+    )
+    assert draw.units[:3] == ["C0101", "C0102", "C0103"] and len(draw.units) == 4
+    assert review_domain.redraw(draw, "community") == draw.units  # anyone can redraw it
+    drawn = draw.units[3]
+    assert review_domain.must_review(cycle, "community")[drawn] == (DRAWN,)
     with pytest.raises(DomainError):
         review_domain.draw_sample(cycle, "community", "district", rate=0.5)  # once only
 
@@ -54,10 +191,12 @@ def test_reviewed_scores_stand_and_the_inflation_report_is_as_worked(app):
         review_domain.review(proposals[code], score, "区复核", "district")
     db.session.commit()
     with pytest.raises(DomainError, match="上级已复核"):
-        review_domain.propose(cycle, units["C0101"], 95, "star5", "", "s01")
+        review_domain.propose(cycle, units["C0101"], 95, "", "", "s01")
+    assert set(review_domain.pending_review(cycle, "community")) == {drawn}  # the drawn one
 
-    standing = standing_scores(cycle, "community", None)
-    assert standing["C0101"] == (85, "reviewed") and standing["C0104"] == (75, "proposed")
+    standing = standing_scores(cycle, "community", run)
+    assert standing["C0101"] == (85, "reviewed")
+    assert standing[drawn] == (computed[drawn], "pending")
     graded = grade_cycle(cycle, "community")
     assert graded["C0101"].grade == "star4"  # 85: four stars, not the five proposed
     assert graded["C0103"].grade == "star4"  # exactly 80 takes the higher band
@@ -77,18 +216,26 @@ def test_reviewed_scores_stand_and_the_inflation_report_is_as_worked(app):
 
 
 def test_proposals_are_checked(app):
-    cycle, units = _demo()
-    with pytest.raises(DomainError, match="请选择规则中的等级"):
-        review_domain.propose(cycle, units["C0101"], 80, "gold", "", "s01")
+    cycle, units = _district({"C0101": 80.0, "C0102": 80.0})
+    other = make_unit("C0103", units["C0101"].parent, type="community")  # not in the run
     for bad in (-1, 101, float("nan"), "abc"):
         with pytest.raises(DomainError, match="0 到 100"):
-            review_domain.propose(cycle, units["C0101"], bad, "star4", "", "s01")
+            review_domain.propose(cycle, units["C0101"], bad, "", "", "s01")
+    with pytest.raises(DomainError, match="请先计算综合结果"):
+        review_domain.propose(cycle, other, 80, "", "", "s01")
     with pytest.raises(DomainError, match="还没有下级申报"):
         review_domain.draw_sample(cycle, "community", "district")
+    review_domain.propose(cycle, units["C0101"], 80, "", "", "s01")
     with pytest.raises(DomainError, match="抽查比例"):
-        review_domain.propose(cycle, units["C0101"], 80, "star4", "", "s01")
         review_domain.draw_sample(cycle, "community", "district", rate=2)
     cycle_domain.transition(cycle, CycleStatus.CLOSED)
     cycle_domain.transition(cycle, CycleStatus.PUBLISHED)
     with pytest.raises(DomainError, match="尚未公示"):
-        review_domain.propose(cycle, units["C0102"], 80, "star4", "", "s01")
+        review_domain.propose(cycle, units["C0102"], 80, "", "", "s01")
+
+
+@pytest.mark.parametrize("bad", [-1, 100, "5", True, float("nan")])
+def test_a_review_margin_that_is_not_a_number_of_points_stops_the_start(bad):
+    with pytest.raises(ValueError, match="REVIEW_MARGIN"):
+        default_config.derive({"REVIEW_MARGIN": bad})
+    default_config.derive({"REVIEW_MARGIN": 0})  # zero: every difference is re-reviewed
