@@ -47,10 +47,19 @@ REDIS_URL = ""
 RATE_LIMIT_DEVICE = "5 per 10 minutes; 20 per day"  # one phone, one link
 RATE_LIMIT_NETWORK = "60 per minute; 600 per hour"  # one hall's Wi-Fi, one link
 RATE_LIMIT_LINK = "300 per minute"  # one QR code from everywhere
-# failed sign-ins before a pause, per account and per address; the later limits are the
-# backoff (a pause of minutes, then of an hour)
-RATE_LIMIT_SIGNIN_ACCOUNT = "5 per 5 minutes; 10 per hour; 30 per day"
-RATE_LIMIT_SIGNIN_ADDRESS = "20 per 5 minutes; 100 per day"
+# Objections on the public disclosure page: one browser, one network prefix, one unit.
+RATE_LIMIT_OBJECTION_DEVICE = "5 per 10 minutes; 20 per day"
+RATE_LIMIT_OBJECTION_NETWORK = "20 per 10 minutes; 100 per day"
+RATE_LIMIT_OBJECTION_UNIT = "60 per hour; 300 per day"
+# Sign-in is slowed, never locked (docs/design.md, "Rate limits and sign-in throttling"):
+# after SIGNIN_ACCOUNT_FREE_FAILURES failures of an account the next attempt waits 1 s after
+# the last failure, then 2, 4, 8, 16, then SIGNIN_BACKOFF_CAP seconds at most; one failure is
+# forgotten every SIGNIN_ACCOUNT_FORGET_SECONDS. One address (an office's NAT address) may
+# fail this many times an hour before it is slowed the same way.
+SIGNIN_ACCOUNT_FREE_FAILURES = 5
+SIGNIN_ACCOUNT_FORGET_SECONDS = 600
+SIGNIN_BACKOFF_CAP = 30
+SIGNIN_ADDRESS_FAILURES_PER_HOUR = 300
 
 # Behind a TLS proxy in production: EVALSURVEY_SECURE_COOKIES=1 marks cookies Secure, and
 # EVALSURVEY_PROXIES=N states the number of proxies in front of the app (nginx alone: 1): the

@@ -73,7 +73,11 @@ def at_most(n: int):
     """A WTForms length check whose message is in the visitor's language."""
     from wtforms.validators import Length
 
-    return Length(max=n, message=lazy_gettext("最多 %(max)d 个字符。"))
+    from flask_babel import LazyString
+
+    # WTForms only %-formats the message; "最多 %(max)d 个字符。" was in no catalogue, so an
+    # English reader met it in Chinese
+    return Length(max=n, message=LazyString(lambda: _("最多 {limit} 个字符。", limit=n)))
 
 
 def pick(zh: str, en: str | None) -> str:
