@@ -103,6 +103,7 @@ def test_the_backup_is_one_file_with_a_manifest(app, runner, tmp_path):
             assert hashlib.sha256(data).hexdigest() == entry["sha256"]
             assert data.count(b"\n") == entry["rows"] and len(data) == entry["bytes"]
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".evalsurvey")]  # no leftovers
+    assert os.stat(path).st_mode & 0o077 == 0  # every answer is in it: its owner's only
 
 
 # --- refused files --------------------------------------------------------------------------
