@@ -71,6 +71,8 @@ MANIFEST = "manifest.json"
 MANIFEST_LIMIT = 4 * 1024 * 1024  # bytes; a manifest is a few kilobytes
 LINE_LIMIT = 64 * 1024 * 1024  # bytes of one row
 BATCH = 1000  # rows per INSERT
+BUSY_SECONDS = 15  # how long restore waits for a running app to let go of the database
+IN_USE = "the database is in use: stop the application first"
 
 
 class BackupError(Exception):
@@ -643,12 +645,14 @@ def restore_postgresql(engine: Engine, backup: Backup, revision: str) -> None:
                     f"the database is at schema revision {live or 'none'}, the backup at "
                     f"{revision}: run `evalsurvey db upgrade` first"
                 )
-            conn.execute(text("SET LOCAL lock_timeout = '15s'"))
+            conn.execute(text(f"SET LOCAL lock_timeout = '{int(BUSY_SECONDS * 1000)}ms'"))
             _empty(conn, backup.tables)
             _load(conn, zf, backup)
             _reset_sequences(conn, backup.tables)
             _verify(conn, backup)
     except SQLAlchemyError as exc:
+        if type(getattr(exc, "orig", None)).__name__ == "LockNotAvailable":
+            raise _refuse(IN_USE) from None
         raise _db_refusal(exc, secret) from None
 
 
@@ -719,7 +723,7 @@ def _release(live_path: str) -> None:
     import sqlite3
 
     try:
-        conn = sqlite3.connect(live_path, timeout=15)
+        conn = sqlite3.connect(live_path, timeout=BUSY_SECONDS)
         try:
             busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         finally:
@@ -727,12 +731,10 @@ def _release(live_path: str) -> None:
     except sqlite3.DatabaseError:
         busy = None  # a damaged live file: the restore replaces it
     if busy is not None and busy[0] != 0:
-        raise _refuse("the database is in use: stop the application first")
+        raise _refuse(IN_USE)
     wal = live_path + "-wal"
     if os.path.exists(wal) and os.path.getsize(wal) > 0:
-        raise _refuse(
-            "the database is in use (its write-ahead log is not empty): stop the application first"
-        )
+        raise _refuse(IN_USE)
     for leftover in (wal, live_path + "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(leftover)

@@ -475,3 +475,29 @@ def test_a_damaged_live_sqlite_file_is_replaced(app, runner, tmp_path, backend):
     assert done.exit_code == 0, done.output
     db.session.remove()
     assert _every_table() == before
+
+
+def test_a_database_in_use_is_refused(app, runner, tmp_path, monkeypatch, database_url):
+    """A running app holding a transaction: restore gives up after BUSY_SECONDS, nothing changed."""
+    from evalsurvey import backups
+
+    monkeypatch.setattr(backups, "BUSY_SECONDS", 0.3)
+    _office_data()
+    path = _backup(runner, tmp_path)
+    make_unit("W9")  # a change since the backup, in the write-ahead log
+    db.session.commit()
+    before = _every_table()
+    if database_url.startswith("sqlite"):
+        other = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    else:
+        import psycopg
+
+        other = psycopg.connect(database_url)
+    try:
+        other.execute("BEGIN")
+        assert other.execute("SELECT count(*) FROM units").fetchone()[0] == 3
+        _refused(runner, path, before, expect="in use: stop the application first")
+    finally:
+        other.close()
+    done = runner.invoke(args=["restore", path, "--yes"])  # once it has stopped
+    assert done.exit_code == 0, done.output
