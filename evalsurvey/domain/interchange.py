@@ -147,6 +147,20 @@ def _parse_time(raw: str) -> datetime:
     return value
 
 
+def _records(reader) -> Iterable[list[str]]:
+    """The rows of ``reader``; one the csv module cannot read (a field past its limit,
+    ``csv.field_size_limit()``, or a broken quote) is an import problem, not a traceback."""
+    row = 0  # the header is row 1, as everywhere
+    try:
+        for row, cells in enumerate(reader, start=1):  # noqa: B007 - read in the except
+            yield cells
+    except csv.Error:
+        raise ImportError_(
+            [problem(row + 1, "-", "无法读取这一行：一格超过 {n} 个字符，或引号没有成对。",
+                     n=csv.field_size_limit())]  # fmt: skip
+        ) from None
+
+
 def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMPORT) -> int:
     """Add responses from interchange CSV to ``cycle``, all or nothing.
 
@@ -154,7 +168,8 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
     naming its row (the header is row 1) and column; nothing is written then.
     """
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    records = _records(reader)
+    header = next(records, None)
     if header is None:
         raise ImportError_([problem(1, "-", "文件是空的。")])
     header = [h.strip() for h in header]
@@ -186,7 +201,7 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
     errors: list[tuple[int, str, str]] = []
     pending: list[dict[str, Any]] = []
     seen_ids: dict[str, int] = {}
-    for n, cells in enumerate(reader, start=2):
+    for n, cells in enumerate(records, start=2):
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):

@@ -197,3 +197,18 @@ def test_cli_links_lists_full_urls(app, runner):
     result = runner.invoke(args=["links", "--cycle", link.cycle.code])
     assert result.exit_code == 0
     assert f"{link.unit.code}\tcitizen\thttp://testserver/s/{link.code}" in result.output
+
+
+def test_cli_import_of_a_field_past_the_csv_limit_is_a_message(app, client, runner, tmp_path):
+    link = seed(client)
+    rows = list(csv.reader(io.StringIO(export())))
+    db.session.query(Response).delete()
+    db.session.commit()
+    rows[2][-1] = "长" * 140_000  # the comment, past csv.field_size_limit()
+    path = tmp_path / "r.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    result = runner.invoke(args=["import-responses", str(path), "--cycle", link.cycle.code])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "row 3, column -: cannot read this row" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 0
