@@ -195,9 +195,7 @@ def codec(table: str, column) -> Codec:
         return Codec("float", _enc_float, _dec_float)
     if isinstance(kind, Numeric):
         return Codec("decimal", _enc_decimal, _dec_decimal)
-    if isinstance(kind, Enum):
-        pass  # an Enum is a String whose values are Python objects: not supported yet
-    elif isinstance(kind, String):
+    if isinstance(kind, String) and not isinstance(kind, Enum):  # an Enum's values are objects
         return Codec("str", _enc_str, _enc_str)
     if isinstance(kind, DateTime):
         return Codec("datetime", *_datetime(bool(kind.timezone)))
@@ -245,8 +243,8 @@ def dump_rows(conn: Connection, table: Table) -> Iterator[bytes]:
             try:
                 values.append(c.encode(value))
             except ValueError as exc:
-                raise BackupError(
-                    f"{table.name}.{name} holds a value that is {exc}: {value!r:.80}"
+                raise BackupError(  # the value itself may be a member's answer: its type only
+                    f"{table.name}.{name} holds a value that is {exc} ({type(value).__name__})"
                 ) from None
         line = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
         yield line.encode("utf-8") + b"\n"
@@ -383,6 +381,13 @@ def _refuse(why: str) -> BackupError:
     return BackupError(f"not restored: {why}; nothing was changed")
 
 
+def _is_time(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
 def _manifest(zf: zipfile.ZipFile, tables: list[Table], revision: str) -> dict:
     names = zf.namelist()
     if MANIFEST not in names:
@@ -413,8 +418,14 @@ def _manifest(zf: zipfile.ZipFile, tables: list[Table], revision: str) -> dict:
             f"this version of evalsurvey restores revision {revision!r} only (restore with the "
             "version that made the backup, then run `evalsurvey db upgrade`)"
         )
+    if manifest.get("source") not in ("sqlite", "postgresql") or not _is_time(
+        manifest.get("created_at")
+    ):
+        raise _refuse("the manifest does not say when and from which database it was made")
     entries = manifest.get("tables")
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("name"), str) for e in entries
+    ):
         raise _refuse("the manifest has no table list")
     by_name = {e.get("name"): e for e in entries}
     if len(by_name) != len(entries) or set(by_name) != {t.name for t in tables}:

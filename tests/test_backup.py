@@ -242,31 +242,42 @@ TAMPERED = {
         _replace_in("data/responses.jsonl", "意见1".encode(), "意见9".encode()),
         False,
         "checksum",
-    ),  # fmt: skip
+    ),
     "a row added": (_add_row, False, "units"),
     "row count": (_edit_manifest(lambda m: _table(m, "units").update(rows=1)), False, "units"),
     "format": (
         _edit_manifest(lambda m: m.update(format="other")),
         False,
         "not an evalsurvey backup",
-    ),  # fmt: skip
+    ),
     "format version": (
         _edit_manifest(lambda m: m.update(format_version=2)),
         False,
         "format version",
-    ),  # fmt: skip
+    ),
     "schema": (
         _edit_manifest(lambda m: m.update(schema_revision="0001")),
         False,
         "schema revision",
-    ),  # fmt: skip
+    ),
+    "a table without a name": (
+        _edit_manifest(lambda m: _table(m, "units").update(name=[])),
+        False,
+        "table list",
+    ),
+    "no date": (_edit_manifest(lambda m: m.pop("created_at")), False, "when and from which"),
+    "a terminal escape as source": (
+        _edit_manifest(lambda m: m.update(source="\x1b[2J")),
+        False,
+        "when and from which",
+    ),
     "a table missing": (_edit_manifest(lambda m: m["tables"].pop()), False, "tables"),
     "an extra file": (lambda ms: ms.update({"data/x.sql": b"DROP TABLE units"}), False, "files"),
     "a column renamed": (
         _edit_manifest(lambda m: _table(m, "units")["columns"].__setitem__(1, "evil")),
         False,
         "columns",
-    ),  # fmt: skip
+    ),
     "text in a number": (_replace_in("data/units.jsonl", b"[1,", b'["1",'), True, "units"),
     "a naive time": (_replace_in("data/responses.jsonl", b"+00:00", b""), True, "responses"),
     "a link to no unit": (_link_to_no_unit, True, "the database refused the data"),
