@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import sys
 from urllib.parse import urlsplit
 
@@ -289,6 +290,9 @@ def analyze_command(
             reports = {"": analyze(read_responses(responses), options)}
     except InputError as exc:
         click.echo(f"{responses}: {exc}", err=True)
+        sys.exit(2)
+    except csv.Error as exc:  # a field past csv.field_size_limit() or a broken quote
+        click.echo(f"{responses}: cannot read the CSV ({exc})", err=True)
         sys.exit(2)
     except OptionError as exc:
         message = OPTION_MESSAGES.get(exc.code, exc.code).format(detail=exc.detail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
@@ -189,6 +190,8 @@ def score_command(
         _exit(f"{findings_path}: {findings_message(exc)}")
     except UnicodeDecodeError as exc:
         _exit(f"{findings_path}: not UTF-8 text (byte {exc.start})")
+    except csv.Error as exc:  # a field past csv.field_size_limit() or a broken quote
+        _exit(f"{findings_path}: cannot read the CSV ({exc})")
     results = score_units(scheme, findings, units or ())
     click.echo(render(scheme, results))
     if json_out:
@@ -326,8 +329,6 @@ def grade_reason(g) -> str:
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="write the grades")
 def grade_command(results_path: str, rules_path: str, json_out: str | None) -> None:
     """Grade units from RESULTS.csv (unit,score[,barred][,tie-breakers]) by RULES.json."""
-    import csv
-
     from evalsurvey.scoring.grading import Candidate, GradingError, grade, parse_rules
 
     try:

@@ -128,3 +128,20 @@ def test_at_most_5000_invitations_at_once(app, client):
     page = _post_file(client, url, "people_file", "姓名\n甲\n乙\n".encode(), "people.csv")
     assert page.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Invitation)) == 2
+
+
+def test_the_file_commands_answer_an_overlong_csv_field_with_exit_2(tmp_path):
+    from click.testing import CliRunner
+
+    from evalsurvey.cli import main
+    from evalsurvey.csvformat import HEAD, TAIL
+    from tests.scoring.test_files import RUBRIC
+
+    findings = tmp_path / "findings.csv"
+    findings.write_text("unit,element,value,note\nA,1.1,1," + "x" * 140_000 + "\n")
+    result = CliRunner().invoke(main, ["score", str(RUBRIC), str(findings)])
+    assert result.exit_code == 2 and "cannot read the CSV" in result.output
+    responses = tmp_path / "responses.csv"
+    responses.write_text(",".join(HEAD + ["c1"] + TAIL) + "\n" + "," * 11 + "x" * 140_000 + "\n")
+    result = CliRunner().invoke(main, ["analyze", str(responses)])
+    assert result.exit_code == 2 and "cannot read the CSV" in result.output
