@@ -62,11 +62,11 @@ def site(tmp_path):
 
 
 class Server:
-    def __init__(self, site: dict, port: int, workers: int = 2):
+    def __init__(self, site: dict, port: int, workers: int = 2, timeout: int = 20):
         self.port = port
         self.log = open(site["log"], "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [*SERVE, "--port", str(port), "--workers", str(workers), "--timeout", "20"],
+            [*SERVE, "--port", str(port), "--workers", str(workers), "--timeout", str(timeout)],
             env=site["env"],
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -308,6 +308,40 @@ def test_the_servers_log_joins_no_member_to_an_answer(site):
     # and the six members' posts are one and the same line
     posts = {re.sub(r"\[[^]]*\]", "", line) for line in respondent if '"POST /i/' in line}
     assert posts == {'- - -  "POST /i/* HTTP/1.1" 303 - "-" "-"'}
+
+
+def test_a_worker_killed_mid_answer_logs_no_token(site):
+    """A member's post whose body never arrives: gunicorn's master kills the worker at its
+    timeout and the worker logs "Error handling request" with the request's address and a
+    traceback — redacted, and timed to the hour."""
+    uri = site["uri"]
+    app = create_app({**base_config(uri, str(site["log"].parent)), "SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        link = make_link(group="member", mode=LinkMode.INVITE)
+        token = link_domain.create_invitations(link, [{"name": "张三"}])[0].token
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    port = _free_port()
+    server = Server(site, port, workers=1, timeout=2)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as stuck:
+            stuck.sendall(
+                f"POST /i/{token}?from=mail HTTP/1.1\r\nHost: x\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                "Content-Length: 1000\r\n\r\nattitude=4".encode()
+            )
+            assert stuck.recv(1000).startswith(b"HTTP/1.1 500")  # killed, answered 500
+        deadline = time.time() + 20
+        while "Error handling request" not in site["log"].read_text() and time.time() < deadline:
+            time.sleep(0.2)
+    finally:
+        server.stop()
+    output = site["log"].read_text()
+    assert "WORKER TIMEOUT" in output
+    errors = [line for line in output.splitlines() if "Error handling request" in line]
+    assert errors == [errors[0]] and "POST /i/*" in errors[0] and ":00:00 " in errors[0]
+    assert token not in output and "from=mail" not in output and "张三" not in output
 
 
 # -- Configuration traps: workers without Redis, proxies without a number -----------------
