@@ -25,8 +25,13 @@ from evalsurvey.models import Cycle, Link, LinkMode, Role, StaffUser, Unit
 
 def _create_app():
     from evalsurvey import create_app
+    from evalsurvey.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:  # a setting the app refuses: said plainly, exit 2
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app)
