@@ -403,6 +403,17 @@ def test_proxies_without_a_number_of_hops_are_refused(no_run, monkeypatch, tmp_p
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
+def test_every_command_refuses_proxies_without_a_number_plainly(no_run, monkeypatch):
+    from click.testing import CliRunner
+
+    from evalsurvey.cli import main
+
+    monkeypatch.setenv("EVALSURVEY_PROXIES", "true")
+    result = CliRunner().invoke(main, ["info"])
+    assert result.exit_code == 2 and "EVALSURVEY_PROXIES=True states no number" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_proxies_with_a_number_say_what_a_public_bind_means(no_run, monkeypatch):
     monkeypatch.setenv("EVALSURVEY_PROXIES", "1")
     private, started = no_run("--workers", "1")  # 127.0.0.1 by default
