@@ -66,17 +66,4 @@ def recent_failures(days: int = RECENT_DAYS) -> dict[int, Recent]:
         .where(SigninFailure.at >= utcnow() - timedelta(days=days))
         .group_by(SigninFailure.user_id)
     )
-    return {
-        user_id: Recent(count, _aware(last), networks) for user_id, count, last, networks in rows
-    }
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # max() over a UTCDateTime column comes back without the type's processing on SQLite
-    from datetime import UTC
-
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
+    return {user_id: Recent(count, last, networks) for user_id, count, last, networks in rows}
