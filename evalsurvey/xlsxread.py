@@ -91,12 +91,15 @@ class _Doctype(Exception):
 
 
 def _local(name: str) -> str:
-    return name.rpartition("}")[2]
+    """``x:row`` or ``row`` → ``row`` (namespaces are not resolved: every part is read by the
+    local names of SpreadsheetML, whatever prefix a writer chose, which also reads the
+    Strict variant's namespace)."""
+    return name.rpartition(":")[2]
 
 
 def _parser(start, end=None, text=None) -> Any:
-    """An expat parser (names as ``namespace}local``) that refuses any DTD."""
-    parser = expat.ParserCreate(namespace_separator="}")
+    """An expat parser (names as written, prefix and all) that refuses any DTD."""
+    parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.buffer_size = CHUNK
 
@@ -378,56 +381,58 @@ class XlsxBook:
         done: list[tuple[int, tuple]] = []
         row: list[Any] = []
         text: list[str] = []
-        # number of the current row, its column, rows and cells so far, the cell's type and
-        # style, whether its text is being collected, inside a phonetic run
-        state: dict[str, Any] = {"row": 0, "col": 0, "rows": 0, "cells": 0, "type": "n",
-                                 "style": 0, "collect": False, "phonetic": 0}  # fmt: skip
+        names: dict[str, str] = {}  # tag → local name, looked up once per tag
+        # the current row's number and column, rows and cells so far, the cell's type and
+        # style, whether its text is being collected, how deep inside phonetic runs
+        number = col = rows = cells = phonetic = 0
+        kind, style, collect = "n", "0", False
 
         def start(tag: str, attrs: dict[str, str]) -> None:
-            name = _local(tag)
+            nonlocal number, col, rows, cells, phonetic, kind, style, collect
+            name = names.get(tag) or names.setdefault(tag, _local(tag))
             if name == "c":
                 ref = attrs.get("r")
-                col = _column(ref) if ref else state["col"] + 1
-                if col <= state["col"] or col > EXCEL_COLUMNS:
+                at = _column(ref) if ref else col + 1
+                if at <= col or at > EXCEL_COLUMNS:
                     raise unreadable()
-                state["cells"] += col - len(row)
-                if state["cells"] > limits.cells:
+                cells += at - len(row)
+                if cells > limits.cells:
                     raise _too_many_cells(limits.cells)
-                state["col"] = col
-                state["type"] = attrs.get("t", "n")
-                state["style"] = attrs.get("s", "0")
+                col, kind, style = at, attrs.get("t", "n"), attrs.get("s", "0")
                 text.clear()
             elif name == "v":
-                state["collect"] = True
+                collect = True
             elif name == "t":
-                state["collect"] = not state["phonetic"]
+                collect = not phonetic
             elif name == "rPh":
-                state["phonetic"] += 1
+                phonetic += 1
             elif name == "row":
                 ref = attrs.get("r")
-                number = int(ref) if ref and ref.isdigit() else state["row"] + 1
-                if number <= state["row"] or number > EXCEL_ROWS:
+                at = int(ref) if ref and ref.isdigit() else number + 1
+                if at <= number or at > EXCEL_ROWS:
                     raise unreadable()
-                state["rows"] += 1
-                if state["rows"] > limits.rows:
+                rows += 1
+                if rows > limits.rows:
                     raise DomainError("表格最多 {n} 行。", "file", n=limits.rows)
-                state["row"], state["col"] = number, 0
+                number, col = at, 0
                 row.clear()
 
         def end(tag: str) -> None:
-            name = _local(tag)
+            nonlocal phonetic, collect
+            name = names[tag]
             if name == "c":
-                row.extend([None] * (state["col"] - 1 - len(row)))
-                row.append(_value(state["type"], state["style"], "".join(text)))
-            elif name in ("v", "t"):
-                state["collect"] = False
+                if col - 1 > len(row):
+                    row.extend([None] * (col - 1 - len(row)))
+                row.append(_value(kind, style, "".join(text)))
+            elif name == "v" or name == "t":
+                collect = False
             elif name == "rPh":
-                state["phonetic"] -= 1
+                phonetic -= 1
             elif name == "row":
-                done.append((state["row"], tuple(row)))
+                done.append((number, tuple(row)))
 
         def chars(data: str) -> None:
-            if state["collect"]:
+            if collect:
                 text.append(data)
                 if len(text) > 64 and sum(map(len, text)) > limits.text_chars:
                     raise _long_text(limits)
