@@ -512,3 +512,10 @@ def test_a_database_in_use_is_refused(app, runner, tmp_path, monkeypatch, databa
         other.close()
     done = runner.invoke(args=["restore", path, "--yes"])  # once it has stopped
     assert done.exit_code == 0, done.output
+
+
+def test_a_backup_that_cannot_be_written_is_a_message(app, runner, tmp_path):
+    done = runner.invoke(args=["backup", str(tmp_path / "missing" / "b.zip")])
+    assert done.exit_code == 2, done.output
+    assert "no backup written: No such file or directory" in done.output
+    assert ".partial" not in done.output and "Traceback" not in done.output

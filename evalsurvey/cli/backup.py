@@ -79,7 +79,7 @@ def backup_command(path: str) -> None:
     except SQLAlchemyError as exc:
         _fail(f"no backup written: {_database_error(exc)}")
     except OSError as exc:
-        _fail(f"no backup written: {exc.strerror or exc} ({exc.filename or path})")
+        _fail(f"no backup written: {exc.strerror or exc} ({path})")
     rows = sum(t["rows"] for t in manifest["tables"])
     click.echo(
         f"backed up {db.engine.url.render_as_string(hide_password=True)} to {path}: "
