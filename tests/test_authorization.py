@@ -420,6 +420,14 @@ def test_a_unit_contact_reads_no_figure_of_its_unit_until_publication(app):
     ]
     assert not leaks, "\n".join(leaks)
     assert "本单位的结果将在公示后显示。" in read[f"/admin/cycles/{cycle.id}/units/{unit_a.id}"]
+    # the street above A still reads A's computed figures: it proposes A's grade from them
+    street = app.test_client()
+    login(street, "s01", PASSWORD)
+    review = _readable(street.get(f"/admin/cycles/{cycle.id}/review?type=community"))
+    assert figures["standing score"] in review and "★" in review
+    assert figures["panel satisfaction"] in _readable(
+        street.get(f"/admin/cycles/{cycle.id}/units/{unit_a.id}")
+    )
 
     # published: the contact reads its own results, and no other unit's row
     cycle_domain.transition(cycle, CycleStatus.CLOSED)
