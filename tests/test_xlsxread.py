@@ -268,3 +268,28 @@ def test_the_scheme_command_exits_2_and_the_scheme_page_answers_in_words(tmp_pat
     result = CliRunner().invoke(main, ["scheme", "check", str(path)])
     assert result.exit_code == 2
     assert "expands to more than 50 MB" in result.output and "Traceback" not in result.output
+
+
+def test_rich_text_phonetic_runs_and_prefixed_names():
+    strings = (
+        '<x:sst xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        "<x:si><x:r><x:t>服务</x:t></x:r><x:r><x:rPr><x:b/></x:rPr><x:t>态度</x:t></x:r>"
+        "<x:rPh sb='0' eb='1'><x:t>ふりがな</x:t></x:rPh></x:si></x:sst>"
+    ).encode()
+    sheet = (
+        b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<x:sheetData><x:row r="2"><x:c r="B2" t="s"><x:v>0</x:v></x:c>'
+        b'<x:c r="C2" t="inlineStr"><x:is><x:t xml:space="preserve"> 4 </x:t></x:is></x:c>'
+        b'<x:c r="D2" t="b"><x:v>1</x:v></x:c><x:c r="E2"><x:f>1+1</x:f><x:v>2</x:v></x:c>'
+        b"</x:row></x:sheetData></x:worksheet>"
+    )
+    parts = _book_parts()
+    parts[STRINGS], parts[SHEET] = strings, sheet
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    expected = load_workbook(io.BytesIO(out.getvalue()), read_only=True, data_only=True)
+    theirs = list(expected.worksheets[0].iter_rows(min_row=2, values_only=True))[0]
+    assert list(open_xlsx(out.getvalue()).rows()) == [(2, (None, "服务态度", " 4 ", True, 2))]
+    assert theirs == (None, "服务态度", " 4 ", True, 2)

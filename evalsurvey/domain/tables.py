@@ -57,8 +57,9 @@ def _xlsx_rows(data: bytes, max_rows: int) -> list[list[str]]:
     one row past ``max_rows`` (after the header)."""
     book = open_xlsx(data, Limits(file_bytes=MAX_FILE_BYTES, text_chars=FIELD_MAX))
     rows: list[list[str]] = []
+    sheet = book.rows()
     try:
-        for _number, row in book.rows():
+        for _number, row in sheet:
             cells = [
                 "" if v is None else (f"{v:g}" if isinstance(v, float) else str(v)) for v in row
             ]
@@ -67,6 +68,7 @@ def _xlsx_rows(data: bytes, max_rows: int) -> list[list[str]]:
                 if len(rows) > max_rows + 1:
                     break
     finally:
+        sheet.close()  # the part stops being expanded here
         book.close()
     return rows
 
