@@ -679,8 +679,9 @@ def _sqlite_pragma(path: str, pragma: str) -> list[tuple]:
 
 def restore_sqlite(live_path: str, backup: Backup, build_schema: Callable[[str], None]) -> None:
     """Build a new file next to ``live_path`` with ``build_schema`` (the migrations), load and
-    check it, then swap it in."""
-    folder = os.path.dirname(os.path.abspath(live_path))
+    check it, then swap it in (where a symbolic link points, if the path is one)."""
+    live_path = os.path.realpath(live_path)
+    folder = os.path.dirname(live_path)
     fd, fresh = tempfile.mkstemp(prefix=".evalsurvey-restore-", suffix=".sqlite3", dir=folder)
     os.close(fd)
     os.remove(fresh)  # the migrations create it

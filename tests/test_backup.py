@@ -519,3 +519,27 @@ def test_a_backup_that_cannot_be_written_is_a_message(app, runner, tmp_path):
     assert done.exit_code == 2, done.output
     assert "no backup written: No such file or directory" in done.output
     assert ".partial" not in done.output and "Traceback" not in done.output
+
+
+def test_a_sqlite_database_behind_a_symbolic_link_is_restored_where_it_lies(
+    app, runner, tmp_path, backend
+):
+    if backend != "sqlite":
+        pytest.skip("a SQLite file")
+    _office_data()
+    before = _every_table()
+    path = _backup(runner, tmp_path)
+    db.session.remove()
+    db.engine.dispose()
+    link = db.engine.url.database
+    (tmp_path / "disk").mkdir()
+    target = tmp_path / "disk" / "evalsurvey.sqlite3"
+    os.replace(link, target)
+    os.symlink(target, link)
+    db.session.execute(Response.__table__.delete())
+    db.session.commit()
+    done = runner.invoke(args=["restore", path, "--yes"])
+    assert done.exit_code == 0, done.output
+    assert os.path.islink(link) and os.path.realpath(link) == str(target)
+    db.session.remove()
+    assert _every_table() == before
