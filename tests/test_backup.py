@@ -543,3 +543,25 @@ def test_a_sqlite_database_behind_a_symbolic_link_is_restored_where_it_lies(
     assert os.path.islink(link) and os.path.realpath(link) == str(target)
     db.session.remove()
     assert _every_table() == before
+
+
+def test_a_database_behind_the_release_is_neither_backed_up_nor_restored_into(
+    app, runner, tmp_path
+):
+    """The rows are read and written through this release's tables: a database still at an
+    older revision must be upgraded first (restoring into SQLite builds a new file instead)."""
+    _office_data()
+    path = _backup(runner, tmp_path)
+    db.session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    db.session.commit()
+    done = runner.invoke(args=["backup", str(tmp_path / "old.zip")])
+    assert done.exit_code == 2 and "run `evalsurvey db upgrade` first" in done.output
+    assert not (tmp_path / "old.zip").exists()
+    before = _every_table()
+    if db.engine.url.get_backend_name() == "postgresql":
+        _refused(runner, path, before, expect="run `evalsurvey db upgrade` first")
+    else:
+        done = runner.invoke(args=["restore", path, "--yes"])
+        assert done.exit_code == 0, done.output
+        db.session.remove()
+        assert _every_table()["alembic_version"] != before["alembic_version"]
