@@ -10,6 +10,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
+from evalsurvey.domain.checks import install_column_checks
+from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_, _
 
@@ -110,7 +112,19 @@ def _handle_500(error: Exception):
     return page(500)
 
 
+def _handle_domain(error: DomainError):
+    """A person's mistake no view caught (a value its column cannot hold, found at flush):
+    nothing is stored and the page says what was wrong."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the database may be what failed
+        current_app.logger.exception("rollback after request %s failed", g.get("request_id"))
+    return page(400, error.text(_))
+
+
 def init_app(app: Flask) -> None:
+    install_column_checks()
+    app.register_error_handler(DomainError, _handle_domain)
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(InternalServerError, _handle_500)

@@ -287,11 +287,14 @@ def lang_url(lang: str) -> str:
     """This page in another language, its other query arguments kept."""
     from flask import url_for
 
-    args = request.args.to_dict()
-    args["lang"] = lang
     if request.endpoint is None:
         return "?lang=" + lang
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    path_args = request.view_args or {}
+    # a query argument named like one of the path's (``?status=`` on a status page) is
+    # left out: the path decides
+    args = {k: v for k, v in request.args.to_dict().items() if k not in path_args}
+    args["lang"] = lang
+    return url_for(request.endpoint, **path_args, **args)
 
 
 _WTFORMS_TRANSLATIONS: dict[str, support.Translations] = {}

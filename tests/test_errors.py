@@ -113,3 +113,105 @@ def test_an_unexpected_error_is_logged_with_the_id_the_page_shows(app, client, c
     request_id = resp.headers["X-Request-Id"]
     assert request_id in resp.get_data(as_text=True)
     assert any(request_id in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def _interchange_rows(client) -> tuple[object, list[list[str]]]:
+    """Two stored responses of a new link as interchange rows (header first), then deleted:
+    what an import of the rows would store again."""
+    import csv
+
+    from evalsurvey.domain import interchange
+    from evalsurvey.extensions import db
+    from evalsurvey.models import Response
+
+    link = make_link()
+    for attitude in ("5", "1"):
+        fields = hidden_fields(client.get(f"/s/{link.code}").get_data(as_text=True))
+        client.post(f"/s/{link.code}", data={**fields, "attitude": attitude, "speed": "4"})
+    out = io.StringIO()
+    interchange.export_responses(out, cycle=link.cycle)
+    db.session.query(Response).delete()
+    db.session.commit()
+    return link, list(csv.reader(io.StringIO(out.getvalue())))
+
+
+def _import(runner, tmp_path, rows, cycle_code):
+    import csv
+
+    path = tmp_path / "r.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    return runner.invoke(args=["import-responses", str(path), "--cycle", cycle_code])
+
+
+@pytest.mark.parametrize(
+    "column, value, says",
+    [
+        ("comment", "a\x00b", "cannot be saved (NUL)"),
+        ("device", "\x00", "cannot be saved (NUL)"),
+        ("submitted_at", "0001-01-01T00:00:00+08:00", "between the years 2000 and 2100"),
+        ("submitted_at", "9999-12-31T23:59:59+00:00", "between the years 2000 and 2100"),
+        ("started_at", "1970-01-01T00:00:00+00:00", "between the years 2000 and 2100"),
+    ],
+)
+def test_import_responses_refuses_nul_and_far_dates_with_exit_2(
+    app, client, runner, tmp_path, column, value, says
+):
+    from sqlalchemy import func, select
+
+    from evalsurvey.extensions import db
+    from evalsurvey.models import Response
+
+    link, rows = _interchange_rows(client)
+    rows[2][rows[0].index(column)] = value
+    result = _import(runner, tmp_path, rows, link.cycle.code)
+    assert result.exit_code == 2, result.output
+    assert (
+        "Traceback" not in result.output
+        and result.exception is None
+        or isinstance(result.exception, SystemExit)
+    )
+    assert f"row 3, column {column}" in result.output and says in result.output
+    assert "nothing was imported" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 0
+
+
+def test_import_responses_streams_the_file(app, client, runner, tmp_path):
+    """Memory follows the batch, not the file (it was ~44x the file): four times the rows
+    take about the same peak, read as they are imported and flushed in batches."""
+    import csv
+    import tracemalloc
+
+    from sqlalchemy import func, select
+
+    from evalsurvey.domain import interchange
+    from evalsurvey.extensions import db
+    from evalsurvey.models import Response
+
+    link, rows = _interchange_rows(client)
+    column = rows[0].index("response_id")
+
+    def peak_of(prefix: str, n_rows: int) -> tuple[int, int]:
+        path = tmp_path / f"{prefix}.csv"
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            out = csv.writer(fh, lineterminator="\n")
+            out.writerow(rows[0])
+            for n in range(n_rows):
+                row = list(rows[1 + n % 2])
+                row[column] = f"{prefix}{n}"
+                out.writerow(row)
+        tracemalloc.start()
+        try:
+            args = ["import-responses", str(path), "--cycle", link.cycle.code]
+            result = runner.invoke(args=args)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert result.exit_code == 0, result.output
+        return peak, path.stat().st_size
+
+    small, small_size = peak_of("s", interchange.BATCH)
+    large, large_size = peak_of("l", 4 * interchange.BATCH)
+    assert db.session.scalar(select(func.count()).select_from(Response)) == 5 * interchange.BATCH
+    assert large_size > 3.5 * small_size
+    assert large < 1.6 * small, (small, large)

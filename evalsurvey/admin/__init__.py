@@ -32,4 +32,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters["mark_values"] = schemes.mark_values
     # points as people write them: at most two decimals, no trailing zeros
-    app.jinja_env.filters["pts"] = lambda x: "" if x is None else f"{round(float(x), 2):g}"
+    # (a blank stays blank: a form field with nothing in it yet)
+    app.jinja_env.filters["pts"] = lambda x: "" if x in (None, "") else f"{round(float(x), 2):g}"

@@ -6,6 +6,7 @@ from flask import render_template, request
 from sqlalchemy import select
 
 from evalsurvey.admin.blueprint import admin_only, bp
+from evalsurvey.domain.checks import db_int
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_, _, label
 from evalsurvey.models import AuditLog
@@ -101,7 +102,9 @@ def audit_log():
         query = query.where(AuditLog.entity == entity)
     if actor:
         query = query.where(AuditLog.actor == actor)
-    page = db.paginate(query, per_page=100, error_out=False)
+    page = db.paginate(
+        query, page=request.args.get("page", 1, type=db_int), per_page=100, error_out=False
+    )
     entities = list(
         db.session.scalars(select(AuditLog.entity).distinct().order_by(AuditLog.entity))
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
@@ -75,4 +76,6 @@ def download(data: bytes | str, name: str, mimetype: str, bom: bool = True):
     if isinstance(data, str):
         head = "\ufeff" if bom and not data.startswith("\ufeff") else ""
         data = head.encode() + data.encode("utf-8")
+    # a file name made from codes people typed: no control character reaches the header
+    name = re.sub(r"[\x00-\x1f\x7f]", "_", name)
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)

@@ -17,12 +17,14 @@ from evalsurvey.domain import exports
 from evalsurvey.domain import grades as grade_domain
 from evalsurvey.domain import publication as publication_domain
 from evalsurvey.domain.analysis import unit_types_in
+from evalsurvey.domain.checks import load_json
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.evidence import MIMETYPES
 from evalsurvey.domain.feedback import standing_rows
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, label, pick
 from evalsurvey.models import Cycle, CycleScheme, RaterGroup, Unit
+from evalsurvey.models.units import UNIT_TYPES
 from evalsurvey.reports.words import grade_reason
 from evalsurvey.scoring.grading import parse_rules
 from evalsurvey.stats.weighting import MISSING_POLICIES
@@ -53,7 +55,10 @@ def cycle_unit_types(cycle: Cycle) -> list[str]:
 def chosen_unit_type(cycle: Cycle) -> tuple[list[str], str]:
     """The cycle's unit types and the one this page shows (``?type=``, else the first)."""
     types = cycle_unit_types(cycle)
-    return types, request.values.get("type") or (types[0] if types else "")
+    chosen = request.values.get("type")
+    if chosen and chosen not in UNIT_TYPES:
+        abort(404)  # no page, setting or file for a type that does not exist
+    return types, chosen or (types[0] if types else "")
 
 
 @bp.get("/cycles/<int:cycle_id>/composite")
@@ -155,7 +160,7 @@ def grade_settings(cycle_id: int):
     unit_type = request.form.get("type", "")
     if forms.ConfirmForm().validate_on_submit():
         try:
-            data = json.loads(request.form.get("rules", ""))
+            data = load_json(request.form.get("rules", ""), "rules")
             grade_domain.set_rules(cycle, unit_type, data)
             db.session.commit()
             flash(_("已保存。"))

@@ -11,6 +11,7 @@ from evalsurvey.admin.blueprint import bp
 from evalsurvey.admin.findings import evidence_folder, send_evidence
 from evalsurvey.auth.guards import roles_required
 from evalsurvey.domain import consultation as consultation_domain
+from evalsurvey.domain.checks import db_int
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.evidence import store_evidence
 from evalsurvey.domain.queries import get_by_code
@@ -48,7 +49,7 @@ def consultation(cycle_id: int):
             elif action in ("approve", "reject"):
                 if current_user.role != Role.ADMIN:
                     abort(403)
-                found = db.get_or_404(Adjustment, request.form.get("adjustment", type=int) or 0)
+                found = db.get_or_404(Adjustment, request.form.get("adjustment", type=db_int) or 0)
                 if found.cycle_id != cycle.id:
                     abort(404)
                 consultation_domain.decide(

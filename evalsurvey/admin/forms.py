@@ -7,11 +7,12 @@ its field through :func:`evalsurvey.admin.blueprint.show_error`.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+import flask_wtf
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeField,
     DateTimeLocalField,
     IntegerField,
     PasswordField,
@@ -24,10 +25,37 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, NumberRange, Optional
 
-from evalsurvey.i18n import LABELS, _l, at_most
+from evalsurvey.domain.checks import FIRST_YEAR, LAST_YEAR, YEAR_MESSAGE, text_problem
+from evalsurvey.i18n import LABELS, _, _l, at_most
 from evalsurvey.models import ResponseStatus, Role
 from evalsurvey.models.cycles import PERIODS
 from evalsurvey.models.units import UNIT_TYPES
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """A staff form whose text fields refuse control characters (line breaks too, outside
+    a text area) and whose dates stay inside the years an assessment can be about: the
+    checks of :mod:`evalsurvey.domain.checks`, by the field, before any view reads them."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            message = None
+            if isinstance(field, StringField) and isinstance(field.data, str):
+                problem = text_problem(field.data, multiline=isinstance(field, TextAreaField))
+                if problem is not None:
+                    message = _(problem[0], **problem[1])
+            elif isinstance(field, DateTimeField | DateField) and field.data is not None:
+                if not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+                    message = _(YEAR_MESSAGE, first=FIRST_YEAR, last=LAST_YEAR)
+            if message is not None:
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 def _choices(kind: str, codes=None) -> list[SelectChoice]:
@@ -90,7 +118,8 @@ class RaterGroupForm(FlaskForm):
 class LinkForm(FlaskForm):
     questionnaire = SelectField(_l("问卷（已发布版本）"), coerce=int, choices=[])
     rater_group = SelectField(_l("评价群体"), coerce=int, choices=[])
-    unit = StringField(_l("单位编码"), validators=[Optional(), at_most(40)])
+    # no Optional(): a blank (or all-space) unit must still meet validate_unit
+    unit = StringField(_l("单位编码"), validators=[at_most(40)], filters=[_strip])
     unit_type = SelectField(
         _l("或：该类型的全部单位"),
         choices=[SelectChoice("", "—"), *_choices("unit_type", UNIT_TYPES)],

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp, confirm_page
 from evalsurvey.domain import publication as publication_domain
+from evalsurvey.domain.checks import db_int
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_, _, label
@@ -52,7 +53,7 @@ def objections(cycle_id: int):
     published = publication_domain.publication_of(cycle, unit_type)
     form = forms.ConfirmForm()
     if request.method == "POST" and form.validate_on_submit() and published is not None:
-        found = db.get_or_404(Objection, request.form.get("objection", type=int) or 0)
+        found = db.get_or_404(Objection, request.form.get("objection", type=db_int) or 0)
         if found.publication_id != published.id:
             flash(_("不允许的操作。"))
         else:

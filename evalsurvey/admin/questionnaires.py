@@ -13,6 +13,8 @@ from sqlalchemy import select
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp, confirm_page, download
 from evalsurvey.domain import questionnaires as qdomain
+from evalsurvey.domain.checks import db_int, load_json
+from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.responses import COMMENT_MAX
 from evalsurvey.extensions import db
 from evalsurvey.i18n import LABELS, _
@@ -23,7 +25,9 @@ def _load_json(raw: bytes | str):
     """The JSON document, or a message for the person."""
     try:
         text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
-        return json.loads(text), ""
+        return load_json(text), ""
+    except DomainError as exc:
+        return None, exc.text(_)
     except UnicodeDecodeError:
         return None, _("文件不是 UTF-8 编码的文本。")
     except json.JSONDecodeError as exc:
@@ -171,7 +175,7 @@ def build_questionnaire(qid: int):
     form = forms.ConfirmForm()
     error, error_at, shown = "", None, q
     action = request.form.get("action", "")
-    index = request.form.get("index", type=int)
+    index = request.form.get("index", type=db_int)
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
@@ -192,7 +196,7 @@ def build_questionnaire(qid: int):
             elif action == "save":
                 qdomain.put_item(q, index, _item_from_form())
             elif action == "copy":
-                source = db.session.get(Questionnaire, request.form.get("source", type=int) or 0)
+                source = db.session.get(Questionnaire, request.form.get("source", type=db_int) or 0)
                 if source is None:
                     raise qdomain.QuestionnaireError("请选择另一份问卷或另一个版本。")
                 copied = qdomain.copy_items(q, source, request.form.getlist("codes"))
@@ -234,8 +238,8 @@ def _builder(q, shown, form, error: str, error_at, keep: bool) -> str:
         .order_by(Questionnaire.code, Questionnaire.version.desc())
     )
     source = None
-    if request.args.get("from", type=int):
-        source = db.session.get(Questionnaire, request.args.get("from", type=int))
+    if request.args.get("from", type=db_int):
+        source = db.session.get(Questionnaire, request.args.get("from", type=db_int))
     return render_template(
         "admin/questionnaire_build.html",
         q=q,

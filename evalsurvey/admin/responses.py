@@ -23,6 +23,7 @@ from evalsurvey.admin.blueprint import (
 from evalsurvey.domain import exports, interchange, queries
 from evalsurvey.domain import responses as response_domain
 from evalsurvey.domain import review_queue as queue_domain
+from evalsurvey.domain.checks import check_date, db_int
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.evidence import MIMETYPES
 from evalsurvey.extensions import db
@@ -61,7 +62,7 @@ def responses(cycle_id: int):
         since=since,
         until=until + timedelta(days=1) if until else None,
         public_ids=flagged,
-        page=request.args.get("page", 1, type=int),
+        page=request.args.get("page", 1, type=db_int),
     )
     return render_template(
         "admin/responses.html",
@@ -92,8 +93,9 @@ def responses(cycle_id: int):
 def _day(raw: str):
     """A date typed in the office's zone (YYYY-MM-DD) as the UTC start of that day."""
     try:
-        return from_local(datetime.strptime(raw.strip(), "%Y-%m-%d")) if raw.strip() else None
-    except ValueError:
+        day = datetime.strptime(raw.strip(), "%Y-%m-%d") if raw.strip() else None
+        return from_local(check_date(day, "from"))
+    except (ValueError, DomainError):  # not a date, or none an assessment could be about
         return None
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp, show_error
 from evalsurvey.domain import units as unit_domain
+from evalsurvey.domain.checks import db_int
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.tables import UNIT_HEADERS, read_table
 from evalsurvey.domain.units import ImportError_, import_units
@@ -33,7 +34,10 @@ def units():
             db.session.rollback()
             show_error(form, exc)
     page = db.paginate(
-        select(Unit).options(selectinload(Unit.parent)).order_by(Unit.code), per_page=100
+        select(Unit).options(selectinload(Unit.parent)).order_by(Unit.code),
+        page=request.args.get("page", 1, type=db_int),
+        per_page=100,
+        error_out=False,
     )
     return render_template(
         "admin/units.html", form=form, page=page, import_form=forms.FileForm(prefix="imp")

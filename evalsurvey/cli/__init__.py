@@ -17,7 +17,7 @@ from evalsurvey.cli.scoring import grade_command, scheme_group, score_command
 from evalsurvey.cli.serve import serve_command
 from evalsurvey.domain import interchange, links, queries
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.units import ImportError_, decode_csv
+from evalsurvey.domain.units import ImportError_, csv_lines
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, in_language
 from evalsurvey.models import Cycle, Link, LinkMode, Role, StaffUser, Unit
@@ -180,15 +180,19 @@ def import_responses(path: str, cycle_code: str) -> None:
     """Read interchange CSV (paper forms, other channels); all rows or none."""
     cycle = _cycle(cycle_code)
     audit.set_cli_actor("import-responses")
-    with open(path, "rb") as fh:
-        data = fh.read()
     try:
-        n = interchange.import_responses(decode_csv(data), cycle)
+        with open(path, "rb") as fh:  # read as it is imported, never held whole
+            n = interchange.import_responses(csv_lines(fh), cycle)
         db.session.commit()
     except ImportError_ as exc:
         db.session.rollback()
         for line in english(exc.lines):
             click.echo(f"{path}: {line}", err=True)
+        click.echo("nothing was imported", err=True)
+        sys.exit(2)
+    except DomainError as exc:  # a value no column can hold, found when rows are stored
+        db.session.rollback()
+        click.echo(f"{path}: {english(exc.text)}", err=True)
         click.echo("nothing was imported", err=True)
         sys.exit(2)
     click.echo(f"{n} responses imported into {cycle.code}")

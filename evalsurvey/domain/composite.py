@@ -10,6 +10,7 @@ from sqlalchemy import select
 from evalsurvey.domain.analysis import latest_runs
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.schemes import unit_type_results
+from evalsurvey.domain.units import check_unit_type
 from evalsurvey.extensions import db
 from evalsurvey.models import AnalysisRun, CompositeSetting, Cycle, RaterGroup
 from evalsurvey.scoring.composite import composite
@@ -42,6 +43,7 @@ def set_weights(
 ) -> CompositeSetting:
     """Configure the composite for units of ``unit_type``: weights (zero leaves a component
     out) and the missing-component policy. Flushed."""
+    check_unit_type(unit_type)
     known = set(components(cycle))
     weights = {k: float(v) for k, v in weights.items() if v}
     for name, value in weights.items():

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from evalsurvey.domain.composite import latest_composite
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.standing import standing_scores
+from evalsurvey.domain.units import check_unit_type
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_
 from evalsurvey.models import Cycle, GradeSetting, Publication
@@ -38,6 +39,7 @@ def rules_for(cycle: Cycle, unit_type: str) -> dict[str, Any] | None:
 
 def set_rules(cycle: Cycle, unit_type: str, rules: Any) -> GradeSetting:
     """Store the grading rules for units of ``unit_type`` after checking them. Flushed."""
+    check_unit_type(unit_type)
     try:
         parse_rules(rules)
     except GradingError as exc:

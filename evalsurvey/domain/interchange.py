@@ -22,12 +22,16 @@ from sqlalchemy.orm import selectinload
 
 from evalsurvey.csvformat import HEAD, TAIL
 from evalsurvey.domain.access import Scope
+from evalsurvey.domain.checks import NUL_MESSAGE, check_date
+from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.questionnaires import QuestionnaireError, format_value, parse_value
 from evalsurvey.domain.responses import add_response, new_public_id
 from evalsurvey.domain.units import ImportError_, problem
 from evalsurvey.extensions import db
 from evalsurvey.models import Channel, Cycle, Questionnaire, RaterGroup, Response, Unit
 from evalsurvey.timezones import to_local
+
+BATCH = 500  # rows flushed at a time by an import
 
 # what the database columns hold: longer values are refused by row and column
 COLUMN_LIMITS = {"response_id": 40, "rater": 40, "rater_unit": 40, "device": 64, "comment": 2000}
@@ -161,13 +165,17 @@ def _records(reader) -> Iterable[list[str]]:
         ) from None
 
 
-def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMPORT) -> int:
+def import_responses(
+    text: str | Iterable[str], cycle: Cycle, default_channel: str = Channel.IMPORT
+) -> int:
     """Add responses from interchange CSV to ``cycle``, all or nothing.
 
     Every problem is collected and raised together as :class:`ImportError_`, each
-    naming its row (the header is row 1) and column; nothing is written then.
+    naming its row (the header is row 1) and column; nothing is written then (rows are
+    flushed in batches while no problem is found, so the caller rolls back on the error).
+    ``text`` is the CSV, or its lines as they are read (a file is never held whole).
     """
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text) if isinstance(text, str) else text)
     records = _records(reader)
     header = next(records, None)
     if header is None:
@@ -201,6 +209,7 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
     errors: list[tuple[int, str, str]] = []
     pending: list[dict[str, Any]] = []
     seen_ids: dict[str, int] = {}
+    stored = 0
     for n, cells in enumerate(records, start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -216,6 +225,8 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
             )
             continue
         row = dict(zip(header, cells, strict=True))
+        for column in [c for c, value in row.items() if "\x00" in value]:
+            errors.append(problem(n, column, NUL_MESSAGE))
         rid = row["response_id"].strip() or new_public_id()
         for column, limit in COLUMN_LIMITS.items():
             if len(row[column].strip()) > limit:
@@ -248,7 +259,9 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
                 times[col] = None
                 continue
             try:
-                times[col] = _parse_time(raw)
+                times[col] = check_date(_parse_time(raw), col)
+            except DomainError as exc:  # a year no assessment can be about
+                errors.append((n, col, exc))
             except ValueError:
                 errors.append(problem(n, col, "不是带时区的 ISO 8601 时间：{value}", value=raw))
         answers: dict[str, Any] = {}
@@ -269,6 +282,11 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
                 answers.setdefault(code, None)
         if len(errors) > 200:
             break
+        if errors:
+            continue  # nothing will be stored: only the problems are still collected
+        if len(pending) >= BATCH:
+            stored += _store(cycle, pending)
+            pending = []
         pending.append(
             {
                 "public_id": rid,
@@ -287,20 +305,31 @@ def import_responses(text: str, cycle: Cycle, default_channel: str = Channel.IMP
         )
     if errors:
         raise ImportError_(errors)
+    return stored + _store(cycle, pending)
+
+
+def _store(cycle: Cycle, pending: list[dict[str, Any]]) -> int:
+    """Add checked rows to the session, flush them and let them go (memory stays flat)."""
+    made = []
     for p in pending:
-        add_response(
-            public_id=p["public_id"],
-            cycle_id=cycle.id,
-            unit_id=p["unit"].id,
-            rater_group_id=p["rater_group"].id,
-            questionnaire_id=p["questionnaire"].id,
-            channel=p["channel"],
-            started_at=p["started_at"],
-            submitted_at=p["submitted_at"],
-            answers=p["answers"],
-            comment=p["comment"],
-            device=p["device"],
-            rater=p["rater"],
-            rater_unit=p["rater_unit"],
+        made.append(
+            add_response(
+                public_id=p["public_id"],
+                cycle_id=cycle.id,
+                unit_id=p["unit"].id,
+                rater_group_id=p["rater_group"].id,
+                questionnaire_id=p["questionnaire"].id,
+                channel=p["channel"],
+                started_at=p["started_at"],
+                submitted_at=p["submitted_at"],
+                answers=p["answers"],
+                comment=p["comment"],
+                device=p["device"],
+                rater=p["rater"],
+                rater_unit=p["rater_unit"],
+            )
         )
-    return len(pending)
+    db.session.flush()
+    for response in made:
+        db.session.expunge(response)
+    return len(made)

@@ -13,7 +13,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from evalsurvey.domain.checks import check_text
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.units import check_code
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_
 from evalsurvey.models import (
@@ -56,6 +58,10 @@ def import_scheme(data: Any) -> SchemeVersion:
         scheme = data if isinstance(data, Scheme) else parse_scheme(data)
     except SchemeError as exc:
         raise SchemeInvalid(exc) from None
+    # the code names every file made from the scheme: one line of plain text (a line break
+    # there would break the download's header); the title a column holds
+    check_code(scheme.code, "file")
+    check_text(scheme.title, "file", 200)
     current = db.session.scalar(
         select(func.max(SchemeVersion.version)).where(SchemeVersion.code == scheme.code)
     )

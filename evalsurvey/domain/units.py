@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import select
 
@@ -31,6 +32,13 @@ def check_code(code: str, field: str = "code") -> str:
     return code
 
 
+def check_unit_type(kind: str | None, field: str = "type") -> str:
+    """One of the known unit types (what grade, composite and review settings are keyed on)."""
+    if kind not in UNIT_TYPES:
+        raise DomainError("未知的单位类型。", field)
+    return kind
+
+
 def _check_fields(code: str, name: str, kind: str) -> tuple[str, str, str]:
     code = check_code(code)
     name = (name or "").strip()
@@ -38,9 +46,7 @@ def _check_fields(code: str, name: str, kind: str) -> tuple[str, str, str]:
         raise DomainError("请填写名称。", "name")
     if len(name) > 200:
         raise DomainError("名称最多 200 个字符。", "name")
-    if kind not in UNIT_TYPES:
-        raise DomainError("未知的单位类型。", "type")
-    return code, name, kind
+    return code, name, check_unit_type(kind)
 
 
 def _resolve_parent(unit: Unit | None, parent_code: str | None) -> Unit | None:
@@ -120,6 +126,22 @@ def decode_csv(data: bytes) -> str:
         raise ImportError_(
             [problem(0, "-", "文件不是 UTF-8 编码的文本（第 {byte} 字节）。", byte=exc.start)]
         ) from None
+
+
+def csv_lines(binary: Iterable[bytes]) -> Iterator[str]:
+    """A UTF-8 CSV file's lines as they are read (a BOM dropped), for ``csv.reader``: the
+    file is never held whole. A byte that is not UTF-8 is an import problem naming it."""
+    offset = 0
+    for raw in binary:  # split at b"\n", which is never inside a UTF-8 sequence
+        try:
+            line = raw.decode("utf-8-sig" if offset == 0 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ImportError_(
+                [problem(0, "-", "文件不是 UTF-8 编码的文本（第 {byte} 字节）。",
+                         byte=offset + exc.start)]  # fmt: skip
+            ) from None
+        offset += len(raw)
+        yield line
 
 
 def _unit_type(raw: str | None) -> str:
