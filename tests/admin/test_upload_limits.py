@@ -61,6 +61,25 @@ def test_a_bomb_sent_as_a_scheme_workbook_is_answered_in_words(app, client):
     assert "expands to more than 50 MB" in page.get_data(as_text=True)
 
 
+def test_a_bomb_sent_as_a_unit_list_is_answered_in_words(app, client):
+    from evalsurvey.models import Unit
+
+    make_staff("boss")
+    login(client, "boss")
+    fields = hidden_fields(client.get("/admin/units").get_data(as_text=True))
+    bomb = _xlsx_with(SHEET, _sheet_bomb(12))
+    values = MultiDict({**fields, "imp-file": FileStorage(io.BytesIO(bomb), "u.xlsx")})
+    boundary, body = encode_multipart(values)
+    page = client.post(
+        "/admin/units/import?lang=en",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        follow_redirects=True,
+    )
+    assert "expands to more than 50 MB" in page.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
+
+
 def test_a_csv_field_past_the_limit_is_a_message_not_a_traceback(app):
     link = make_link()
     for size, expected in ((40_000, "第 {row} 行有一格超过"), (140_000, "第 {row} 行无法读取")):
