@@ -249,7 +249,11 @@ def invitations(link_id: int):
         try:
             upload = form.people_file.data
             if upload is not None and upload.filename:
-                text = read_table(upload.filename, upload.read(), PEOPLE_HEADERS)
+                try:
+                    text = read_table(upload.filename, upload.read(), PEOPLE_HEADERS)
+                except DomainError as exc:  # said by the list's own field
+                    exc.field = "people_file"
+                    raise
                 people = [
                     {k: (row.get(k) or "").strip() for k in PEOPLE_COLUMNS}
                     for row in csv.DictReader(io.StringIO(text))

@@ -5,6 +5,7 @@ paper form dated outside its cycle, and more than 5,000 invitations at once."""
 from __future__ import annotations
 
 import io
+import re
 import time
 from datetime import timedelta
 
@@ -38,6 +39,12 @@ def _post_file(client, url: str, field: str, data: bytes, name: str):
     )
 
 
+def _error_of(html: str, field_id: str) -> str | None:
+    """The message shown right after the input ``field_id``, or None."""
+    found = re.search(rf'id="{field_id}"[^>]*>\s*<div class="err">([^<]*)</div>', html)
+    return found.group(1) if found else None
+
+
 def test_a_bomb_sent_as_paper_forms_is_refused_by_the_file_field(app, client):
     link = make_link()
     make_staff("boss")
@@ -47,7 +54,8 @@ def test_a_bomb_sent_as_paper_forms_is_refused_by_the_file_field(app, client):
     page = _post_file(client, f"/admin/links/{link.id}/paper", "paper-file", bomb, "forms.xlsx")
     assert time.perf_counter() - started < 2  # the request itself, with the form around it
     text = page.get_data(as_text=True)
-    assert page.status_code == 400 and "expands to more than 50 MB" in text
+    assert page.status_code == 400
+    assert _error_of(text, "paper-file").startswith("This Excel file expands to more than 50 MB")
     assert db.session.scalar(select(func.count()).select_from(Response)) == 0
 
 
@@ -133,6 +141,10 @@ def test_at_most_5000_invitations_at_once(app, client):
     assert len(people.encode()) > 64 * 1024
     page = _post_file(client, url, "people_file", people.encode(), "people.csv")
     assert "At most 5000 rows can be imported at once." in page.get_data(as_text=True)
+    assert page.status_code == 200  # the form again, the message by the list's field
+    assert _error_of(page.get_data(as_text=True), "people_file") == (
+        "At most 5000 rows can be imported at once."
+    )
     # the same in a workbook of a few KB
     book = Workbook()
     book.active.append(["姓名"])
