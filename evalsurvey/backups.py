@@ -29,6 +29,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sqlite3
 import stat
 import struct
 import tempfile
@@ -265,8 +266,6 @@ def database_revision(conn: Connection) -> str | None:
 
 def _sqlite_snapshot(live_path: str, snapshot: str) -> None:
     """A consistent copy of a live SQLite database (its online backup API, page by page)."""
-    import sqlite3
-
     if not os.path.exists(live_path):
         raise BackupError(f"there is no database file at {live_path}")
     source = sqlite3.connect(live_path, timeout=15)
@@ -562,12 +561,11 @@ def _self_references(table: Table) -> list[str]:
 
 def _load(conn: Connection, zf: zipfile.ZipFile, backup: Backup) -> None:
     for table in backup.tables:
-        later = _self_references(table)
+        later: dict[str, list[dict]] = {key: [] for key in _self_references(table)}
         pk = [c.key for c in table.primary_key.columns]
-        pending: list[dict] = []
         batch: list[dict] = []
         for row in read_rows(zf, table, backup.entry(table)):
-            for key in later:
+            for key, pending in later.items():
                 if row[key] is not None:
                     pending.append({**{f"pk_{k}": row[k] for k in pk}, "value": row[key]})
                     row[key] = None
@@ -577,7 +575,7 @@ def _load(conn: Connection, zf: zipfile.ZipFile, backup: Backup) -> None:
                 batch = []
         if batch:
             conn.execute(table.insert(), batch)
-        for key in later:
+        for key, pending in later.items():
             if pending:
                 where = [table.c[k] == bindparam(f"pk_{k}") for k in pk]
                 conn.execute(
@@ -620,8 +618,7 @@ def _verify(conn: Connection, backup: Backup) -> None:
             raise _refuse(
                 f"{table.name} has {count} rows after loading, the backup {entry['rows']}"
             )
-        ordered = table if entry["columns"] == [c.name for c in table.columns] else None
-        if ordered is None:
+        if entry["columns"] != [c.name for c in table.columns]:
             continue  # columns in another order: the counts are the check
         digest = hashlib.sha256()
         for line in dump_rows(conn, table):
@@ -668,9 +665,7 @@ def restore_postgresql(engine: Engine, backup: Backup, revision: str) -> None:
 
 
 def _sqlite_pragma(path: str, pragma: str) -> list[tuple]:
-    import sqlite3
-
-    conn = sqlite3.connect(path, timeout=15)
+    conn = sqlite3.connect(path, timeout=BUSY_SECONDS)
     try:
         return conn.execute(f"PRAGMA {pragma}").fetchall()
     finally:
@@ -728,26 +723,22 @@ def _same_owner_and_mode(live_path: str, fresh: str) -> None:
 
 
 def _release(live_path: str) -> None:
-    """Fold the live database's write-ahead log into it and make sure nobody has it open, so
-    that no stale -wal file can be replayed into the new one."""
+    """Fold the live database's write-ahead log into it, refusing while a connection still
+    holds a transaction on it, so that no stale -wal file can be replayed into the new one."""
     if not os.path.exists(live_path):
         return
-    import sqlite3
-
     try:
         conn = sqlite3.connect(live_path, timeout=BUSY_SECONDS)
         try:
-            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] != 0
         finally:
             conn.close()
+        wal = live_path + "-wal"
+        if busy or (os.path.exists(wal) and os.path.getsize(wal) > 0):
+            raise _refuse(IN_USE)
     except sqlite3.DatabaseError:
-        busy = None  # a damaged live file: the restore replaces it
-    if busy is not None and busy[0] != 0:
-        raise _refuse(IN_USE)
-    wal = live_path + "-wal"
-    if os.path.exists(wal) and os.path.getsize(wal) > 0:
-        raise _refuse(IN_USE)
-    for leftover in (wal, live_path + "-shm"):
+        pass  # a damaged live file: its log means nothing, the restore replaces both
+    for leftover in (live_path + "-wal", live_path + "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(leftover)
 

@@ -482,6 +482,8 @@ def test_a_damaged_live_sqlite_file_is_replaced(app, runner, tmp_path, backend):
     live = db.engine.url.database
     with open(live, "r+b") as fh:  # the disk lost the file's second half
         fh.truncate(os.path.getsize(live) // 2)
+    with open(live + "-wal", "wb") as fh:  # and left a log that means nothing
+        fh.write(os.urandom(5000))
     done = runner.invoke(args=["restore", path, "--yes"])
     assert done.exit_code == 0, done.output
     db.session.remove()
