@@ -4,7 +4,9 @@ A backup is a zip archive holding
 
 * ``manifest.json``: ``format`` (``evalsurvey-backup``), ``format_version``, the Alembic
   ``schema_revision`` the data belongs to, when and from which kind of database it was made,
-  and for every table its columns, its row count, the size and SHA-256 of its data member;
+  and for every table its columns, their kinds (``int``, ``str``, ``datetime_tz``, ``json``…:
+  enough to read the rows without this release's models), its row count, the size and
+  SHA-256 of its data member;
 * ``data/<table>.jsonl``: one JSON array per row, the columns in the manifest's order, rows in
   primary-key order. Values are plain JSON; times, dates and decimals as ISO/decimal strings,
   bytes as base64, and a JSON column's value wrapped in a one-element array (so a stored JSON
@@ -199,7 +201,8 @@ def codec(table: str, column) -> Codec:
     if isinstance(kind, String) and not isinstance(kind, Enum):  # an Enum's values are objects
         return Codec("str", _enc_str, _enc_str)
     if isinstance(kind, DateTime):
-        return Codec("datetime", *_datetime(bool(kind.timezone)))
+        zone = bool(kind.timezone)
+        return Codec("datetime_tz" if zone else "datetime", *_datetime(zone))
     if isinstance(kind, Date):
         return Codec("date", *_iso(date))
     if isinstance(kind, Time):
@@ -302,6 +305,7 @@ def _write_zip(conn: Connection, tables: list[Table], revision: str, path: str, 
                 {
                     "name": table.name,
                     "columns": [c.name for c in table.columns],
+                    "kinds": [codec(table.name, c).kind for c in table.columns],
                     "rows": rows,
                     "bytes": size,
                     "sha256": digest.hexdigest(),
@@ -440,6 +444,9 @@ def _manifest(zf: zipfile.ZipFile, tables: list[Table], revision: str) -> dict:
             or sorted(columns) != sorted(c.name for c in table.columns)
         ):
             raise _refuse(f"the columns of {table.name} are not those of this schema")
+        by_column = {c.name: c for c in table.columns}
+        if entry.get("kinds") != [codec(table.name, by_column[c]).kind for c in columns]:
+            raise _refuse(f"the column types of {table.name} are not those of this schema")
         for key in ("rows", "bytes"):
             if not _is_int(entry.get(key)) or entry[key] < 0:
                 raise _refuse(f"the manifest has no {key} count for {table.name}")

@@ -98,6 +98,9 @@ def test_the_backup_is_one_file_with_a_manifest(app, runner, tmp_path):
         tables = {t["name"]: t for t in manifest["tables"]}
         assert set(tables) == {t.name for t in db.metadata.sorted_tables}
         assert tables["responses"]["rows"] == 5 and tables["units"]["rows"] == 2
+        kinds = dict(zip(tables["responses"]["columns"], tables["responses"]["kinds"], strict=True))
+        assert kinds["id"] == "int" and kinds["submitted_at"] == "datetime_tz"
+        assert kinds["answers"] == "json" and kinds["comment"] == "str"
         for entry in tables.values():
             data = zf.read(entry["file"])
             assert hashlib.sha256(data).hexdigest() == entry["sha256"]
@@ -277,6 +280,11 @@ TAMPERED = {
         _edit_manifest(lambda m: _table(m, "units")["columns"].__setitem__(1, "evil")),
         False,
         "columns",
+    ),
+    "a column's kind": (
+        _edit_manifest(lambda m: _table(m, "units")["kinds"].__setitem__(0, "str")),
+        False,
+        "column types",
     ),
     "text in a number": (_replace_in("data/units.jsonl", b"[1,", b'["1",'), True, "units"),
     "a naive time": (_replace_in("data/responses.jsonl", b"+00:00", b""), True, "responses"),
