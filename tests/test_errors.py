@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from evalsurvey.extensions import db
 from tests.factories import hidden_fields, login, make_link, make_staff, make_unit
 
 
@@ -72,9 +73,11 @@ def test_over_long_unit_code_is_a_message_by_the_field(app, client):
     assert "Field cannot be longer" not in html
 
 
-def test_unit_edit_without_its_parent_field(app, client):
+@pytest.mark.parametrize("with_parent", [False, True])
+def test_unit_edit_without_its_parent_field(app, client, with_parent):
     make_staff("adm")
-    unit = make_unit("W77", name="窗口")
+    parent = make_unit("C77", name="社区", type="community") if with_parent else None
+    unit = make_unit("W77", parent, name="窗口")
     login(client, "adm")
     page = client.get(f"/admin/units/{unit.id}/edit").get_data(as_text=True)
     resp = client.post(
@@ -87,6 +90,8 @@ def test_unit_edit_without_its_parent_field(app, client):
         },
     )
     assert resp.status_code == 302
+    db.session.expire_all()
+    assert unit.name == "新名称" and unit.parent is parent  # the parent it had is kept
 
 
 def test_crlf_in_next_goes_to_the_dashboard(app, client):

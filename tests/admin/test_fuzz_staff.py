@@ -25,7 +25,7 @@ from evalsurvey.models import (
     Unit,
 )
 from evalsurvey.models.units import UNIT_TYPES
-from tests.factories import hidden_fields, login, make_unit
+from tests.factories import hidden_fields, login, make_link, make_staff, make_unit
 
 PASSWORD = "admin-demo-2026"
 TOO_BIG = "2147483648"  # one past a PostgreSQL integer
@@ -33,7 +33,18 @@ TOO_BIG = "2147483648"  # one past a PostgreSQL integer
 
 @pytest.fixture
 def office(app, client):
-    """The demo district with the admin signed in: (client, cycle, CSRF token)."""
+    """A cycle with a citizens' link (so a questionnaire and the rater groups) and an admin
+    signed in: (client, cycle, CSRF token)."""
+    link = make_link()
+    make_staff("adm")
+    login(client, "adm")
+    token = hidden_fields(client.get("/admin/cycles").get_data(as_text=True))["csrf_token"]
+    return client, link.cycle, token
+
+
+@pytest.fixture
+def district(app, client):
+    """The demo district with its admin signed in: (client, cycle, CSRF token)."""
     demo.load(n_responses=60, seed=5)
     login(client, "admin", PASSWORD)
     token = hidden_fields(client.get("/admin/cycles").get_data(as_text=True))["csrf_token"]
@@ -264,8 +275,8 @@ def test_a_scheme_code_with_a_line_break_is_refused_and_downloads_keep_one_line(
     assert "\r" not in headers["Content-Disposition"] and "\n" not in headers["Content-Disposition"]
 
 
-def test_the_review_page_opens_when_a_unit_lacks_a_composite(office):
-    client, cycle, _token = office
+def test_the_review_page_opens_when_a_unit_lacks_a_composite(district):
+    client, cycle, _token = district
     street = db.session.scalar(select(Unit).where(Unit.code == "S01"))
     make_unit("C9999", street, type="community", name="新社区")
     resp = client.get(f"/admin/cycles/{cycle.id}/review?type=community")
@@ -353,7 +364,6 @@ def _staff_pages(app, client):
     from evalsurvey.domain import consultation as consultation_domain
     from evalsurvey.models import Role
     from tests.admin.staff_forms import forms_of
-    from tests.factories import make_staff
     from tests.test_authorization import _params, _url
 
     make_staff("spare", Role.VIEWER, password=PASSWORD)
@@ -397,8 +407,8 @@ def _no_500(client, method: str, url: str, **kwargs) -> int:
     return status
 
 
-def test_fuzzed_staff_pages_and_forms_never_answer_500(office):
-    client, _cycle, _token = office
+def test_fuzzed_staff_pages_and_forms_never_answer_500(district):
+    client, _cycle, _token = district
     app = client.application
     urls, forms = _staff_pages(app, client)
     assert len(urls) > 50 and len(forms) > 50, (len(urls), len(forms))
