@@ -44,6 +44,9 @@ SURVEY_TICKET_MAX_AGE = 7 * 24 * 3600
 # Rate limits (Flask-Limiter strings; several limits joined by ";"). Counters are shared
 # through Redis when REDIS_URL is set (several app instances), else kept in memory.
 REDIS_URL = ""
+# Stated, not left to Flask-Limiter: it keeps the last app's value as the next app's default
+# within one process, so an app made after a test app with limits off would start without them.
+RATELIMIT_ENABLED = True
 RATE_LIMIT_DEVICE = "5 per 10 minutes; 20 per day"  # one phone, one link
 RATE_LIMIT_NETWORK = "60 per minute; 600 per hour"  # one hall's Wi-Fi, one link
 RATE_LIMIT_LINK = "300 per minute"  # one QR code from everywhere
