@@ -39,17 +39,22 @@ PEOPLE_HEADERS = {
 
 def decode_text(data: bytes) -> str:
     """UTF-8 (a BOM is dropped), else GB18030 — the superset of GBK that Excel on a Chinese
-    Windows writes. A file that is neither is refused with the byte where it broke."""
+    Windows writes. A file that is neither is refused with the byte where it broke, and so
+    is one with a NUL byte (no text file has one; PostgreSQL cannot store it)."""
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            raise DomainError(
+                "文件既不是 UTF-8 也不是 GBK 编码的文本（第 {byte} 字节）。", "file", byte=exc.start
+            ) from None
+    if "\x00" in text:
         raise DomainError(
-            "文件既不是 UTF-8 也不是 GBK 编码的文本（第 {byte} 字节）。", "file", byte=exc.start
-        ) from None
+            "文件包含 NUL 字符（第 {byte} 字节），不是文本文件。", "file", byte=data.index(b"\x00")
+        )
+    return text
 
 
 def _xlsx_rows(data: bytes, max_rows: int) -> list[list[str]]:

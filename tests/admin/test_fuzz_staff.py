@@ -253,8 +253,29 @@ def test_nul_in_an_uploaded_csv_is_refused(office):
             "imp-file": (io.BytesIO(b"code,name,type,parent\nX1,n\x00,other,\n"), "u.csv"),
         },
     )
-    assert resp.status_code in (200, 400)
+    assert resp.status_code == 200
+    assert "文件包含 NUL 字符（第 26 字节），不是文本文件。" in resp.get_data(as_text=True)
     assert db.session.scalar(select(Unit).where(Unit.code == "X1")) is None
+
+
+def test_nul_stored_anywhere_is_a_domain_error_before_postgresql_sees_it(office):
+    """The last line: any row's text with NUL, past its String(n), or an integer past the
+    column is refused at flush by its attribute (PostgreSQL failed the transaction)."""
+    from evalsurvey.domain.errors import DomainError
+
+    _client, cycle, _token = office
+    for attr, value, says in (("name", "a\x00b", "NUL"), ("name", "长" * 201, "最多 200 个字符")):
+        setattr(cycle, attr, value)
+        with pytest.raises(DomainError, match=says) as caught:
+            db.session.flush()
+        assert caught.value.field == attr
+        db.session.rollback()
+    unit = db.session.scalar(select(Unit))
+    unit.id = 2**31
+    with pytest.raises(DomainError, match="超出可保存的范围") as caught:
+        db.session.flush()
+    assert caught.value.field == "id"
+    db.session.rollback()
 
 
 def test_a_scheme_code_with_a_line_break_is_refused_and_downloads_keep_one_line(office):
