@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,17 +14,26 @@ from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_, _, label
 from evalsurvey.models import Cycle, Objection
+from evalsurvey.models.units import UNIT_TYPES
 
 PUBLISH_WARNING = N_(
     "将以最新保存的综合结果和等级公示 7 天，任何人都可提出异议；公示后结果不再变动。"
 )
 
 
+def _unit_type() -> str:
+    """``?type=`` (or the posted one): a known unit type, else not found."""
+    unit_type = request.values.get("type", "")
+    if unit_type and unit_type not in UNIT_TYPES:
+        abort(404)
+    return unit_type
+
+
 @bp.route("/cycles/<int:cycle_id>/publish", methods=["GET", "POST"])
 @admin_only
 def publish_results(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
-    unit_type = request.values.get("type", "")
+    unit_type = _unit_type()
     form = forms.ConfirmForm()
     if form.validate_on_submit():
         try:
@@ -49,7 +58,7 @@ def publish_results(cycle_id: int):
 @admin_only
 def objections(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
-    unit_type = request.values.get("type", "")
+    unit_type = _unit_type()
     published = publication_domain.publication_of(cycle, unit_type)
     form = forms.ConfirmForm()
     if request.method == "POST" and form.validate_on_submit() and published is not None:

@@ -186,6 +186,9 @@ def test_unknown_unit_types_are_refused_in_grade_and_composite_settings(office):
             data={"csrf_token": token, "type": kind, "w_inspection": "1", "missing": "renormalize"},
         )
         assert resp.status_code == 302
+        for page in ("objections", "publish", "review", "composite"):
+            resp = client.get(f"/admin/cycles/{cycle.id}/{page}", query_string={"type": kind})
+            assert resp.status_code == 404, page
         for fmt in ("csv", "xlsx"):
             resp = client.get(
                 f"/admin/cycles/{cycle.id}/results.{fmt}", query_string={"type": kind}
