@@ -71,9 +71,8 @@ def _l(message: str):
 
 def at_most(n: int):
     """A WTForms length check whose message is in the visitor's language."""
-    from wtforms.validators import Length
-
     from flask_babel import LazyString
+    from wtforms.validators import Length
 
     # WTForms only %-formats the message; "最多 %(max)d 个字符。" was in no catalogue, so an
     # English reader met it in Chinese
