@@ -220,3 +220,13 @@ def test_import_responses_streams_the_file(app, client, runner, tmp_path):
     assert db.session.scalar(select(func.count()).select_from(Response)) == 5 * interchange.BATCH
     assert large_size > 3.5 * small_size
     assert large < 1.6 * small, (small, large)
+
+
+def test_import_responses_names_the_byte_that_is_not_utf8(app, client, runner, tmp_path):
+    link, rows = _interchange_rows(client)
+    head = ",".join(rows[0]).encode() + b"\n"
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + head + b"x,\xff\n")
+    result = runner.invoke(args=["import-responses", str(path), "--cycle", link.cycle.code])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"(byte {len(head) + 5})" in result.output, result.output

@@ -119,15 +119,6 @@ class ImportError_(ValueError):
         return [f"row {r}, column {c}: {e.text(translate)}" for r, c, e in self.errors]
 
 
-def decode_csv(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportError_(
-            [problem(0, "-", "文件不是 UTF-8 编码的文本（第 {byte} 字节）。", byte=exc.start)]
-        ) from None
-
-
 def csv_lines(binary: Iterable[bytes]) -> Iterator[str]:
     """A UTF-8 CSV file's lines as they are read (a BOM dropped), for ``csv.reader``: the
     file is never held whole. A byte that is not UTF-8 is an import problem naming it."""
@@ -137,8 +128,14 @@ def csv_lines(binary: Iterable[bytes]) -> Iterator[str]:
             line = raw.decode("utf-8-sig" if offset == 0 else "utf-8")
         except UnicodeDecodeError as exc:
             raise ImportError_(
-                [problem(0, "-", "文件不是 UTF-8 编码的文本（第 {byte} 字节）。",
-                         byte=offset + exc.start)]  # fmt: skip
+                [
+                    problem(
+                        0,
+                        "-",
+                        "文件不是 UTF-8 编码的文本（第 {byte} 字节）。",
+                        byte=offset + exc.start,
+                    )
+                ]
             ) from None
         offset += len(raw)
         yield line
