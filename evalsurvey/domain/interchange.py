@@ -160,8 +160,14 @@ def _records(reader) -> Iterable[list[str]]:
             yield cells
     except csv.Error:
         raise ImportError_(
-            [problem(row + 1, "-", "无法读取这一行：一格超过 {n} 个字符，或引号没有成对。",
-                     n=csv.field_size_limit())]  # fmt: skip
+            [
+                problem(
+                    row + 1,
+                    "-",
+                    "无法读取这一行：一格超过 {n} 个字符，或引号没有成对。",
+                    n=csv.field_size_limit(),
+                )
+            ]  # fmt: skip
         ) from None
 
 
