@@ -69,12 +69,13 @@ def test_one_cycle_from_open_to_published(app, live_server, page, tmp_path):  # 
     _submit(admin, admin.get_by_role("button", name="重新计算并保存"))
     assert "已重新计算综合结果" in admin.content()
 
-    # the street confirms its communities' scores, proposing one a grade too high
+    # the street confirms its communities' scores, proposing one too high (its grade, ★★★★★,
+    # follows from the score: nobody types it)
     street = _signed_in(browser, live_server, "s01")
     street.goto(f"{live_server}/admin/cycles/{cycle.id}/review?type=community")
     row = street.locator("tr", has_text="C0101")
+    assert row.locator("select[name=grade]").count() == 0
     row.locator("input[name=score]").fill("93")
-    row.locator("select[name=grade]").select_option("star5")
     _submit(street, row.get_by_role("button", name="确认申报"))
     assert "已申报" in street.content()
     for code in ("C0102", "C0103", "C0104"):
@@ -94,6 +95,19 @@ def test_one_cycle_from_open_to_published(app, live_server, page, tmp_path):  # 
     row.locator("input[name=note]").nth(-1).fill("台账不全")
     _submit(district, row.get_by_role("button", name="保存复核"))
     assert "已保存复核得分" in district.content()
+    # every other proposal the scores put in the mandatory set is re-reviewed too (at the
+    # proposed score), or publication is refused
+    for code in ("C0102", "C0103", "C0104"):
+        row = district.locator("tr", has_text=code)
+        if "待复核" in row.inner_text():
+            proposed = db.session.scalar(
+                select(GradeProposal.score)
+                .join(Unit, GradeProposal.unit_id == Unit.id)
+                .where(Unit.code == code)
+            )
+            row.locator("input[name=score]").nth(-1).fill(f"{proposed:g}")
+            _submit(district, row.get_by_role("button", name="保存复核"))
+            assert "已保存复核得分" in district.content()
     district.goto(f"{live_server}/admin/cycles/{cycle.id}/review/inflation?type=community")
     assert "申报得分平均高出" in district.content() and district.locator("figure img").count() == 1
     district.screenshot(path=str(tmp_path / "inflation.png"), full_page=True)
