@@ -78,4 +78,7 @@ def download(data: bytes | str, name: str, mimetype: str, bom: bool = True):
         data = head.encode() + data.encode("utf-8")
     # a file name made from codes people typed: no control character reaches the header
     name = re.sub(r"[\x00-\x1f\x7f]", "_", name)
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
+    resp = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
+    if "charset=" in mimetype:  # Werkzeug adds its own charset to text/*: given once, as asked
+        resp.headers["Content-Type"] = mimetype
+    return resp
