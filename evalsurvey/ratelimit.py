@@ -89,6 +89,25 @@ def _spend(scope: str, setting: str, key: str) -> int:
     return 0
 
 
+def _full(scope: str, setting: str, key: str) -> int:
+    """0 if every limit of ``setting`` has room for one more request of ``key`` (nothing is
+    counted), else the seconds until the full one has room again."""
+    config = current_app.config
+    if not config.get("RATELIMIT_ENABLED", True):
+        return 0
+    identifiers = (config["RATELIMIT_KEY_PREFIX"], scope, key)
+    for item in _parsed(config[setting]):
+        if not limiter.limiter.test(item, *identifiers):
+            reset, _remaining = limiter.limiter.get_window_stats(item, *identifiers)
+            return max(1, math.ceil(reset - time.time()))
+    return 0
+
+
+def minutes(seconds: int) -> int:
+    """A wait in whole minutes, rounded up (a refusal page says how long, never "later")."""
+    return max(1, math.ceil(seconds / 60))
+
+
 def _refuse(reason: str, retry_after: int, link_id: int | None) -> NoReturn:
     """Count the refused attempt (its own short transaction), then the 429 page."""
     g.retry_after = retry_after  # for the page's Retry-After
@@ -98,14 +117,25 @@ def _refuse(reason: str, retry_after: int, link_id: int | None) -> NoReturn:
             BlockedAttempt(link_id=link_id, at=utcnow(), reason=reason, network=client_network())
         )
         db.session.commit()
-    abort(429)
+    abort(
+        429,
+        description=Message(
+            _(
+                "提交太频繁，请 {minutes} 分钟后再试。已经提交成功的评价不受影响。",
+                minutes=minutes(retry_after),
+            )
+        ),
+    )
 
 
-# A public questionnaire's posts: one QR code from everywhere, one network, one phone.
+# A public questionnaire's posts: one phone, one network, one QR code from everywhere — in
+# that order, each counted only when the narrower ones let the post through, so a phone that
+# keeps posting past its own limit spends nothing of its network's or the link's (and no
+# extra counter call on the respondents' path).
 SUBMISSION_LIMITS = (
-    ("link", "RATE_LIMIT_LINK", _link_code),
-    ("network", "RATE_LIMIT_NETWORK", _network_key),
     ("device", "RATE_LIMIT_DEVICE", _device_key),
+    ("network", "RATE_LIMIT_NETWORK", _network_key),
+    ("link", "RATE_LIMIT_LINK", _link_code),
 )
 
 
@@ -140,23 +170,37 @@ def _objection_device_key() -> str:
 
 
 OBJECTION_LIMITS = (
-    ("unit", "RATE_LIMIT_OBJECTION_UNIT", _objection_unit_key),
-    ("network", "RATE_LIMIT_OBJECTION_NETWORK", client_network),
     ("device", "RATE_LIMIT_OBJECTION_DEVICE", _objection_device_key),
+    ("network", "RATE_LIMIT_OBJECTION_NETWORK", client_network),
+    ("unit", "RATE_LIMIT_OBJECTION_UNIT", _objection_unit_key),
 )
 
 
 def count_objection() -> None:
-    """Count a post of an objection (before anything in it is checked); 429 when a limit is
-    spent, with a plain page saying objections already sent are kept."""
-    for reason, setting, key in OBJECTION_LIMITS:
-        wait = _spend(f"objection-{reason}", setting, key())
-        if wait:
-            g.retry_after = wait
-            abort(
-                429,
-                description=Message(_("提交异议太频繁，请稍后再试。已经提交的异议不受影响。")),
-            )
+    """Count an objection about to be stored (a post refused for its content counts for
+    nothing); 429 when a limit is spent, with a page saying how long to wait and that
+    objections already sent are kept. Every limit is tested first and all are counted only
+    when all have room: a browser refused by its own limit spends nothing of its network's
+    or the unit's."""
+    checks = [(f"objection-{reason}", setting, key()) for reason, setting, key in OBJECTION_LIMITS]
+    wait = next((w for w in (_full(*check) for check in checks) if w), 0)
+    if not wait:
+        for check in checks:
+            wait = _spend(*check)  # another request may have taken the last room meanwhile
+            if wait:
+                break
+    if wait:
+        g.retry_after = wait
+        db.session.rollback()  # the objection this post would have stored
+        abort(
+            429,
+            description=Message(
+                _(
+                    "提交异议太频繁，请 {minutes} 分钟后再试。已经提交的异议不受影响。",
+                    minutes=minutes(wait),
+                )
+            ),
+        )
 
 
 # -- Sign-in: slowed, never locked ---------------------------------------------------------

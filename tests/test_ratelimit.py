@@ -441,10 +441,10 @@ def test_an_objection_flood_from_one_client_is_refused_after_the_limit(limited):
     assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 600
     html = refused.get_data(as_text=True)
     assert "Too many objections" in html and "Traceback" not in html
-    # a script that drops its cookies is held by its network (20 posts in 10 minutes: the
-    # nine above counted too)
-    codes = [_object(limited.test_client(), url).status_code for _ in range(15)]
-    assert codes == [303] * 11 + [429] * 4 and _objections() == 16
+    # a script that drops its cookies is held by its network (20 objections in 10 minutes:
+    # the five above counted, the browser's refused posts did not)
+    codes = [_object(limited.test_client(), url).status_code for _ in range(18)]
+    assert codes == [303] * 15 + [429] * 3 and _objections() == 20
     # someone on another network objects as usual
     assert _object(limited.test_client(), url, address="198.51.100.3").status_code == 303
     # and one unit is held from everywhere past its own limit
@@ -467,3 +467,55 @@ def test_an_overlong_objection_is_refused_with_a_message_and_the_form_kept(app, 
     # line breaks count once, as the browser's textarea counts them
     fits = "\r\n".join(["乙" * 99] * 20)  # 1,980 characters and 19 breaks: 1,999 typed
     assert _object(client, url, fits).status_code == 303 and _objections() == 1
+
+
+def test_one_browser_past_its_own_limit_spends_nothing_of_its_networks(limited):
+    """QA defect 6: the network's allowance was spent before the browser's own check, so one
+    browser posting on after its own 429s (and posts refused for their content) left a new
+    browser on the same address refused at its first objection."""
+    limited.config["RATE_LIMIT_OBJECTION_UNIT"] = "7 per hour"
+    url = "/p/{}/{}".format(*_publication())
+    browser = limited.test_client()
+    # refused for their content: they cost the citizen nothing
+    for text in ("", "   ", "甲" * 2001) * 2:
+        assert _object(browser, url, text).status_code == 400
+    codes = [_object(browser, url).status_code for _ in range(20)]
+    assert codes == [303] * 5 + [429] * 15 and _objections() == 5
+    newcomer = limited.test_client()  # a first visit from the same address
+    assert _object(newcomer, url).status_code == 303 and _objections() == 6
+    # nor of the unit's: its seventh objection is taken, only the eighth is refused
+    assert _object(limited.test_client(), url, address="198.51.100.3").status_code == 303
+    assert _object(limited.test_client(), url, address="198.51.100.4").status_code == 429
+
+
+@pytest.mark.parametrize(
+    "lang, says",
+    [("", "提交异议太频繁，请 {} 分钟后再试。"), ("?lang=en", "Please try again in {} min.")],
+)
+def test_the_objection_refusal_says_how_long_to_wait(limited, lang, says):
+    url = "/p/{}/{}".format(*_publication())
+    browser = limited.test_client()
+    for _ in range(5):
+        assert _object(browser, url).status_code == 303
+    refused = _object(browser, url + lang)
+    wait = int(refused.headers["Retry-After"])
+    assert refused.status_code == 429 and 540 < wait <= 600
+    assert says.format(10) in refused.get_data(as_text=True)
+
+
+def test_one_phone_past_its_own_limit_spends_nothing_of_its_networks(limited):
+    """The same for public submissions: the phone's own limit is tested first, so its
+    refused posts leave the hall's Wi-Fi its whole allowance."""
+    limited.config["RATE_LIMIT_NETWORK"] = "10 per minute"
+    link = make_link()
+    phone = limited.test_client()
+    codes = [_rate(phone, link).status_code for _ in range(15)]
+    assert codes == [303] * 5 + [429] * 10
+    others = [_rate(limited.test_client(), link).status_code for _ in range(6)]
+    assert others == [303] * 5 + [429] and _stored() == 10
+    reasons = db.session.scalars(select(BlockedAttempt.reason).order_by(BlockedAttempt.id))
+    assert list(reasons) == ["device"] * 10 + ["network"]
+    # the refusal says how long to wait, in the reader's language
+    html = _rate(phone, link, lang="?lang=en").get_data(as_text=True)
+    assert "Please try again in 10 min" in html
+    assert "请 1 分钟后再试" in _rate(limited.test_client(), link).get_data(as_text=True)

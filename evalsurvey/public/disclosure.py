@@ -10,7 +10,6 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_wtf import FlaskForm
@@ -47,8 +46,6 @@ def disclosure(cycle_code: str, unit_type: str):
     published = publication_domain.publication_of(cycle, unit_type) if cycle else None
     if published is None:
         abort(404)
-    if request.method == "POST":
-        count_objection()  # before anything in it is read
     rows = publication_domain.public_rows(published)
     form = ObjectionForm()
     form.unit.choices = [("", "—")] + [(r["unit"], r["name"]) for r in rows]
@@ -57,6 +54,9 @@ def disclosure(cycle_code: str, unit_type: str):
             publication_domain.submit_objection(
                 published, form.unit.data, form.text.data, form.name.data, form.contact.data
             )
+            # counted once it is an objection to store: an empty or overlong post costs the
+            # citizen nothing, and 429 (nothing stored) when a limit is spent
+            count_objection()
             db.session.commit()
             flash(_("您的异议已收到，答复将在本页公布。"))
             return redirect(
