@@ -19,8 +19,11 @@ the application knows.
 
 ``check`` reads the whole file and refuses anything that is not exactly such a backup of the
 current schema, before anything is touched. ``restore`` then loads the rows into a new SQLite
-file next to the live one (integrity check, foreign keys, row counts and checksums verified,
-then swapped in with ``os.replace``), or on PostgreSQL into the live tables inside one
+file next to the live one (integrity check, foreign keys, row counts and checksums verified),
+then copies it into the live file with SQLite's online backup API: one locked, atomic write
+through the live file's own write-ahead log, so a running app's open connections read the
+restored data and their later writes land in it (a missing or damaged live file, which no one
+can be using, is replaced instead). On PostgreSQL the rows go into the live tables inside one
 transaction that is committed only after the same verification.
 """
 
@@ -35,6 +38,7 @@ import sqlite3
 import stat
 import struct
 import tempfile
+import time as clock
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -679,9 +683,12 @@ def _sqlite_pragma(path: str, pragma: str) -> list[tuple]:
         conn.close()
 
 
-def restore_sqlite(live_path: str, backup: Backup, build_schema: Callable[[str], None]) -> None:
+def restore_sqlite(live_path: str, backup: Backup, build_schema: Callable[[str], None]) -> bool:
     """Build a new file next to ``live_path`` with ``build_schema`` (the migrations), load and
-    check it, then swap it in (where a symbolic link points, if the path is one)."""
+    check it, then copy it into the live file (where a symbolic link points, if the path is
+    one). Returns True when it was copied into the live file, which every open connection
+    then reads; False when a missing or damaged live file was replaced by the new one (a
+    process that had the old file open still has that)."""
     live_path = os.path.realpath(live_path)
     folder = os.path.dirname(live_path)
     fd, fresh = tempfile.mkstemp(prefix=".evalsurvey-restore-", suffix=".sqlite3", dir=folder)
@@ -705,16 +712,94 @@ def restore_sqlite(live_path: str, backup: Backup, build_schema: Callable[[str],
         if _sqlite_pragma(fresh, "foreign_key_check"):
             raise _refuse("the restored rows refer to rows that are not there")
         _sqlite_pragma(fresh, "journal_mode=DELETE")  # one self-contained file, no -wal
+        if _live_is_sound(live_path):
+            _copy_into_live(fresh, live_path)
+            return True
         with open(fresh, "rb") as fh:
             os.fsync(fh.fileno())
         _same_owner_and_mode(live_path, fresh)
         _release(live_path)
         os.replace(fresh, live_path)
         _fsync_folder(folder)
+        return False
     finally:
         for leftover in (fresh, fresh + "-wal", fresh + "-shm", fresh + "-journal"):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(leftover)
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _live_is_sound(live_path: str) -> bool:
+    """Whether the live file is there and a whole SQLite database (its quick check passes),
+    which the restore then writes into; refused while it cannot even be read for a lock."""
+    if not os.path.exists(live_path):
+        return False
+    try:
+        return _sqlite_pragma(live_path, "quick_check") == [("ok",)]
+    except sqlite3.DatabaseError as exc:
+        if _busy(exc):
+            raise _refuse(IN_USE) from None
+        return False  # not a database, or damaged: replaced
+
+
+def _no_open_transaction(live: sqlite3.Connection) -> None:
+    """Refuse while a connection stays inside a transaction (a checkpoint that empties the
+    write-ahead log waits, up to BUSY_SECONDS, for every reader and writer to finish)."""
+    if live.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] != 0:
+        raise _refuse(IN_USE)
+
+
+class _StillBusy(Exception):
+    pass
+
+
+def _copy_into_live(fresh: str, live_path: str) -> None:
+    """Write the checked new file into the live one with SQLite's online backup API: one write
+    transaction through the live file's journal or write-ahead log, so every connection that
+    has it open (a running app's) reads the restored data next and writes into it. Refused,
+    with the live file unchanged, while a connection holds a transaction on it for longer
+    than BUSY_SECONDS (an open write transaction would otherwise be overwritten mid-way by the
+    restore or lost)."""
+    try:
+        live = sqlite3.connect(live_path, timeout=BUSY_SECONDS)
+    except sqlite3.DatabaseError as exc:
+        raise _refuse(f"the database file cannot be opened ({exc})") from None
+    try:
+        _no_open_transaction(live)
+        size = live.execute("PRAGMA page_size").fetchone()[0]
+        source = sqlite3.connect(fresh)
+        try:
+            if source.execute("PRAGMA page_size").fetchone()[0] != size:
+                # a database in WAL mode cannot change its page size: the copy takes the live one's
+                source.execute(f"PRAGMA page_size = {int(size)}")
+                source.execute("VACUUM")
+            deadline = clock.monotonic() + BUSY_SECONDS
+
+            def give_up_when_busy(status: int, remaining: int, total: int) -> None:  # noqa: ARG001
+                if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    if clock.monotonic() >= deadline:
+                        raise _StillBusy  # the copy is rolled back: the live file is unchanged
+
+            source.backup(live, progress=give_up_when_busy)
+        finally:
+            source.close()
+        # best effort: the restored pages into the main file, the log emptied (a reader that
+        # started meanwhile only leaves that for the next checkpoint)
+        live.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except _StillBusy:
+        raise _refuse(IN_USE) from None
+    except sqlite3.DatabaseError as exc:
+        if _busy(exc):
+            raise _refuse(IN_USE) from None
+        raise _refuse(
+            f"the restored data could not be written into the database file ({exc})"
+        ) from None
+    finally:
+        live.close()
 
 
 def _same_owner_and_mode(live_path: str, fresh: str) -> None:

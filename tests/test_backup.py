@@ -474,6 +474,7 @@ def test_a_sqlite_backup_restores_into_a_new_postgresql_database_and_back(
     with _app_on(url, tmp_path) as app:
         done = app.test_cli_runner().invoke(args=["restore", path, "--yes"])
         assert done.exit_code == 0, done.output
+        assert "file was replaced" in done.output
         db.session.remove()
         assert _every_table() == before
     assert sorted(os.listdir(gone.parent)) == ["office.sqlite3"]  # no -wal, no temporary file
@@ -494,6 +495,7 @@ def test_a_damaged_live_sqlite_file_is_replaced(app, runner, tmp_path, backend):
         fh.write(os.urandom(5000))
     done = runner.invoke(args=["restore", path, "--yes"])
     assert done.exit_code == 0, done.output
+    assert "damaged database file was replaced: restart any running app" in done.output
     db.session.remove()
     assert _every_table() == before
 
@@ -562,16 +564,125 @@ def test_a_database_behind_the_release_is_neither_backed_up_nor_restored_into(
     older revision must be upgraded first (restoring into SQLite builds a new file instead)."""
     _office_data()
     path = _backup(runner, tmp_path)
+    head = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     db.session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
     db.session.commit()
-    done = runner.invoke(args=["backup", str(tmp_path / "old.zip")])
-    assert done.exit_code == 2 and "run `evalsurvey db upgrade` first" in done.output
-    assert not (tmp_path / "old.zip").exists()
+    try:
+        done = runner.invoke(args=["backup", str(tmp_path / "old.zip")])
+        assert done.exit_code == 2 and "run `evalsurvey db upgrade` first" in done.output
+        assert not (tmp_path / "old.zip").exists()
+        before = _every_table()
+        if db.engine.url.get_backend_name() == "postgresql":
+            _refused(runner, path, before, expect="run `evalsurvey db upgrade` first")
+        else:
+            done = runner.invoke(args=["restore", path, "--yes"])
+            assert done.exit_code == 0, done.output
+            db.session.remove()
+            assert _every_table()["alembic_version"] != before["alembic_version"]
+    finally:  # the PostgreSQL test database is shared by the tests that follow
+        db.session.remove()
+        db.session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+        db.session.commit()
+
+
+# --- a restore while the app runs ------------------------------------------------------------
+
+
+def test_a_running_app_reads_the_restored_data_and_its_writes_are_kept(app, runner, tmp_path):
+    """A server's pooled connection, open across the restore, reads the restored rows, and what
+    it writes afterwards is in the database a restart finds (it once went into the replaced,
+    deleted SQLite file and was lost)."""
+    from sqlalchemy import create_engine, func
+
+    units = Unit.__table__
+    _office_data()
+    path = _backup(runner, tmp_path)
     before = _every_table()
-    if db.engine.url.get_backend_name() == "postgresql":
-        _refused(runner, path, before, expect="run `evalsurvey db upgrade` first")
-    else:
+    make_unit("W8")  # a change since the backup, which the restore takes back
+    db.session.commit()
+    server = create_engine(db.engine.url)  # the running app: its own pool, its own connections
+    try:
+        with server.connect() as conn:
+            held = conn.connection.dbapi_connection
+            assert conn.execute(select(func.count()).select_from(units)).scalar() == 3
         done = runner.invoke(args=["restore", path, "--yes"])
         assert done.exit_code == 0, done.output
-        db.session.remove()
-        assert _every_table()["alembic_version"] != before["alembic_version"]
+        assert "running app processes see the restored data" in done.output
+        with server.connect() as conn, conn.begin():
+            assert conn.connection.dbapi_connection is held  # the same, still open connection
+            codes = conn.execute(select(units.c.code).order_by(units.c.id)).scalars().all()
+            assert codes == [r[1] for r in before["units"]]
+            conn.execute(units.insert().values(code="W7", name="新窗口", type="service_window"))
+    finally:
+        server.dispose()
+    # a restart: every connection new
+    db.session.remove()
+    db.engine.dispose()
+    after = _every_table()
+    assert [r[1] for r in after["units"]] == [r[1] for r in before["units"]] + ["W7"]
+    assert {k: v for k, v in after.items() if k != "units"} == {
+        k: v for k, v in before.items() if k != "units"
+    }
+    if db.engine.url.get_backend_name() == "sqlite":
+        live = db.engine.url.database
+        with contextlib.closing(sqlite3.connect(live)) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+            assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+            assert conn.execute("SELECT count(*) FROM units WHERE code = 'W7'").fetchone() == (1,)
+
+
+def test_a_writer_that_starts_during_the_restore_is_waited_for_then_refused(
+    app, runner, tmp_path, monkeypatch, backend
+):
+    """A write transaction begun after the check for open transactions: the copy into the live
+    file waits BUSY_SECONDS for its lock, then gives up, the live file unchanged and the
+    writer's own commit kept."""
+    if backend != "sqlite":
+        pytest.skip("a SQLite file")
+    from evalsurvey import backups
+
+    monkeypatch.setattr(backups, "BUSY_SECONDS", 0.5)
+    monkeypatch.setattr(backups, "_no_open_transaction", lambda live: None)  # it passed
+    _office_data()
+    path = _backup(runner, tmp_path)
+    make_unit("W9")
+    db.session.commit()
+    before = _every_table()
+    writer = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE units SET name = '改名' WHERE code = 'W9'")
+        _refused(runner, path, before, expect="in use")
+        writer.execute("COMMIT")
+    finally:
+        writer.close()
+    db.session.remove()
+    assert db.session.execute(select(Unit.name).where(Unit.code == "W9")).scalar() == "改名"
+
+
+def test_a_live_file_with_another_page_size_is_restored_into(app, runner, tmp_path, backend):
+    """A database in WAL mode cannot change its page size: the new file takes the live one's."""
+    if backend != "sqlite":
+        pytest.skip("a SQLite file")
+    _office_data()
+    before = _every_table()
+    path = _backup(runner, tmp_path)
+    db.session.remove()
+    db.engine.dispose()
+    live = db.engine.url.database
+    with contextlib.closing(sqlite3.connect(live, isolation_level=None)) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("PRAGMA page_size=1024")
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA journal_mode=WAL")
+        assert conn.execute("PRAGMA page_size").fetchone() == (1024,)
+    db.session.execute(Response.__table__.delete())
+    db.session.commit()
+    done = runner.invoke(args=["restore", path, "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "running app processes see the restored data" in done.output
+    db.session.remove()
+    assert _every_table() == before
+    with contextlib.closing(sqlite3.connect(live)) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone() == (1024,)
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]

@@ -92,11 +92,13 @@ def backup_command(path: str) -> None:
 @click.option("--yes", is_flag=True, help="do not ask: every table is replaced")
 @with_appcontext
 def restore_command(path: str, yes: bool) -> None:
-    """Replace every table with the evalsurvey backup at PATH (stop the app first).
+    """Replace every table with the evalsurvey backup at PATH.
 
     The whole file is checked first; the rows are loaded into a new SQLite file, or into
-    PostgreSQL inside one transaction, checked against the manifest, and only then swapped
-    in or committed.
+    PostgreSQL inside one transaction, checked against the manifest, and only then copied
+    into the live SQLite file (one atomic write) or committed. Running app processes may stay
+    up: they read the restored data next. Refused while a connection keeps a transaction open
+    for 15 seconds. A missing or damaged SQLite file is replaced: restart the app then.
     """
     head = _head()
     try:
@@ -113,11 +115,12 @@ def restore_command(path: str, yes: bool) -> None:
     db.session.remove()
     db.engine.dispose()  # no pooled connection may hold the old tables or file
     url = db.engine.url
+    in_place = True
     try:
         if url.get_backend_name() == "sqlite":
             if not url.database or url.database == ":memory:":
                 _fail("not restored: the configured SQLite database is not a file")
-            backups.restore_sqlite(url.database, backup, _build_sqlite_schema)
+            in_place = backups.restore_sqlite(url.database, backup, _build_sqlite_schema)
         elif url.get_backend_name() == "postgresql":
             with db.engine.connect() as conn:
                 empty = not inspect(conn).get_table_names()
@@ -137,3 +140,10 @@ def restore_command(path: str, yes: bool) -> None:
     finally:
         db.engine.dispose()
     click.echo(f"restored {path}: {backup.rows} rows in {len(backup.tables)} tables")
+    if in_place:
+        click.echo("running app processes see the restored data: no restart needed")
+    else:
+        click.echo(
+            "the missing or damaged database file was replaced: restart any running app "
+            "process (it would still have the old file open)"
+        )
