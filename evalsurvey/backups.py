@@ -79,7 +79,7 @@ MANIFEST_LIMIT = 4 * 1024 * 1024  # bytes; a manifest is a few kilobytes
 LINE_LIMIT = 64 * 1024 * 1024  # bytes of one row
 BATCH = 1000  # rows per INSERT
 BUSY_SECONDS = 15  # how long restore waits for a running app to let go of the database
-IN_USE = "the database is in use: stop the application first"
+IN_USE = "the database is in use (a transaction stayed open): try again, or stop the application"
 
 
 class BackupError(Exception):
@@ -787,9 +787,10 @@ def _copy_into_live(fresh: str, live_path: str) -> None:
             source.backup(live, progress=give_up_when_busy)
         finally:
             source.close()
-        # best effort: the restored pages into the main file, the log emptied (a reader that
-        # started meanwhile only leaves that for the next checkpoint)
-        live.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        # restored and committed; best effort, without waiting for the app's readers or
+        # holding up its writers: the restored pages into the main file
+        with contextlib.suppress(sqlite3.Error):
+            live.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     except _StillBusy:
         raise _refuse(IN_USE) from None
     except sqlite3.DatabaseError as exc:

@@ -519,7 +519,7 @@ def test_a_database_in_use_is_refused(app, runner, tmp_path, monkeypatch, databa
     try:
         other.execute("BEGIN")
         assert other.execute("SELECT count(*) FROM units").fetchone()[0] == 3
-        _refused(runner, path, before, expect="in use: stop the application first")
+        _refused(runner, path, before, expect="the database is in use")
     finally:
         other.close()
     done = runner.invoke(args=["restore", path, "--yes"])  # once it has stopped
