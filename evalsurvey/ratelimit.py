@@ -210,9 +210,10 @@ def count_objection() -> None:
 # SIGNIN_ADDRESS_FAILURES_PER_HOUR (address). Once the count reaches the free allowance, the
 # next attempt must come at least 1 s after the last failure, then 2, 4, 8, … seconds, never
 # more than SIGNIN_BACKOFF_CAP. An attempt made too early answers 429 before any password is
-# hashed and is not counted. A correct password from a browser that signed in to this account
-# before (the signed "known device" cookie) skips the wait; that cookie loses the privilege
-# after the free allowance of failures of its own.
+# hashed; it does not lengthen the wait, and is counted for the owner and the admin to see.
+# A correct password from a browser that signed in to this account before (the signed "known
+# device" cookie) skips the wait; that cookie loses the privilege after the free allowance of
+# failures of its own.
 
 SIGNIN_DEVICE_COOKIE = "esk"
 _SIGNIN_DEVICE_AGE = 365 * 24 * 3600
@@ -230,6 +231,7 @@ class _MemoryThrottle:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._refused: dict[str, tuple[dict[str, int], float]] = {}
 
     def add(self, key: str, now: float, interval: float, ttl: int) -> tuple[float, float]:
         with self._lock:
@@ -246,6 +248,18 @@ class _MemoryThrottle:
     def clear(self, key: str) -> None:
         with self._lock:
             self._buckets.pop(key, None)
+
+    def count_refused(self, key: str, network: str, at: float, ttl: int) -> None:
+        with self._lock:
+            if len(self._refused) > 100_000:  # a flood of made-up names: forget the stale
+                self._refused = {k: v for k, v in self._refused.items() if at - v[1] < ttl}
+            counts, _last = self._refused.get(key, ({}, at))
+            counts[network] = counts.get(network, 0) + 1
+            self._refused[key] = (counts, at)
+
+    def take_refused(self, key: str) -> tuple[dict[str, int], float | None]:
+        with self._lock:
+            return self._refused.pop(key, ({}, None))
 
 
 _REDIS_ADD = """
@@ -281,6 +295,21 @@ class _RedisThrottle:
 
     def clear(self, key: str) -> None:
         self._redis.delete(key)
+
+    def count_refused(self, key: str, network: str, at: float, ttl: int) -> None:
+        pipe = self._redis.pipeline(transaction=False)  # one round trip
+        pipe.hincrby(key, f"n:{network}", 1)
+        pipe.hset(key, "at", repr(at))
+        pipe.expire(key, ttl)
+        pipe.execute()
+
+    def take_refused(self, key: str) -> tuple[dict[str, int], float | None]:
+        pipe = self._redis.pipeline(transaction=True)  # read and forget at once
+        pipe.hgetall(key)
+        pipe.delete(key)
+        data, _deleted = pipe.execute()
+        counts = {k.decode()[2:]: int(v) for k, v in data.items() if k.decode().startswith("n:")}
+        return counts, (float(data[b"at"]) if b"at" in data else None)
 
 
 def _throttle():
@@ -378,6 +407,29 @@ def signin_succeeded(device: str | None) -> None:
     with quiet time alone."""
     if device and current_app.config.get("RATELIMIT_ENABLED", True):
         _throttle().clear(_hashed("device", device))
+
+
+# Attempts refused while slowed are counted per typed name (its salted hash, as the account's
+# bucket) in the throttle's store, the same work whether an account has the name or not: a
+# refusal's time tells no name from another. The owner's sign-in, the account's next wrong
+# password and the admin's staff pages move the counts of real accounts into the database
+# (:func:`evalsurvey.domain.signin.record_refused`); counts nobody takes fade after a week.
+_REFUSED_TTL = 7 * 24 * 3600
+
+
+def signin_refused(username: str) -> None:
+    """Count one attempt on ``username`` refused while sign-in was slowed."""
+    if current_app.config.get("RATELIMIT_ENABLED", True):
+        key = _hashed("refused", username.strip().lower()[:80])
+        _throttle().count_refused(key, signin_network(), time.time(), _REFUSED_TTL)
+
+
+def take_refused(username: str) -> tuple[dict[str, int], float | None]:
+    """The refused attempts on ``username`` not taken yet, now forgotten here: counts per
+    network (:func:`signin_network`) and the time of the latest (epoch seconds)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return {}, None
+    return _throttle().take_refused(_hashed("refused", username.strip().lower()[:80]))
 
 
 def _device_serializer() -> URLSafeTimedSerializer:

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from evalsurvey import ratelimit
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp, show_error
 from evalsurvey.domain import signin
@@ -23,6 +24,14 @@ def _users() -> list[StaffUser]:
             select(StaffUser).options(selectinload(StaffUser.unit)).order_by(StaffUser.username)
         )
     )
+
+
+def _take_refused(users: list[StaffUser]) -> None:
+    """Sign-in attempts refused while slowed, counted by the throttle, into the database
+    before the failures are shown (the owner's sign-in takes them too)."""
+    for user in users:
+        signin.record_refused(user, *ratelimit.take_refused(user.username))
+    db.session.commit()
 
 
 @bp.route("/staff", methods=["GET", "POST"])
@@ -44,8 +53,10 @@ def staff():
         except DomainError as exc:
             db.session.rollback()
             show_error(form, exc)
+    users = _users()
+    _take_refused(users)
     failures = signin.recent_failures()
-    return render_template("admin/staff.html", form=form, users=_users(), failures=failures), (
+    return render_template("admin/staff.html", form=form, users=users, failures=failures), (
         400 if form.errors else 200
     )
 
@@ -77,6 +88,7 @@ def staff_user(user_id: int):
             show_error(reset_form, exc)
     elif not role_form.is_submitted():
         role_form.unit.data = user.unit.code if user.unit else ""
+    _take_refused([user])
     return render_template(
         "admin/staff_user.html",
         user=user,

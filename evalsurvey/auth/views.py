@@ -87,6 +87,8 @@ def login():
         if device is None or not ratelimit.device_trusted(device):
             wait = ratelimit.signin_wait(username)
             if wait:
+                # counted for the owner and the admin, alike for every name typed
+                ratelimit.signin_refused(username)
                 message = _("登录失败次数过多，请 {seconds} 秒后再试。", seconds=wait)
                 resp = current_app.make_response(
                     (render_template("auth/login.html", form=form, error=message), 429)
@@ -96,20 +98,33 @@ def login():
         # the same work for an unknown name as for a known one: no timing tells them apart
         hashed = user.password_hash if user is not None else _DUMMY_HASH
         matches = check_password_hash(hashed, form.password.data)
+        # the attempts refused meanwhile, kept in the database with this one
+        refused = ratelimit.take_refused(username)
         if user is None or not user.active or not matches:
             ratelimit.signin_failed(username, device)
             if user is not None:
+                signin.record_refused(user, *refused)
                 signin.record_failure(user, ratelimit.signin_network())
                 db.session.commit()
             error = _("用户名或密码不正确。")
         else:
             ratelimit.signin_succeeded(device)
+            signin.record_refused(user, *refused)
             failures = signin.take_unseen(user)
             db.session.commit()
             login_user(user)
             session.pop("csrf_token", None)  # a token seen before sign-in is not reused after
-            if failures:
-                flash(_("自您上次登录以来，有 {count} 次登录失败（密码错误）。", count=failures))
+            if failures.refused:
+                flash(
+                    _(
+                        "自您上次登录以来：密码错误 {count} 次；登录被放慢期间另有 {refused} 次"
+                        "尝试被拒绝（未核对密码）。",
+                        count=failures.failed,
+                        refused=failures.refused,
+                    )
+                )
+            elif failures:
+                flash(_("自您上次登录以来，密码错误的登录：{count} 次。", count=failures.failed))
             resp = redirect(safe_next(request.args.get("next", "")))
             return ratelimit.remember_device(resp, user.id)
     return render_template("auth/login.html", form=form, error=error)

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -68,7 +68,9 @@ class StaffUser(UserMixin, db.Model):
 class SigninFailure(db.Model):
     """A wrong password for an existing account, kept so its owner (at the next sign-in) and
     the admin (on the staff pages) see it. No password and no address: only a short salted
-    hash of the network prefix, to tell one network from several."""
+    hash of the network prefix, to tell one network from several. A row with ``refused``
+    above 0 is no wrong password but that many attempts the throttle refused (while sign-in
+    was slowed, before any password was checked) from one network within an hour."""
 
     __tablename__ = "signin_failures"
 
@@ -78,3 +80,4 @@ class SigninFailure(db.Model):
     network: Mapped[str] = mapped_column(String(12), default="")
     # shown to the owner at a successful sign-in
     seen: Mapped[bool] = mapped_column(default=False)
+    refused: Mapped[int] = mapped_column(default=0, server_default=text("0"))
