@@ -362,6 +362,9 @@ def test_sign_in_slowing_is_shared_through_redis(database_url, tmp_path, clock):
             codes.append(held.status_code)
             clock[0] += int(held.headers["Retry-After"])
             codes.append(_sign_in(second.test_client(), "adm", "right-pass-1").status_code)
+            # the refused attempt, counted in Redis, reached the database at the sign-in
+            refused = db.session.scalars(select(SigninFailure.refused)).all()
+            assert sorted(refused) == [0] * 5 + [1]
             db.session.remove()
             db.engine.dispose()
     assert codes == [200] * 5 + [429, 302]
