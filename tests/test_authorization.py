@@ -181,6 +181,8 @@ def _url(rule, params: dict) -> str:
         url = url.replace(".json", ".png")
     if rule.endpoint == "admin.export_results":
         url = url.replace(".json", ".xlsx") + "?type=community"
+    if rule.endpoint in ("admin.publish_results", "admin.objections"):
+        url += "?type=community"  # without a unit type: not found
     if rule.endpoint == "public.thanks":
         url += "?k=" + params["thanks_key"]
     return url

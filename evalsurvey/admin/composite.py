@@ -20,7 +20,6 @@ from evalsurvey.domain.analysis import unit_types_in
 from evalsurvey.domain.checks import load_json
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.evidence import MIMETYPES
-from evalsurvey.domain.feedback import standing_rows
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, label, pick
 from evalsurvey.models import Cycle, CycleScheme, RaterGroup, Unit
@@ -74,21 +73,27 @@ def composite(cycle_id: int):
         for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
         if access.may_see_results(cycle, u)
     }
-    rows = [r for r in (run.result["units"] if run else []) if r["unit"] in visible]
+    # ranked, scored and graded on the standing scores, as results.csv, the dashboard and the
+    # publication are (reviewed > proposed > computed); the computed composite beside them
+    entries = {e["unit"]: e for e in (run.result["units"] if run else []) if e["unit"] in visible}
+    ranked = [
+        r for r in publication_domain.ranking_rows(cycle, unit_type) or [] if r["unit"] in visible
+    ]
+    rows = [{"unit": r["unit"], "standing": r, "entry": entries.get(r["unit"])} for r in ranked]
+    placed = {r["unit"] for r in ranked}
+    rows += [
+        {"unit": u, "standing": None, "entry": e} for u, e in entries.items() if u not in placed
+    ]
     # units in scope whose results wait for publication (a unit contact's own, before it)
     waiting = not access.office and any(
         access.sees_unit(u) and u.code not in visible
         for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
     )
     rules = grade_domain.rules_for(cycle, unit_type)
-    grades = {
-        code: g for code, g in grade_domain.grade_cycle(cycle, unit_type).items() if code in visible
-    }
-    before = {
-        code: p for code, p in grade_domain.previous_scores(cycle, unit_type).items()
-        if code in visible
-    }  # fmt: skip
     grade_labels = {b.code: b.label for b in parse_rules(rules).bands} if rules else {}
+    published = publication_domain.publication_of(cycle, unit_type)
+    if published is not None:
+        grade_labels = publication_domain.grade_labels(published) or grade_labels
     return render_template(
         "admin/composite.html",
         waiting=waiting,
@@ -102,8 +107,9 @@ def composite(cycle_id: int):
         names=component_names(cycle),
         policies=MISSING_POLICIES,
         form=forms.ConfirmForm(),
-        grades=grades,
-        before=before,
+        graded=any(r["standing"] and r["standing"]["label"] for r in rows),
+        changes=any(r["standing"] and r["standing"]["change"] is not None for r in rows),
+        published=published,
         grade_labels=grade_labels,
         rules_text=json.dumps(rules or grade_domain.DEFAULT_STARS, ensure_ascii=False),
     )
@@ -181,17 +187,15 @@ def export_results(cycle_id: int, fmt: str):
         abort(404)
     cycle = db.get_or_404(Cycle, cycle_id)
     _types, unit_type = chosen_unit_type(cycle)
+    rows = publication_domain.ranking_rows(cycle, unit_type)
+    if rows is None:  # nothing to export yet: back to where it is computed
+        flash(_("还没有计算结果。"))
+        return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
     published = publication_domain.publication_of(cycle, unit_type)
+    rules = grade_domain.rules_for(cycle, unit_type)
+    labels = {b.code: b.label for b in parse_rules(rules).bands} if rules else {}
     if published is not None:
-        rows, labels = published.rows, publication_domain.grade_labels(published)
-    else:
-        run = composite_domain.latest_composite(cycle, unit_type)
-        if run is None:  # nothing to export yet: back to where it is computed
-            flash(_("还没有计算结果。"))
-            return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
-        rows = standing_rows(cycle, unit_type, run, grade_domain.grade_cycle(cycle, unit_type))
-        rules = grade_domain.rules_for(cycle, unit_type)
-        labels = {b.code: b.label for b in parse_rules(rules).bands} if rules else {}
+        labels = publication_domain.grade_labels(published) or labels
     access = scope()
     visible = {u.code for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
                if access.may_see_results(cycle, u)}  # fmt: skip

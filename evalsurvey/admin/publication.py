@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
-from evalsurvey.admin.blueprint import admin_only, bp, confirm_page
+from evalsurvey.admin.blueprint import admin_only, bp
 from evalsurvey.domain import publication as publication_domain
 from evalsurvey.domain.checks import db_int
 from evalsurvey.domain.errors import DomainError
@@ -16,15 +16,19 @@ from evalsurvey.i18n import N_, _, label
 from evalsurvey.models import Cycle, Objection
 from evalsurvey.models.units import UNIT_TYPES
 
+# the blockers the two-level review page resolves (linked from the confirmation page)
+REVIEW_BLOCKERS = (publication_domain.NO_DRAW, publication_domain.PENDING)
+
 PUBLISH_WARNING = N_(
     "将以最新保存的综合结果和等级公示 7 天，任何人都可提出异议；公示后结果不再变动。"
 )
 
 
 def _unit_type() -> str:
-    """``?type=`` (or the posted one): a known unit type, else not found."""
+    """``?type=`` (or the posted one): a known unit type, else not found (these pages are
+    about one unit type's results: without one they have nothing to name or publish)."""
     unit_type = request.values.get("type", "")
-    if unit_type and unit_type not in UNIT_TYPES:
+    if unit_type not in UNIT_TYPES:
         abort(404)
     return unit_type
 
@@ -35,6 +39,7 @@ def publish_results(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     unit_type = _unit_type()
     form = forms.ConfirmForm()
+    refused = None  # the refusal of a post, shown as an error on this page
     if form.validate_on_submit():
         try:
             publication_domain.publish_results(cycle, unit_type, current_user.username)
@@ -43,15 +48,20 @@ def publish_results(cycle_id: int):
             return redirect(url_for("admin.objections", cycle_id=cycle.id, type=unit_type))
         except DomainError as exc:
             db.session.rollback()
-            flash(exc.text(_))
-            return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
-    return confirm_page(
-        form,
-        _("公示{kind}的结果", kind=label("unit_type", unit_type)),
-        _(PUBLISH_WARNING),
-        _("确认公示"),
-        url_for("admin.composite", cycle_id=cycle.id, type=unit_type),
-    )
+            refused = exc.text(_)
+    blockers = publication_domain.publication_blockers(cycle, unit_type)
+    reasons = [b.error().text(_) for b in blockers]
+    return render_template(
+        "admin/publish.html",
+        form=form,
+        cycle=cycle,
+        unit_type=unit_type,
+        kind=label("unit_type", unit_type),
+        warning=_(PUBLISH_WARNING),
+        refused=refused if refused not in reasons else None,
+        blockers=list(zip(blockers, reasons, strict=True)),
+        review_codes=REVIEW_BLOCKERS,
+    ), (400 if refused or form.errors else 200)
 
 
 @bp.route("/cycles/<int:cycle_id>/objections", methods=["GET", "POST"])

@@ -17,9 +17,36 @@ from evalsurvey.domain.grades import grade_cycle
 from evalsurvey.domain.queries import get_by_code
 from evalsurvey.domain.standing import proposals_of, standing_scores
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _, label
+from evalsurvey.i18n import _, label, sep
 from evalsurvey.models import Cycle, Unit
 from evalsurvey.reports.charts import grouped_bars
+from evalsurvey.scoring.review import MARGIN
+
+
+def _review_notice(cycle: Cycle, unit: Unit, score: float) -> str:
+    """What saving a proposal says: "已申报。", and when the upper level must re-review it
+    (see :func:`evalsurvey.domain.review.must_review`) that it will, and why."""
+    reasons = review_domain.must_review(cycle, unit.type).get(unit.code)
+    if not reasons:
+        return _("已申报。")
+    words = []
+    computed = review_domain.suggestions(cycle, unit.type).get(unit.code)
+    for reason in review_domain.shown_reasons(reasons):
+        if reason == MARGIN and computed is not None:
+            words.append(
+                _(
+                    "与计算得分 {computed} 相差 {difference} 分，超过允许的 {margin} 分",
+                    computed=f"{computed[0]:g}",
+                    difference=f"{abs(score - computed[0]):.2f}",
+                    margin=f"{review_domain.review_margin():g}",
+                )
+            )
+        else:
+            words.append(label("review_reason", reason))
+    return _(
+        "已申报。该申报须经上级复核：{reasons}。复核前不计入排名，结果也不能公示。",
+        reasons=sep(";").join(words),
+    )
 
 
 def _number(raw: str) -> float:
@@ -39,7 +66,7 @@ def _act(cycle: Cycle, unit_type: str) -> None:
             abort(404)
         if not access.may_propose_for(unit):
             abort(403)
-        review_domain.propose(
+        proposal = review_domain.propose(
             cycle,
             unit,
             _number(request.form.get("score", "")),
@@ -47,7 +74,7 @@ def _act(cycle: Cycle, unit_type: str) -> None:
             request.form.get("note", ""),
             current_user.username,
         )
-        flash(_("已申报。"))
+        flash(_review_notice(cycle, unit, proposal.score))
     elif action in ("draw", "review"):
         if not access.can_review:
             abort(403)
@@ -122,7 +149,10 @@ def review(cycle_id: int):
         standing=standing,
         graded=grade_cycle(cycle, unit_type),
         grades=review_domain.grade_codes(cycle, unit_type),
-        to_review=review_domain.must_review(cycle, unit_type, proposals),
+        to_review={
+            code: review_domain.shown_reasons(reasons)
+            for code, reasons in review_domain.must_review(cycle, unit_type, proposals).items()
+        },
         margin=review_domain.review_margin(),
         draw=draw,
         redrawn=redrawn,

@@ -19,7 +19,7 @@ from evalsurvey.domain.analysis import latest_runs
 from evalsurvey.domain.composite import latest_composite
 from evalsurvey.domain.feedback import panel_agreement, rectification_items, standing_rows
 from evalsurvey.domain.grades import grade_cycle
-from evalsurvey.domain.publication import publication_of, report_of
+from evalsurvey.domain.publication import publication_of, ranking_rows, report_of
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, RaterGroup, Response, Unit
 from evalsurvey.timezones import to_local
@@ -74,9 +74,8 @@ def cycle_dashboard(cycle: Cycle, unit_type: str, scope: Scope, gap_points: floa
     }
     out.unit_ids = {code: u.id for code, u in units.items()}
     shown = {code for code, u in units.items() if scope.may_see_results(cycle, u)}
-    run = latest_composite(cycle, unit_type)
-    if run is not None:
-        rows = standing_rows(cycle, unit_type, run, grade_cycle(cycle, unit_type))
+    rows = ranking_rows(cycle, unit_type)  # the published ranking, else the standing one
+    if rows is not None:
         out.ranking = [r for r in rows if r["unit"] in shown]
         out.change = sorted(
             (r for r in out.ranking if r["change"] is not None), key=lambda r: -r["change"]

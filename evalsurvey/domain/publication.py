@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -10,11 +11,65 @@ from evalsurvey.domain.composite import latest_composite
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.feedback import standing_rows, unit_reports
 from evalsurvey.domain.grades import grade_cycle
+from evalsurvey.domain.standing import proposals_of
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, CycleStatus, Objection, Publication, Unit
 from evalsurvey.models.types import utcnow
 
 OBJECTION_MAX = 2000
+
+# what keeps a unit type's results from being published (stable codes, in the order checked)
+NOT_CLOSED = "not_closed"  # the cycle is still open (or only a draft)
+ALREADY = "already_published"
+NO_COMPOSITE = "no_composite"  # no stored composite to freeze
+NO_DRAW = "no_draw"  # proposals, but no re-review sample drawn
+PENDING = "pending_review"  # proposals that must be re-reviewed and have not been
+
+BLOCKER_TEXT = {
+    NOT_CLOSED: "只能公示已关闭周期的结果。",
+    ALREADY: "该类单位的结果已经公示。",
+    NO_COMPOSITE: "还没有保存的综合结果，请先计算。",
+    NO_DRAW: "已有下级申报，须先抽取复核样本并完成复核，才能公示。",
+    PENDING: "还有 {n} 个单位的申报须经上级复核（{units}），复核后才能公示。",
+}
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One reason the results cannot be published now, with the units it concerns."""
+
+    code: str
+    units: tuple[str, ...] = ()
+
+    def error(self) -> DomainError:
+        """The refusal, as :func:`publish_results` raises it."""
+        if self.code == PENDING:
+            shown = "、".join(self.units[:10]) + ("…" if len(self.units) > 10 else "")
+            return DomainError(BLOCKER_TEXT[PENDING], n=len(self.units), units=shown)
+        return DomainError(BLOCKER_TEXT[self.code])
+
+
+def publication_blockers(cycle: Cycle, unit_type: str) -> list[Blocker]:
+    """Everything that keeps ``unit_type``'s results of ``cycle`` from being published now,
+    in the order :func:`publish_results` checks it; [] when they may be published. The one
+    check behind both the confirmation page's warning and the refusal."""
+    from evalsurvey.domain.review import draw_of, pending_review  # review builds on this
+
+    out = []
+    if cycle.status not in (CycleStatus.CLOSED, CycleStatus.PUBLISHED):
+        out.append(Blocker(NOT_CLOSED))
+    if publication_of(cycle, unit_type) is not None:
+        out.append(Blocker(ALREADY))
+    if latest_composite(cycle, unit_type) is None:
+        out.append(Blocker(NO_COMPOSITE))
+    proposals = proposals_of(cycle, unit_type)
+    if proposals:
+        if draw_of(cycle, unit_type) is None:
+            out.append(Blocker(NO_DRAW))
+        waiting = pending_review(cycle, unit_type, proposals)
+        if waiting:
+            out.append(Blocker(PENDING, tuple(sorted(waiting))))
+    return out
 
 
 def publication_of(cycle: Cycle, unit_type: str) -> Publication | None:
@@ -28,19 +83,15 @@ def publication_of(cycle: Cycle, unit_type: str) -> Publication | None:
 def publish_results(cycle: Cycle, unit_type: str, actor: str, days: int = 7) -> Publication:
     """Freeze the latest stored composite of the unit type, with its grades, and open the
     objection period. Only a closed (or published) cycle's results are published, and only
-    once the two-level review is complete (:func:`.review.check_publishable`). Flushed."""
-    from evalsurvey.domain.review import check_publishable  # review builds on this module
-
-    if cycle.status not in (CycleStatus.CLOSED, CycleStatus.PUBLISHED):
-        raise DomainError("只能公示已关闭周期的结果。")
+    once the two-level review is complete: refused with the first of
+    :func:`publication_blockers`. Flushed."""
     if not 1 <= days <= 60:
         raise DomainError("公示期应为 1 到 60 天。", "days")
-    if publication_of(cycle, unit_type) is not None:
-        raise DomainError("该类单位的结果已经公示。")
+    blockers = publication_blockers(cycle, unit_type)
+    if blockers:
+        raise blockers[0].error()
     run = latest_composite(cycle, unit_type)
-    if run is None:
-        raise DomainError("还没有保存的综合结果，请先计算。")
-    check_publishable(cycle, unit_type)
+    assert run is not None  # no_composite above
     graded = grade_cycle(cycle, unit_type)
     rows = standing_rows(cycle, unit_type, run, graded)
     found = Publication(
@@ -55,6 +106,19 @@ def publish_results(cycle: Cycle, unit_type: str, actor: str, days: int = 7) -> 
     db.session.add(found)
     db.session.flush()
     return found
+
+
+def ranking_rows(cycle: Cycle, unit_type: str) -> list[dict] | None:
+    """The ranking every page and file shows (:func:`.feedback.standing_rows`): the frozen
+    rows once published, else the standing scores on the latest stored composite; None
+    before a composite."""
+    published = publication_of(cycle, unit_type)
+    if published is not None:
+        return published.rows
+    run = latest_composite(cycle, unit_type)
+    if run is None:
+        return None
+    return standing_rows(cycle, unit_type, run, grade_cycle(cycle, unit_type))
 
 
 def preview_reports(cycle: Cycle, unit_type: str) -> dict[str, dict] | None:

@@ -28,6 +28,8 @@ from evalsurvey.models.types import utcnow
 from evalsurvey.scoring.grading import GradedUnit, parse_rules
 from evalsurvey.scoring.review import (
     DRAWN,
+    TOP_GRADE,
+    TOP_SCORE,
     Inflation,
     Proposed,
     TopRange,
@@ -194,11 +196,18 @@ def must_review(
     return out
 
 
+def shown_reasons(reasons: tuple[str, ...]) -> tuple[str, ...]:
+    """The reasons as a reader sees them: once the score reaches the top two grades' range,
+    "its grade is a top grade" says the same thing again and is left out (a top grade below
+    that range, e.g. by year-over-year promotion, still shows)."""
+    return tuple(r for r in reasons if not (r == TOP_GRADE and TOP_SCORE in reasons))
+
+
 def pending_review(
     cycle: Cycle, unit_type: str, proposals: dict[str, GradeProposal] | None = None
 ) -> dict[str, tuple[str, ...]]:
     """The proposals that must be re-reviewed and have not been: none of them stands or is
-    published (:mod:`.standing`, :func:`check_publishable`)."""
+    published (:mod:`.standing`, :func:`.publication.publication_blockers`)."""
     if proposals is None:
         proposals = proposals_of(cycle, unit_type)
     waiting = {u: p for u, p in proposals.items() if p.reviewed_score is None}
@@ -210,23 +219,6 @@ def pending_review(
 def to_review(cycle: Cycle, unit_type: str) -> set[str]:
     """The units the upper level must re-review (see :func:`must_review`)."""
     return set(must_review(cycle, unit_type))
-
-
-def check_publishable(cycle: Cycle, unit_type: str) -> None:
-    """Refuse to publish while the review is incomplete: proposals but no sample drawn, or
-    a proposal that must be re-reviewed and has not been."""
-    proposals = proposals_of(cycle, unit_type)
-    if not proposals:
-        return
-    if draw_of(cycle, unit_type) is None:
-        raise DomainError("已有下级申报，须先抽取复核样本并完成复核，才能公示。")
-    waiting = pending_review(cycle, unit_type, proposals)
-    if waiting:
-        raise DomainError(
-            "还有 {n} 个单位的申报须经上级复核（{units}），复核后才能公示。",
-            n=len(waiting),
-            units="、".join(sorted(waiting)[:10]) + ("…" if len(waiting) > 10 else ""),
-        )
 
 
 def draw_sample(
