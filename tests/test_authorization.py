@@ -109,7 +109,8 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.export_csv": (READERS, 200),
     "admin.export_xlsx": (READERS, 200),
     "admin.export_sav": (READERS, 200),
-    "admin.export_results": (READERS, 200),
+    # a unit contact before publication: back to the composite page, which says why
+    "admin.export_results": (READERS, {"staff": 200, "contact_a": 303}),
     "admin.response_status": (REVIEWERS, 302),
     "admin.review_queue": (ANALYSTS, 200),
     "admin.dashboard_of_cycle": (ANALYSTS, 200),
@@ -241,7 +242,7 @@ def test_every_endpoint_answers_every_role_as_expected(app):
             else:
                 resp = client.post(url, data={"csrf_token": token})
             if isinstance(status, dict):
-                status_for = status["staff" if role in STAFF else "visitor"]
+                status_for = status.get(role) or status.get("staff" if role in STAFF else "visitor")
             else:
                 status_for = status
             if allowed == PUBLIC or role in allowed:
@@ -315,7 +316,7 @@ def _readable(resp) -> str:
     return data.decode("latin-1")  # the SPSS file: its strings are stored as text
 
 
-def _figures_of(cycle, code: str) -> dict[str, str]:
+def _figures_of(cycle, code: str, unit_type: str = "community") -> dict[str, str]:
     """Unit ``code``'s results as the office sees them: each as a string a page or file
     would print (what it is → the string)."""
     from evalsurvey.domain import composite as composite_domain
@@ -325,25 +326,30 @@ def _figures_of(cycle, code: str) -> dict[str, str]:
     from evalsurvey.domain.grades import grade_cycle
 
     found: dict[str, str] = {}
-    scheme = scheme_domain.unit_type_results(cycle, "community").units[code]
+    assessed = scheme_domain.unit_type_results(cycle, unit_type)
+    scheme = assessed.units.get(code) if assessed else None  # service windows: no scheme
     for name in ("total", "partial"):
-        if getattr(scheme, name) is not None:
+        if scheme is not None and getattr(scheme, name) is not None:
             found[f"scheme {name}"] = _pts(getattr(scheme, name))
-    run = composite_domain.latest_composite(cycle, "community")
+    run = composite_domain.latest_composite(cycle, unit_type)
     combined = next(u for u in run.result["units"] if u["unit"] == code)
+    if combined["score"] is None:  # a window without enough responses: nothing to show
+        return found
     found["composite"] = _pts(combined["score"])
     found["composite, unrounded"] = repr(combined["score"])
     found["composite rank"] = f"第 {combined['rank']} 名"
     row = next(
         r
-        for r in standing_rows(cycle, "community", run, grade_cycle(cycle, "community"))
+        for r in standing_rows(cycle, unit_type, run, grade_cycle(cycle, unit_type))
         if r["unit"] == code
     )
     found["standing score"] = _pts(row["score"])
     found["standing rank"] = f"第 {row['rank']} 名"
-    assert row["label"].startswith("★")
-    found["grade"] = "★"  # stars: no other community's grade is in the contact's scope
-    survey = next(u for u in latest_runs(cycle)["community"].result["units"] if u["unit"] == code)
+    assert row["label"]
+    # stars: any star is a leak (no unit in a contact's scope may show one); named grades
+    # (the windows' quota grades): the unit's own label
+    found["grade"] = "★" if row["label"].startswith("★") else row["label"]
+    survey = next(u for u in latest_runs(cycle)[unit_type].result["units"] if u["unit"] == code)
     for group, entry in survey["groups"].items():
         if entry["score"] is not None:
             found[f"{group} satisfaction"] = _pts(entry["score"])
@@ -352,13 +358,53 @@ def _figures_of(cycle, code: str) -> dict[str, str]:
     return found
 
 
-def _contact_reads(app, client, params: dict) -> dict[str, str]:
+def _leaks(read: dict[str, str], figures: dict[str, dict[str, str]], proposes: set[str]):
+    """Each figure of each unit (code → its figures) found in what the person read. The
+    review page may show the computed composite of the units the person proposes for
+    (``proposes``): the one figure the two-level review needs (on a window it is also its
+    citizens' score). A whole number ("75") is looked for only with a single unit: among
+    many units' figures it also stands in schemes, counts and file bytes by chance."""
+    found = []
+    many = len(figures) > 1
+    for url, text in read.items():
+        for code, shown in figures.items():
+            allowed = {shown.get("composite")} if "/review" in url and code in proposes else set()
+            found += [
+                f"{url}: {code} {what} {value!r}"
+                for what, value in shown.items()
+                if value in text and value not in allowed and not (many and value.isdigit())
+            ]
+    return found
+
+
+def _unit_params(params: dict, unit) -> dict:
+    """``params`` pointing the unit-scoped pages at ``unit``."""
+    return {
+        **params,
+        "unit_id": unit.id,
+        "public_id": db.session.scalar(
+            select(Response.public_id).where(Response.unit_id == unit.id).limit(1)
+        ),
+        "finding_id": db.session.scalar(
+            select(Finding.id).where(Finding.unit_id == unit.id).limit(1)
+        ),
+        "item_id": db.session.scalar(
+            select(RectificationItem.id)
+            .where(RectificationItem.unit_id == unit.id, RectificationItem.source == "deduction")
+            .limit(1)
+        ),
+    }
+
+
+def _contact_reads(app, client, params: dict, unit_pages: bool = False) -> dict[str, str]:
     """Every page and download the contact of unit A may open (GET), each as it reads,
-    for each unit type where a page takes one."""
+    for each unit type where a page takes one (``unit_pages``: only the pages of one unit)."""
     read = {}
     for rule in app.url_map.iter_rules():
         allowed, _status = EXPECTED[rule.endpoint]
         if "GET" not in rule.methods or rule.endpoint in ("auth.logout", "static", "public.thanks"):
+            continue
+        if unit_pages and not {"unit_id", "item_id"} & set(rule.arguments):
             continue
         if allowed != PUBLIC and "contact_a" not in allowed and allowed is not OFFICE_READERS:
             continue  # unit B's pages are unit A's contact's when they point at unit A
@@ -376,60 +422,94 @@ def _contact_reads(app, client, params: dict) -> dict[str, str]:
     return read
 
 
-def test_a_unit_contact_reads_no_figure_of_its_unit_until_publication(app):
-    """Issue 20: during the open cycle the contact of unit A opens every page and download
-    it may and finds none of A's scores, ranks, grades or satisfaction by group as the office
-    sees them; once published it reads its own results and never another unit's row."""
+def test_a_unit_contact_reads_no_figure_until_publication(app):
+    """Issue 20: during the open cycle the contact of unit A (community C0101) opens every
+    page and download it may and finds no score, rank, grade or satisfaction by group as
+    the office sees them — neither A's nor those of the service windows below A (QA defect
+    1: W01011/W01012's report, composite, review and results.csv showed them); so does the
+    street above A, for every unit below it, except the computed composite on the review
+    page of the units it proposes grades for; a reviewed score or a grade not even there.
+    Once published A's contact reads its own results and never another unit's row."""
     from evalsurvey.domain import cycles as cycle_domain
     from evalsurvey.domain import publication as publication_domain
+    from evalsurvey.domain import review as review_domain
+    from evalsurvey.domain.standing import proposals_of
     from evalsurvey.models import CycleStatus
 
     demo.load(n_responses=200, seed=5)
     cycle = db.session.scalar(select(Cycle))
-    unit_a = db.session.scalar(select(Unit).where(Unit.code == "C0101"))
-    params = _params(app)
-    params.update(
-        unit_id=unit_a.id,
-        public_id=db.session.scalar(
-            select(Response.public_id).where(Response.unit_id == unit_a.id).limit(1)
-        ),
-        finding_id=db.session.scalar(
-            select(Finding.id).where(Finding.unit_id == unit_a.id).limit(1)
-        ),
-        item_id=db.session.scalar(
-            select(RectificationItem.id)
-            .where(RectificationItem.unit_id == unit_a.id, RectificationItem.source == "deduction")
-            .limit(1)
-        ),
+    units = {u.code: u for u in db.session.scalars(select(Unit))}
+    unit_a = units["C0101"]
+    # the street proposes for A's neighbour C0102, the office re-reviews it: its standing
+    # score and grade are now the reviewed ones, the proposal is the street's own input
+    review_domain.propose(cycle, units["C0102"], 91.37, None, "", "s01")
+    review_domain.draw_sample(cycle, "community", "inspector", 0.2, 7)
+    proposal = proposals_of(cycle, "community")["C0102"]
+    review_domain.review(proposal, 88.12, "复核", "inspector")
+    db.session.commit()
+    params = _unit_params(_params(app), unit_a)
+    kinds = {code: u.type for code, u in units.items()}
+
+    def figures(codes) -> dict[str, dict[str, str]]:
+        return {code: _figures_of(cycle, code, kinds[code]) for code in codes}
+
+    mine = figures(["C0101", "W01011", "W01012"])
+    assert {"composite", "grade", "panel satisfaction", "department satisfaction"} <= set(
+        mine["C0101"]
     )
-    figures = _figures_of(cycle, "C0101")
-    assert {"composite", "grade", "panel satisfaction", "department satisfaction"} <= set(figures)
+    assert {"composite", "grade", "citizen satisfaction", "citizen interval"} <= set(mine["W01011"])
     office = app.test_client()
     login(office, "admin", PASSWORD)
     unit_page = _readable(office.get(f"/admin/cycles/{cycle.id}/units/{unit_a.id}"))
     for what in ("composite", "panel satisfaction", "department satisfaction"):
-        assert figures[what] in unit_page, what  # the strings are the ones pages print
+        assert mine["C0101"][what] in unit_page, what  # the strings are the ones pages print
+    window_report = _readable(
+        office.get(f"/admin/cycles/{cycle.id}/units/{units['W01011'].id}/report")
+    )
+    for what in ("standing score", "standing rank", "grade", "citizen interval"):
+        assert mine["W01011"][what] in window_report, what
     contact = app.test_client()
     login(contact, ROLES["contact_a"], PASSWORD)
 
     read = _contact_reads(app, contact, params)
-    assert len(read) > 30 and any("results" in url for url in read)
-    leaks = [
-        f"{url}: {what} {value!r}"
-        for url, text in read.items()
-        for what, value in figures.items()
-        if value in text
-    ]
+    assert len(read) > 30
+    # results.csv/xlsx: not an empty file (QA defect 11) but the page that says why
+    for fmt in ("csv", "xlsx"):
+        got = contact.get(f"/admin/cycles/{cycle.id}/results.{fmt}?type=service_window")
+        assert got.status_code == 303 and "/composite?type=service_window" in got.location
+        told = _readable(contact.get(got.location))
+        assert "该类单位的结果尚未公示，公示后在这里显示，并可导出。" in told
+    for window in ("W01011", "W01012"):
+        read.update(_contact_reads(app, contact, _unit_params(params, units[window]), True))
+    assert f"/admin/cycles/{cycle.id}/units/{units['W01012'].id}/report" in read  # 200
+    leaks = _leaks(read, {"C0101": mine["C0101"]}, set())  # its own: every figure
+    leaks += _leaks(read, {w: mine[w] for w in ("W01011", "W01012")}, {"W01011", "W01012"})
     assert not leaks, "\n".join(leaks)
     assert "本单位的结果将在公示后显示。" in read[f"/admin/cycles/{cycle.id}/units/{unit_a.id}"]
-    # the street above A still reads A's computed figures: it proposes A's grade from them
+    # what the review needs: the windows' computed scores, to confirm or correct them
+    review = read[f"/admin/cycles/{cycle.id}/review?type=service_window"]
+    assert mine["W01011"]["composite"] in review and mine["W01012"]["composite"] in review
+    # no link to a file or report that would hold nothing yet; the sentence instead
+    composite = read[f"/admin/cycles/{cycle.id}/composite?type=service_window"]
+    assert "公示后在这里显示" in composite and "导出结果 Excel" not in composite
+    reports = read[f"/admin/cycles/{cycle.id}/reports?type=service_window"]
+    assert "将在结果公示后提供" in reports and "PDF" not in reports
+
+    # the street above A: nothing of its communities' and windows' but the computed scores
     street = app.test_client()
     login(street, "s01", PASSWORD)
-    review = _readable(street.get(f"/admin/cycles/{cycle.id}/review?type=community"))
-    assert figures["standing score"] in review and "★" in review
-    assert figures["panel satisfaction"] in _readable(
-        street.get(f"/admin/cycles/{cycle.id}/units/{unit_a.id}")
-    )
+    below = [code for code, u in units.items() if u.parent and u.parent.code in ("S01",)]
+    below += [code for code, u in units.items() if u.parent and u.parent.code in below]
+    assert len(below) == 12
+    theirs = figures(below)
+    assert theirs["C0102"]["standing score"] == "88.12"  # the reviewed score stands
+    read = _contact_reads(app, street, params)
+    read.update(_contact_reads(app, street, _unit_params(params, units["W01011"]), True))
+    leaks = _leaks(read, theirs, proposes=set(below))
+    assert not leaks, "\n".join(leaks)
+    review = read[f"/admin/cycles/{cycle.id}/review?type=community"]
+    assert theirs["C0101"]["composite"] in review and "91.37" in review  # its own proposal
+    assert "★" not in review
 
     # published: the contact reads its own results, and no other unit's row
     cycle_domain.transition(cycle, CycleStatus.CLOSED)
@@ -437,11 +517,11 @@ def test_a_unit_contact_reads_no_figure_of_its_unit_until_publication(app):
         publication_domain.publish_results(cycle, unit_type, "admin")
     db.session.commit()
     published = publication_domain.publication_of(cycle, "community")
-    mine = next(r for r in published.rows if r["unit"] == "C0101")
+    own = next(r for r in published.rows if r["unit"] == "C0101")
     others = [r["unit"] for r in published.rows if r["unit"] != "C0101"]
     results = f"/admin/cycles/{cycle.id}/results.csv?type=community"
     text = _readable(contact.get(results))
-    assert _pts(mine["score"]) in text and mine["label"] in text
+    assert _pts(own["score"]) in text and own["label"] in text
     assert len(text.strip().splitlines()) == 2  # the header and its own row
     for url in (
         f"/admin/cycles/{cycle.id}/units/{unit_a.id}",
@@ -449,7 +529,9 @@ def test_a_unit_contact_reads_no_figure_of_its_unit_until_publication(app):
         f"/admin/cycles/{cycle.id}/review?type=community",
         f"/admin/cycles/{cycle.id}/units/{unit_a.id}/dashboard",
     ):
-        assert _pts(mine["score"]) in _readable(contact.get(url)), url  # nobody proposed
+        assert _pts(own["score"]) in _readable(contact.get(url)), url  # nobody proposed A
+    window = _readable(contact.get(f"/admin/cycles/{cycle.id}/units/{units['W01011'].id}/report"))
+    assert mine["W01011"]["standing score"] in window  # its windows' reports too, now
     for url, text in _contact_reads(app, contact, params).items():
         if url.startswith("/p/"):
             continue  # the public disclosure page lists every unit, as published

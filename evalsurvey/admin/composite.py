@@ -84,7 +84,7 @@ def composite(cycle_id: int):
     rows += [
         {"unit": u, "standing": None, "entry": e} for u, e in entries.items() if u not in placed
     ]
-    # units in scope whose results wait for publication (a unit contact's own, before it)
+    # units in scope whose results wait for publication (a unit contact's, before it)
     waiting = not access.office and any(
         access.sees_unit(u) and u.code not in visible
         for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
@@ -187,6 +187,11 @@ def export_results(cycle_id: int, fmt: str):
         abort(404)
     cycle = db.get_or_404(Cycle, cycle_id)
     _types, unit_type = chosen_unit_type(cycle)
+    access = scope()
+    if not access.office and publication_domain.publication_of(cycle, unit_type) is None:
+        # a unit contact's file would hold no row before publication: say why instead
+        flash(_("该类单位的结果尚未公示，公示后在这里显示，并可导出。"))
+        return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type), 303)
     rows = publication_domain.ranking_rows(cycle, unit_type)
     if rows is None:  # nothing to export yet: back to where it is computed
         flash(_("还没有计算结果。"))
@@ -196,7 +201,6 @@ def export_results(cycle_id: int, fmt: str):
     labels = {b.code: b.label for b in parse_rules(rules).bands} if rules else {}
     if published is not None:
         labels = publication_domain.grade_labels(published) or labels
-    access = scope()
     visible = {u.code for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
                if access.may_see_results(cycle, u)}  # fmt: skip
     header, body = exports.results_rows(

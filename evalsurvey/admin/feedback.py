@@ -1,13 +1,13 @@
 """One-to-one feedback reports: a page per unit that prints, and the same as a PDF.
 
-Unit contacts read their own units' reports once the results are published; the office
-also sees the live preview before that (marked as such), and so does a body for the units it
-proposes grades for (see ``Scope.may_see_results``).
+Unit contacts read their own units' and the units below theirs' reports once the results
+are published; the office also sees the live preview before that (marked as such). See
+``Scope.may_see_results``.
 """
 
 from __future__ import annotations
 
-from flask import abort, render_template, url_for
+from flask import redirect, render_template, url_for
 from sqlalchemy import select
 
 from evalsurvey.admin.blueprint import bp, download, readers, require_unit, scope
@@ -80,7 +80,7 @@ def _render(cycle, unit, report, published, for_pdf: bool = False) -> str:
         report=report,
         published=published,
         names=component_names(cycle),
-        items=rectification_items(cycle, unit),
+        items=[i for i in rectification_items(cycle, unit) if scope().may_see_item(i)],
         chart=chart,
         for_pdf=for_pdf,
         made_at=utcnow(),
@@ -92,15 +92,16 @@ def _render(cycle, unit, report, published, for_pdf: bool = False) -> str:
 @readers
 def feedback(cycle_id: int, unit_id: int):
     cycle, unit, report, published = _report(cycle_id, unit_id)
-    return _render(cycle, unit, report, published), (200 if report else 404)
+    # without a readable report: the page says when it comes (the unit exists: 200)
+    return _render(cycle, unit, report, published)
 
 
 @bp.get("/cycles/<int:cycle_id>/units/<int:unit_id>/report.pdf")
 @readers
 def feedback_pdf(cycle_id: int, unit_id: int):
     cycle, unit, report, published = _report(cycle_id, unit_id)
-    if report is None:
-        abort(404)
+    if report is None:  # not yet readable: the report page says when it comes
+        return redirect(url_for("admin.feedback", cycle_id=cycle.id, unit_id=unit.id), 303)
     pdf = html_to_pdf(_render(cycle, unit, report, published, for_pdf=True))
     suffix = "" if current_lang() != "en" else "-en"
     return download(pdf, f"{cycle.code}-{unit.code}-feedback{suffix}.pdf", "application/pdf")

@@ -12,6 +12,7 @@ from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import bp, readers, require_unit, reviewers, scope, show_error
 from evalsurvey.admin.findings import evidence_folder, send_evidence
 from evalsurvey.domain import ledger as ledger_domain
+from evalsurvey.domain.access import RESULT_SOURCES
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.evidence import store_evidence
 from evalsurvey.extensions import db
@@ -25,6 +26,16 @@ def _today() -> date:
     return to_local(utcnow()).date()
 
 
+def _item(item_id: int) -> RectificationItem:
+    """The item, if the person may see it (a unit contact sees an item drawn from results
+    once they are published or a reviewer has confirmed it: ``Scope.may_see_item``)."""
+    item = db.get_or_404(RectificationItem, item_id)
+    require_unit(item.unit)
+    if not scope().may_see_item(item):
+        abort(404)
+    return item
+
+
 @bp.get("/cycles/<int:cycle_id>/ledger")
 @readers
 def ledger(cycle_id: int):
@@ -35,7 +46,7 @@ def ledger(cycle_id: int):
         .where(RectificationItem.cycle_id == cycle.id)
         .order_by(Unit.code, RectificationItem.id)
     )
-    query = scope().units(query, RectificationItem.unit_id)
+    query = scope().items(query, cycle)  # items from results: once published or confirmed
     status = request.args.get("status", "")
     if status:
         query = query.where(RectificationItem.status == status)
@@ -77,8 +88,7 @@ def propose_items(cycle_id: int):
 @bp.route("/ledger/<int:item_id>", methods=["GET", "POST"])
 @readers
 def ledger_item(item_id: int):
-    item = db.get_or_404(RectificationItem, item_id)
-    require_unit(item.unit)
+    item = _item(item_id)
     reviewer = current_user.role in (Role.ADMIN, Role.INSPECTOR)
     unit_side = current_user.role == Role.UNIT_CONTACT
     moves = (ledger_domain.REVIEWER_MOVES if reviewer else ledger_domain.UNIT_MOVES).get(
@@ -116,14 +126,20 @@ def ledger_item(item_id: int):
         moves=moves,
         reviewer=reviewer,
         late=ledger_domain.overdue(item, _today()),
-        # a deduction's points are a result: not before publication for the unit itself
-        figures=item.source != "deduction" or scope().may_see_results(item.cycle, item.unit),
+        # a deduction's points (a penalty's value) are a result: not before publication
+        figures=item.source not in RESULT_SOURCES or scope().may_see_results(item.cycle, item.unit),
+        # confirming hands the item to the unit, which then sees it before publication
+        early=(
+            reviewer
+            and item.status == "proposed"
+            and item.source in RESULT_SOURCES
+            and not scope().results_published(item.cycle, item.unit.type)
+        ),
     ), (400 if form.errors else 200)
 
 
 @bp.get("/ledger/<int:item_id>/evidence")
 @readers
 def ledger_evidence(item_id: int):
-    item = db.get_or_404(RectificationItem, item_id)
-    require_unit(item.unit)
+    item = _item(item_id)
     return send_evidence(item, f"{item.unit.code}-{item.id}")

@@ -127,11 +127,14 @@ def review(cycle_id: int):
         if error is None:
             return redirect(url_for("admin.review", cycle_id=cycle.id, type=unit_type), 303)
     access = scope()
+    # before publication a contact sees, of the units it proposes for, only their computed
+    # scores (to confirm or correct them): no reviewed or final score, no grade
     units = [
         u
         for u in db.session.scalars(select(Unit).where(Unit.type == unit_type).order_by(Unit.code))
-        if access.may_see_results(cycle, u)  # never a unit's own figures before publication
+        if access.may_see_computed_for_proposal(cycle, u)
     ]
+    figures = {u.code for u in units if access.may_see_results(cycle, u)}
     proposals = proposals_of(cycle, unit_type)
     standing = standing_scores(cycle, unit_type, latest_composite(cycle, unit_type))
     draw = review_domain.draw_of(cycle, unit_type)
@@ -144,6 +147,7 @@ def review(cycle_id: int):
         types=types,
         unit_type=unit_type,
         units=units,
+        figures=figures,
         proposals=proposals,
         suggestions=review_domain.suggestions(cycle, unit_type),
         standing=standing,

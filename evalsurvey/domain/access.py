@@ -12,22 +12,38 @@ Every page, download and later report asks this object, never the role directly:
   (a street's team for its communities); the office re-reviews;
 * results (scores, ranks, grades, satisfaction by group, the feedback report) of a cycle:
   the office always; a unit contact only once that unit type's results are published
-  (:meth:`Scope.may_see_results`), except the computed figures of the units they propose
-  grades for — never their own unit's before publication.
+  (:meth:`Scope.may_see_results`) — neither its own unit's nor those below it. The one
+  exception is what the two-level review needs: the computed composite score of the units
+  a contact proposes grades for, on the review page only
+  (:meth:`Scope.may_see_computed_for_proposal`);
+* rectification items drawn from results (a deduction, a department's penalty) reach a unit
+  contact once the results are published or once a reviewer has confirmed the item and so
+  handed it to the unit (:meth:`Scope.may_see_item`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from evalsurvey.extensions import db
-from evalsurvey.models import Cycle, Publication, RaterGroup, Response, Role, StaffUser, Unit
+from evalsurvey.models import (
+    Cycle,
+    Publication,
+    RaterGroup,
+    RectificationItem,
+    Response,
+    Role,
+    StaffUser,
+    Unit,
+)
 
 OFFICE = frozenset({Role.ADMIN, Role.INSPECTOR, Role.VIEWER})
 # who may change responses' review status and recompute results
 REVIEWERS = frozenset({Role.ADMIN, Role.INSPECTOR})
+# rectification items that name what a unit lost points on: results, until published
+RESULT_SOURCES = frozenset({"deduction", "consultation"})
 
 
 class AccessDenied(Exception):
@@ -94,18 +110,55 @@ class Scope:
 
     def may_see_results(self, cycle: Cycle, unit: Unit) -> bool:
         """Whether this person may see ``unit``'s results in ``cycle``: its scores (scheme,
-        composite, standing), rank, grade, satisfaction by rater group, feedback report.
+        composite, standing, reviewed), rank, grade, satisfaction by rater group, feedback
+        report, the points behind its rectification items.
 
         The office always. A unit contact, within their scope, once the unit type's results
-        of the cycle are published; before that only for the units they propose grades for
-        in the two-level review (a street for its communities: it confirms or corrects
-        their computed composites), never for their own unit. Every page, chart and
-        download that shows a result asks this."""
+        of the cycle are published — before that not for their own unit nor for the units
+        below it (those they propose grades for see
+        :meth:`may_see_computed_for_proposal`). Every page, chart and download that shows
+        a result asks this."""
         if self.office:
             return True
-        if not self.sees_unit(unit):
+        return self.sees_unit(unit) and self.results_published(cycle, unit.type)
+
+    def may_see_computed_for_proposal(self, cycle: Cycle, unit: Unit) -> bool:
+        """Whether the two-level review page may show this person ``unit``'s computed
+        composite score: whoever may see its results, and before publication the body
+        that proposes its grade (a street for its communities, a community for its
+        windows), which confirms or corrects that score. Nothing else of the unit's
+        results (rank, grade, reviewed or final score) comes with it."""
+        return self.may_see_results(cycle, unit) or self.may_propose_for(unit)
+
+    def may_see_item(self, item: RectificationItem) -> bool:
+        """Whether this person may see the rectification ledger item ``item``: within scope;
+        for a unit contact an item drawn from results (a deduction, a department's penalty)
+        only once the unit type's results are published or a reviewer has confirmed it
+        (then the unit must work on it). See :meth:`items` for lists."""
+        if self.office:
+            return True
+        if not self.sees_unit(item.unit):
             return False
-        return self.may_propose_for(unit) or self.results_published(cycle, unit.type)
+        return (
+            item.source not in RESULT_SOURCES
+            or item.status != "proposed"
+            or self.results_published(item.cycle, item.unit.type)
+        )
+
+    def items(self, query: Select, cycle: Cycle) -> Select:
+        """A query over ``cycle``'s :class:`RectificationItem` joined to :class:`Unit`,
+        narrowed to the items this person may see (as :meth:`may_see_item`)."""
+        query = self.units(query, RectificationItem.unit_id)
+        if self.office:
+            return query
+        self.results_published(cycle, "")  # look the cycle's publications up once
+        return query.where(
+            or_(
+                RectificationItem.source.not_in(RESULT_SOURCES),
+                RectificationItem.status != "proposed",
+                Unit.type.in_(self._published[cycle.id]),
+            )
+        )
 
     def sees_rows_of(self, group: RaterGroup) -> bool:
         return self.row_group_ids is None or group.id in self.row_group_ids

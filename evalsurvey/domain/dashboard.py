@@ -161,8 +161,8 @@ class UnitDashboard:
 
 def unit_trend(unit: Unit, scope: Scope) -> list[dict]:
     """The unit's result in every cycle, oldest first: what was published, and for whoever
-    may see the results before publication (the office; a body for the units it proposes
-    for) also the standing result of cycles not yet published (marked as such)."""
+    may see the results before publication (the office) also the standing result of cycles
+    not yet published (marked as such)."""
     out = []
     cycles = db.session.scalars(select(Cycle).order_by(Cycle.opens_at, Cycle.id))
     for cycle in cycles:
@@ -185,8 +185,8 @@ def unit_dashboard(cycle: Cycle, unit: Unit, scope: Scope) -> UnitDashboard:
     """One unit's figures in ``cycle`` (the caller has checked ``scope`` sees the unit).
 
     The figures are its feedback report: the live preview for whoever may see the results
-    before publication (:meth:`Scope.may_see_results`), else only the published one, so
-    groups below the minimum n and the rows of groups a unit may not read stay out exactly
+    before publication (the office: :meth:`Scope.may_see_results`), else only the published
+    one, so groups below the minimum n and the rows of groups a unit may not read stay out exactly
     as in the report. Counts are always shown.
     """
     out = UnitDashboard()
@@ -220,5 +220,6 @@ def unit_dashboard(cycle: Cycle, unit: Unit, scope: Scope) -> UnitDashboard:
             ).most_common()
         )
     out.trend = unit_trend(unit, scope)
-    out.items = rectification_items(cycle, unit)
+    # items drawn from results reach a contact once published or confirmed
+    out.items = [i for i in rectification_items(cycle, unit) if scope.may_see_item(i)]
     return out

@@ -35,8 +35,11 @@ def test_reports_are_previewed_then_frozen_and_read_only_by_their_unit(app, clie
     url = f"/admin/cycles/{cycle.id}/units/{mine.id}/report"
     contact = app.test_client()
     login(contact, "c0101", PASSWORD)
-    waiting = contact.get(url)
-    assert waiting.status_code == 404 and "将在结果公示后提供" in waiting.get_data(as_text=True)
+    waiting = contact.get(url)  # the unit exists: the page, saying when (QA defect 11)
+    assert waiting.status_code == 200 and "将在结果公示后提供" in waiting.get_data(as_text=True)
+    assert "下载 PDF" not in waiting.get_data(as_text=True)
+    pdf_first = contact.get(f"{url}.pdf")  # no PDF yet: the page that says when
+    assert pdf_first.status_code == 303 and pdf_first.location.endswith(url)
     assert "返回" in waiting.get_data(as_text=True)  # not a dead end
     login(client, "admin", PASSWORD)
     preview = client.get(url).get_data(as_text=True)

@@ -90,3 +90,66 @@ def test_closing_needs_evidence_and_bad_reviews_get_follow_ups(app):
     ledger_domain.move(item, "submitted", "contact", reviewer=False, note="已回访")
     with pytest.raises(Exception, match="佐证材料"):
         ledger_domain.move(item, "closed", "insp", reviewer=True, note="销号")
+
+
+def test_items_from_results_reach_a_contact_once_published_or_confirmed(app, client):
+    """QA defect 2 (issue 20): before publication a community's contact read which indicators
+    its unit lost points on, as proposed "考核扣分" items on its dashboard and ledger. Such an
+    item reaches the unit once the results are published, or once a reviewer confirms it
+    (then the unit works on it, as above) — its points still only after publication."""
+    from evalsurvey.domain import cycles as cycle_domain
+    from evalsurvey.domain import demo
+    from evalsurvey.domain import publication as publication_domain
+    from evalsurvey.models import Cycle, CycleStatus, Unit
+
+    demo.load(n_responses=200, seed=5)
+    cycle = db.session.scalar(select(Cycle))
+    unit = db.session.scalar(select(Unit).where(Unit.code == "C0101"))
+    mine = list(
+        db.session.scalars(
+            select(RectificationItem).where(
+                RectificationItem.unit_id == unit.id, RectificationItem.source == "deduction"
+            )
+        )
+    )
+    assert len(mine) >= 2 and {i.status for i in mine} == {"proposed"}
+    first, rest = mine[0], mine[1:]
+    password = "admin-demo-2026"
+    contact = app.test_client()
+    login(contact, "c0101", password)
+    ledger = f"/admin/cycles/{cycle.id}/ledger"
+    dashboard = f"/admin/cycles/{cycle.id}/units/{unit.id}/dashboard"
+
+    def shown(page: str) -> set[int]:
+        return {i.id for i in mine if f'/admin/ledger/{i.id}"' in page}
+
+    for url in (ledger, dashboard):
+        page = contact.get(url).get_data(as_text=True)
+        assert shown(page) == set() and "考核扣分" not in page, url
+    assert contact.get(f"/admin/ledger/{first.id}").status_code == 404
+    assert contact.get(f"/admin/ledger/{first.id}/evidence").status_code == 404
+    # the office sees them all, and is told that confirming hands the item to the unit
+    login(client, "admin", password)
+    assert shown(client.get(ledger).get_data(as_text=True)) == {i.id for i in mine}
+    url = f"/admin/ledger/{first.id}"
+    office_page = client.get(url).get_data(as_text=True)
+    assert "确认后，单位即可看到这个整改项" in office_page
+    fields = hidden_fields(office_page)
+    client.post(url, data={**fields, "status": "open", "owner": "书记", "due_on": "2026-12-31"})
+    db.session.refresh(first)
+    assert first.status == "open"
+    # confirmed: the unit sees it and may work on it, without its points
+    for page_url in (ledger, dashboard):
+        assert shown(contact.get(page_url).get_data(as_text=True)) == {first.id}, page_url
+    item_page = contact.get(url).get_data(as_text=True)
+    assert first.title in item_page and first.detail not in item_page
+    cfields = hidden_fields(item_page)
+    moved = contact.post(url, data={**cfields, "status": "in_progress", "note": ""})
+    assert moved.status_code == 302
+    # published: every item, with its points
+    cycle_domain.transition(cycle, CycleStatus.CLOSED)
+    publication_domain.publish_results(cycle, "community", "admin")
+    db.session.commit()
+    assert shown(contact.get(ledger).get_data(as_text=True)) == {i.id for i in mine}
+    assert first.detail in contact.get(url).get_data(as_text=True)
+    assert contact.get(f"/admin/ledger/{rest[0].id}").status_code == 200

@@ -86,10 +86,11 @@ def test_scope_of_each_role(app):
     assert not Scope.for_user(expert).sees_unit(mine)
 
 
-def test_results_wait_for_publication_except_for_the_body_that_proposes(app):
-    """Before a unit type's results are published: the office sees them; a street's contact
-    sees its communities' (it confirms or corrects their computed composites) but never its
-    own; a community's contact never its own. Published: everyone within their scope."""
+def test_results_wait_for_publication_for_every_unit_contact(app):
+    """Before a unit type's results are published only the office sees them: not a unit's
+    own contact nor the contact above it. The body that proposes a unit's grade (a street for
+    its communities, a community for its windows) sees only its computed score, for the
+    review page. Published: everyone within their scope."""
     from evalsurvey.domain import cycles as cycle_domain
     from evalsurvey.domain import demo
     from evalsurvey.domain import publication as publication_domain
@@ -108,10 +109,16 @@ def test_results_wait_for_publication_except_for_the_body_that_proposes(app):
     def seen(name: str, unit) -> bool:
         return scopes[name].may_see_results(cycle, unit)
 
-    assert seen("admin", community) and seen("viewer", other)
-    assert seen("s01", community) and not seen("s01", street) and not seen("s01", other)
-    assert not seen("c0101", community) and not seen("c0101", other)
-    assert seen("c0101", window)  # the community proposes grades for its windows
+    def computed(name: str, unit) -> bool:
+        return scopes[name].may_see_computed_for_proposal(cycle, unit)
+
+    assert seen("admin", community) and seen("viewer", other) and computed("viewer", other)
+    for name, unit in (("s01", community), ("s01", window), ("s01", street),
+                       ("c0101", community), ("c0101", window), ("c0101", other)):  # fmt: skip
+        assert not seen(name, unit), (name, unit.code)
+    assert computed("s01", community) and computed("c0101", window)  # they propose for them
+    assert not computed("s01", street) and not computed("c0101", community)  # never its own
+    assert not computed("s01", other) and not computed("c0101", other)
 
     cycle_domain.transition(cycle, CycleStatus.CLOSED)
     publication_domain.publish_results(cycle, "community", "admin")
@@ -121,5 +128,8 @@ def test_results_wait_for_publication_except_for_the_body_that_proposes(app):
         for name in ("s01", "c0101")
     }
     assert fresh["c0101"].may_see_results(cycle, community)
+    assert fresh["s01"].may_see_results(cycle, community)
+    assert not fresh["c0101"].may_see_results(cycle, window)  # windows: not yet published
+    assert fresh["c0101"].may_see_computed_for_proposal(cycle, window)
     assert not fresh["c0101"].may_see_results(cycle, other)  # never outside the scope
     assert not fresh["s01"].may_see_results(cycle, other)
