@@ -13,6 +13,7 @@ from evalsurvey.admin.blueprint import bp, readers, require_unit, scope, show_er
 from evalsurvey.admin.composite import component_names
 from evalsurvey.admin.schemes import rule_words
 from evalsurvey.domain import composite as composite_domain
+from evalsurvey.domain import publication as publication_domain
 from evalsurvey.domain import schemes as scheme_domain
 from evalsurvey.domain.analysis import latest_runs
 from evalsurvey.domain.errors import DomainError
@@ -124,6 +125,16 @@ def unit_assessment(cycle_id: int, unit_id: int):
     combined = next(
         (u for u in (run.result["units"] if run else []) if u["unit"] == unit.code), None
     )
+    # its score, rank and grade as every ranking shows them (the standing score, or the
+    # published one): the computed composite above is one of its inputs
+    standing = next(
+        (
+            r
+            for r in publication_domain.ranking_rows(cycle, unit.type) or []
+            if r["unit"] == unit.code
+        ),
+        None,
+    )
     survey_run = latest_runs(cycle).get(unit.type)
     survey = next(
         (u for u in ((survey_run.result or {}).get("units", []) if survey_run else [])
@@ -133,6 +144,7 @@ def unit_assessment(cycle_id: int, unit_id: int):
     return render_template(
         "admin/unit_assessment.html",
         combined=combined,
+        standing=standing,
         composite_run=run,
         survey=survey,
         names=component_names(cycle),

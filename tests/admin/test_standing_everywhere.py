@@ -15,10 +15,13 @@ import re
 
 from sqlalchemy import select
 
+from evalsurvey.domain import composite as composite_domain
 from evalsurvey.domain import cycles as cycle_domain
+from evalsurvey.domain import demo
+from evalsurvey.domain import grades as grade_domain
 from evalsurvey.domain import review as review_domain
 from evalsurvey.extensions import db
-from evalsurvey.models import AnalysisRun, CycleStatus, Publication, Role
+from evalsurvey.models import AnalysisRun, Cycle, CycleStatus, Publication, Role, Unit
 from evalsurvey.scoring.review import MARGIN, TOP_GRADE, TOP_SCORE
 from tests.domain.test_review import _district
 from tests.factories import hidden_fields, login, make_staff
@@ -42,11 +45,14 @@ def _composite(client, cycle) -> dict[str, tuple[int | None, float | None, float
     out = {}
     for row in re.findall(r"<tr><td>.*?</tr>", text, re.S):
         cells = _cells(row)
-        # rank, unit, one term (inspection), computed, standing (+ its source), missing, grade
         code = cells[1][-1]
-        computed = None if cells[3] == ["–"] else float(cells[3][0])
-        standing = None if cells[4] == ["–"] else float(cells[4][0])
-        out[code] = (int(cells[0][0]) if cells[0] else None, standing, computed)
+        computed = re.search(r'<td class="num computed">([^<]*)</td>', row).group(1)
+        standing = re.search(r'<td class="num standing">(?:<strong>([^<]*)</strong>)?', row)
+        out[code] = (
+            int(cells[0][0]) if cells[0] else None,
+            float(standing.group(1)) if standing.group(1) else None,
+            None if computed == "–" else float(computed),
+        )
     return out
 
 
@@ -234,3 +240,33 @@ def test_the_review_reasons_do_not_repeat_themselves(app):
     text = admin.get(f"/admin/cycles/{cycle.id}/review?type=community").get_data(as_text=True)
     assert "得分达到前两个等级；与计算得分相差超过允许幅度" in text
     assert "等级属于前两个等级" not in text
+
+
+def test_the_unit_page_and_the_change_follow_the_standing_score(app):
+    """On the demo (a published previous cycle, so every unit has a change): the lowest unit,
+    re-reviewed at 99, is first everywhere, and its change is taken from 99."""
+    demo.load(n_responses=200, seed=5, history=True)
+    cycle = db.session.scalar(select(Cycle).where(Cycle.code == "2026H2"))
+    run = composite_domain.latest_composite(cycle, "community")
+    last = max((e for e in run.result["units"] if e["rank"]), key=lambda e: e["rank"])
+    unit = db.session.scalar(select(Unit).where(Unit.code == last["unit"]))
+    proposal = review_domain.propose(cycle, unit, 99, "", "", "street")
+    review_domain.draw_sample(cycle, "community", "insp", rate=0, seed=1)
+    review_domain.review(proposal, 99, "", "insp")
+    db.session.commit()
+    before = grade_domain.previous_scores(cycle, "community")[unit.code]
+    admin = app.test_client()
+    login(admin, "admin", "admin-demo-2026")
+    page = _composite(admin, cycle)
+    assert page[unit.code] == (1, 99.0, round(last["score"], 2))
+    text = admin.get(f"/admin/cycles/{cycle.id}/composite?type=community").get_data(as_text=True)
+    row = next(r for r in re.findall(r"<tr><td>.*?</tr>", text, re.S) if unit.code in r)
+    assert f"{99 - before:+.2f}" in row
+    board = admin.get(f"/admin/cycles/{cycle.id}/dashboard?type=community").get_data(as_text=True)
+    first = re.search(r"<tr><td>1</td><td><a[^>]*>([^<]+)</a></td>.*?</tr>", board, re.S)
+    assert first.group(1) == unit.name and f"{99 - before:+.2f}" in first.group(0)
+    mine = admin.get(f"/admin/cycles/{cycle.id}/units/{unit.id}")
+    shown = mine.get_data(as_text=True)
+    assert mine.status_code == 200
+    assert "最终得分 99" in shown and "同类单位第 1 名" in shown
+    assert f"同类单位第 {last['rank']} 名" not in shown  # the computed composite's rank
