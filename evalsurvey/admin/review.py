@@ -20,13 +20,16 @@ from evalsurvey.extensions import db
 from evalsurvey.i18n import _, label, sep
 from evalsurvey.models import Cycle, Unit
 from evalsurvey.reports.charts import grouped_bars
-from evalsurvey.scoring.review import MARGIN
+from evalsurvey.scoring.review import DRAWN, MARGIN
 
 
 def _review_notice(cycle: Cycle, unit: Unit, score: float) -> str:
     """What saving a proposal says: "已申报。", and when the upper level must re-review it
     (see :func:`evalsurvey.domain.review.must_review`) that it will, and why."""
-    reasons = review_domain.must_review(cycle, unit.type).get(unit.code)
+    # the scores' reasons only: whether the unit was drawn in the sample is not the body's
+    reasons = tuple(
+        r for r in review_domain.must_review(cycle, unit.type).get(unit.code, ()) if r != DRAWN
+    )
     if not reasons:
         return _("已申报。")
     words = []

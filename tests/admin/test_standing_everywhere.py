@@ -229,6 +229,11 @@ def test_a_proposal_that_will_be_re_reviewed_says_so_and_why(app):
     assert "得分达到前两个等级" in said and "等级属于前两个等级" not in said
     # within the margin and below the top grades: nothing to add
     assert propose("C0105", "61") == "已申报。"
+    # drawn in the sample: re-reviewed, but the body is not told which units were drawn
+    review_domain.draw_sample(cycle, "community", "insp", rate=1, seed=1)
+    db.session.commit()
+    assert "C0105" in review_domain.draw_of(cycle, "community").units
+    assert propose("C0105", "61.5") == "已申报。"
 
 
 def test_the_review_reasons_do_not_repeat_themselves(app):
