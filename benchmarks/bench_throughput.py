@@ -163,8 +163,7 @@ def _setup_evalsurvey(url: str, instance: str) -> str:
 
     from evalsurvey import create_app
     from evalsurvey.domain import cycles, links, questionnaires
-    from evalsurvey.domain.demo import ensure_rater_groups
-    from evalsurvey.domain.units import create_unit
+    from evalsurvey.domain.units import create_unit, ensure_rater_groups
     from evalsurvey.extensions import db
     from evalsurvey.models import CycleStatus
     from evalsurvey.models.types import utcnow

@@ -20,10 +20,11 @@ def citizen_cycle(units: int, per_unit: int, seed: int = 7, comment_share: float
     from sqlalchemy import insert
 
     from evalsurvey import create_app
+    from evalsurvey.demo import CITIZEN_QUESTIONNAIRE
     from evalsurvey.domain import cycles, links, questionnaires
     from evalsurvey.domain import units as unit_domain
-    from evalsurvey.domain.demo import CITIZEN_QUESTIONNAIRE, ensure_rater_groups
     from evalsurvey.domain.responses import response_row
+    from evalsurvey.domain.units import ensure_rater_groups
     from evalsurvey.extensions import db
     from evalsurvey.models import Response
     from evalsurvey.models.types import utcnow

@@ -11,7 +11,7 @@ from evalsurvey.domain import links as link_domain
 from evalsurvey.domain import questionnaires as qdomain
 from evalsurvey.domain import staff as staff_domain
 from evalsurvey.domain import units as unit_domain
-from evalsurvey.domain.demo import ensure_rater_groups
+from evalsurvey.domain.units import ensure_rater_groups
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, CycleStatus, LinkMode, Role, StaffUser, Unit
 from evalsurvey.models.types import utcnow

@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
+from evalsurvey import demo
 from evalsurvey.domain import consultation as consultation_domain
-from evalsurvey.domain import demo
 from evalsurvey.domain.responses import acknowledge
 from evalsurvey.extensions import db
 from evalsurvey.models import (

@@ -18,7 +18,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from evalsurvey.domain import analysis, demo
+from evalsurvey import demo
+from evalsurvey.domain import analysis
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle
 from tests.factories import login

@@ -109,7 +109,7 @@ def _base_url() -> str:
 @with_appcontext
 def demo(responses: int, if_empty: bool, seed: int, history: bool) -> None:
     """Load a realistic demo district with links and synthetic responses."""
-    from evalsurvey.domain import demo as demo_data
+    from evalsurvey import demo as demo_data
 
     if db.session.scalar(select(func.count()).select_from(Unit)):
         if if_empty:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.models import RaterGroup, Unit
-from evalsurvey.models.units import UNIT_TYPES
+from evalsurvey.models.units import DEFAULT_RATER_GROUPS, UNIT_TYPES
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 CODE_MESSAGE = "编码只能包含字母、数字、点、下划线和连字符，最多 40 个字符。"
@@ -257,6 +257,24 @@ def create_rater_group(
     db.session.add(group)
     db.session.flush()
     return group
+
+
+def ensure_rater_groups() -> dict[str, RaterGroup]:
+    """The default rater groups by code, added when missing (a fresh district, the demo, tests)."""
+    groups = {}
+    for code, name, name_en, internal in DEFAULT_RATER_GROUPS:
+        group = db.session.query(RaterGroup).filter_by(code=code).one_or_none()
+        if group is None:
+            group = RaterGroup(
+                code=code,
+                name=name,
+                name_en=name_en,
+                internal=internal,
+                visible_to_unit=code == "citizen",
+            )
+            db.session.add(group)
+        groups[code] = group
+    return groups
 
 
 def set_group_visibility(group: RaterGroup, visible: bool) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from evalsurvey.domain import demo
+from evalsurvey import demo
 from evalsurvey.extensions import db
 from evalsurvey.models import (
     Cycle,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from evalsurvey import demo
 from evalsurvey.domain import composite as composite_domain
-from evalsurvey.domain import demo
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle
 from tests.factories import hidden_fields, login

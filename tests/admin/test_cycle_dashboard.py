@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from evalsurvey.domain import demo
+from evalsurvey import demo
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle
 from tests.factories import login

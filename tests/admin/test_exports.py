@@ -9,7 +9,7 @@ import io
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from evalsurvey.domain import demo
+from evalsurvey import demo
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, Response, Unit
 from evalsurvey.timezones import to_local

@@ -9,9 +9,9 @@ import re
 import pypdf
 from sqlalchemy import select
 
+from evalsurvey import demo
 from evalsurvey.domain import composite as composite_domain
 from evalsurvey.domain import cycles as cycle_domain
-from evalsurvey.domain import demo
 from evalsurvey.domain import publication as publication_domain
 from evalsurvey.domain import schemes as scheme_domain
 from evalsurvey.domain.analysis import latest_runs

@@ -32,8 +32,9 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from evalsurvey import demo
 from evalsurvey.cells import DANGEROUS
-from evalsurvey.domain import demo, interchange, paper
+from evalsurvey.domain import interchange, paper
 from evalsurvey.domain import links as link_domain
 from evalsurvey.domain import schemes as scheme_domain
 from evalsurvey.extensions import db

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from evalsurvey.domain import demo
+from evalsurvey import demo
 from evalsurvey.extensions import db
 from evalsurvey.models import (
     CompositeSetting,

@@ -97,8 +97,8 @@ def test_items_from_results_reach_a_contact_once_published_or_confirmed(app, cli
     its unit lost points on, as proposed "考核扣分" items on its dashboard and ledger. Such an
     item reaches the unit once the results are published, or once a reviewer confirms it
     (then the unit works on it, as above) — its points still only after publication."""
+    from evalsurvey import demo
     from evalsurvey.domain import cycles as cycle_domain
-    from evalsurvey.domain import demo
     from evalsurvey.domain import publication as publication_domain
     from evalsurvey.models import Cycle, CycleStatus, Unit
 

@@ -402,7 +402,7 @@ def test_admin_creates_a_unit_contact_who_then_signs_in(app, client):
 
 
 def test_posters_name_code_and_parent_and_filter_by_street(app, client):
-    from evalsurvey.domain import demo
+    from evalsurvey import demo
 
     demo.load(n_responses=50, seed=1)
     cycle = db.session.scalar(select(Cycle))

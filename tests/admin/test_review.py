@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 from sqlalchemy import select
 
-from evalsurvey.domain import demo
+from evalsurvey import demo
 from evalsurvey.domain.standing import proposals_of
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, ReviewDraw, Role

@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
+from evalsurvey import demo
 from evalsurvey.domain import analysis as cycle_analysis
-from evalsurvey.domain import demo
 from evalsurvey.domain.access import Scope
 from evalsurvey.domain.review_queue import flags_of, review_queue
 from evalsurvey.extensions import db

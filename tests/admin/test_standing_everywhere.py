@@ -15,9 +15,9 @@ import re
 
 from sqlalchemy import select
 
+from evalsurvey import demo
 from evalsurvey.domain import composite as composite_domain
 from evalsurvey.domain import cycles as cycle_domain
-from evalsurvey.domain import demo
 from evalsurvey.domain import grades as grade_domain
 from evalsurvey.domain import review as review_domain
 from evalsurvey.extensions import db

@@ -91,8 +91,8 @@ def test_results_wait_for_publication_for_every_unit_contact(app):
     own contact nor the contact above it. The body that proposes a unit's grade (a street for
     its communities, a community for its windows) sees only its computed score, for the
     review page. Published: everyone within their scope."""
+    from evalsurvey import demo
     from evalsurvey.domain import cycles as cycle_domain
-    from evalsurvey.domain import demo
     from evalsurvey.domain import publication as publication_domain
     from evalsurvey.models import Cycle, CycleStatus, StaffUser, Unit
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from evalsurvey import demo
 from evalsurvey.domain import cycles as cycle_domain
-from evalsurvey.domain import demo
 from evalsurvey.domain import publication as publication_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, CycleStatus, Objection, Publication

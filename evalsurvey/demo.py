@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from evalsurvey.domain import cycles, publication, staff
 from evalsurvey.domain import links as link_domain
 from evalsurvey.domain import questionnaires as qdomain
-from evalsurvey.domain.responses import response_row
-from evalsurvey.domain.units import create_unit
+from evalsurvey.domain.responses import insert_rows, response_row
+from evalsurvey.domain.units import create_unit, ensure_rater_groups
 from evalsurvey.extensions import db
 from evalsurvey.models import (
     Channel,
@@ -30,7 +30,6 @@ from evalsurvey.models import (
     Unit,
 )
 from evalsurvey.models.types import utcnow
-from evalsurvey.models.units import DEFAULT_RATER_GROUPS
 
 DEMO_ADMIN = ("admin", "admin-demo-2026")
 DEMO_CONTACT = "c0101"  # unit contact of the first community, same password
@@ -217,23 +216,6 @@ RESIDENT_QUESTIONNAIRE = {
 STREETS = ["东华门街道", "景山街道", "交道口街道"]
 COMMUNITIES = ["北池子社区", "南池子社区", "灯市口社区", "智德社区"]
 WINDOWS = ["社保服务窗口", "综合受理窗口"]
-
-
-def ensure_rater_groups() -> dict[str, RaterGroup]:
-    groups = {}
-    for code, name, name_en, internal in DEFAULT_RATER_GROUPS:
-        group = db.session.query(RaterGroup).filter_by(code=code).one_or_none()
-        if group is None:
-            group = RaterGroup(
-                code=code,
-                name=name,
-                name_en=name_en,
-                internal=internal,
-                visible_to_unit=code == "citizen",
-            )
-            db.session.add(group)
-        groups[code] = group
-    return groups
 
 
 def _published(data: dict) -> object:
@@ -490,7 +472,7 @@ def _run_cycle(
             )
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]
-        db.session.execute(insert(Response), chunk)
+        insert_rows(chunk)
         if progress is not None:
             progress(min(len(chunk), max(0, n_responses - start)))
     _assess_communities(cycle, communities, rng, quality)
@@ -539,7 +521,7 @@ def _assess_communities(cycle, communities, rng, quality) -> None:
     from evalsurvey.domain import schemes
     from evalsurvey.models import SchemeVersion
 
-    path = Path(__file__).resolve().parent.parent / "data" / "schemes" / "community_002.json"
+    path = Path(__file__).resolve().parent / "data" / "schemes" / "community_002.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     # an earlier cycle of the demo published it already: every cycle uses that version
     version = db.session.scalar(
