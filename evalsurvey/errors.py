@@ -85,14 +85,15 @@ def _handle_http(error: HTTPException):
     return body, status
 
 
-def _handle_csrf(error: CSRFError):
-    # A public questionnaire re-renders with the answers kept: nothing is lost.
-    from evalsurvey.public.views import rerender_after_csrf
-
-    kept = rerender_after_csrf()
-    if kept is not None:
-        return kept
+def csrf_page():
+    """The page for a form whose CSRF token failed. The public questionnaires have their own
+    handler (their blueprint's), which keeps the answers and falls back to this page:
+    this module imports no area, so every area can import it."""
     return page(400, _("页面已过期或来源无法验证，请返回刷新后重试。"))
+
+
+def _handle_csrf(error: CSRFError):
+    return csrf_page()
 
 
 def _handle_500(error: Exception):

@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy import select, text
 from werkzeug.wrappers import Response as HTTPResponse
@@ -29,7 +30,7 @@ from evalsurvey.domain.questionnaires import (
     questionnaire_of,
 )
 from evalsurvey.domain.responses import COMMENT_MAX
-from evalsurvey.errors import Message, page
+from evalsurvey.errors import Message, csrf_page, page
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, current_lang, datetime_local
 from evalsurvey.models import Invitation, Link, LinkMode, Unit
@@ -334,6 +335,14 @@ def rerender_after_csrf() -> HTTPResponse | None:
         action=action,
         new_device=new_device,
     )
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(error: CSRFError):
+    """A questionnaire re-renders with the answers kept: nothing is lost (found before the
+    application's handler, which knows no area)."""
+    kept = rerender_after_csrf()
+    return kept if kept is not None else csrf_page()
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,62 @@
+"""The layout a newcomer can read (issue 16): which part may import which.
+
+Imports are read from the source (function-level ones too), so a circle hidden inside a
+function is found as well as one at the top of a module.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "evalsurvey"
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every ``evalsurvey`` module ``path`` imports, wherever in the file the import is."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                here = _module(path).split(".")
+                package = here if path.name == "__init__.py" else here[:-1]
+                anchor = package[: len(package) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.split(".")[0] == "evalsurvey"}
+
+
+def _reaches(names: set[str], area: str) -> set[str]:
+    return {name for name in names if name == area or name.startswith(area + ".")}
+
+
+def test_error_pages_import_no_area():
+    """errors.py is imported by the public pages (and every area may use it): it must not
+    import them back (it did, inside its CSRF handler)."""
+    names = imports_of(PACKAGE / "errors.py")
+    for area in ("evalsurvey.public", "evalsurvey.admin", "evalsurvey.auth"):
+        assert not _reaches(names, area), area
+
+
+def test_the_domain_does_not_hold_or_import_the_demo():
+    assert not (PACKAGE / "domain" / "demo.py").exists()
+    for path in (PACKAGE / "domain").rglob("*.py"):
+        assert not _reaches(imports_of(path), "evalsurvey.demo"), path
+
+
+def test_the_reader_sees_function_level_and_relative_imports(tmp_path):
+    """The check above can fail: a nested import is found."""
+    source = PACKAGE / "errors.py"
+    assert "evalsurvey.domain.errors" in imports_of(source)
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f():\n    from evalsurvey.public.views import x\n", encoding="utf-8")
+    assert "evalsurvey.public.views" in imports_of(sample)
