@@ -60,3 +60,11 @@ def test_the_reader_sees_function_level_and_relative_imports(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    from evalsurvey.public.views import x\n", encoding="utf-8")
     assert "evalsurvey.public.views" in imports_of(sample)
+
+
+def test_auth_does_not_import_admin():
+    """Signing in and one's own password work without the staff pages' modules: what both
+    use (the form base, a DomainError by its field) is evalsurvey.web."""
+    for path in (PACKAGE / "auth").rglob("*.py"):
+        assert not _reaches(imports_of(path), "evalsurvey.admin"), path
+    assert not _reaches(imports_of(PACKAGE / "web.py"), "evalsurvey.admin")

@@ -1,4 +1,4 @@
-"""The staff blueprint and the helpers every staff area shares."""
+"""The staff blueprint and the helpers its areas share (what auth shares too: evalsurvey.web)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from flask_login import current_user
 
 from evalsurvey.auth.guards import STAFF_READERS, roles_required
 from evalsurvey.domain.access import AccessDenied, Scope
-from evalsurvey.domain.errors import DomainError
-from evalsurvey.i18n import _
 from evalsurvey.models import Role, Unit
+
+# shared with auth, so it lives in evalsurvey.web; kept here for the modules that import it
+# from this one
+from evalsurvey.web import show_error as show_error
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 admin_only = roles_required(Role.ADMIN)
@@ -35,16 +37,6 @@ def require_unit(unit: Unit | None) -> Unit:
         return scope().require_unit(unit)
     except AccessDenied:
         abort(403)
-
-
-def show_error(form, error: DomainError) -> None:
-    """Put a domain error next to its field (or on the form when it names none)."""
-    target = getattr(form, error.field, None) if error.field else None
-    text = error.text(_)
-    if target is not None and hasattr(target, "errors"):
-        target.errors = [*target.errors, text]
-    else:
-        form.form_errors.append(text)
 
 
 def confirm_page(form, title: str, message: str, button: str, back: str):

@@ -2,17 +2,16 @@
 
 The rules themselves (codes, uniqueness, parents, passwords) live in
 :mod:`evalsurvey.domain`; a :class:`~evalsurvey.domain.errors.DomainError` is shown by
-its field through :func:`evalsurvey.admin.blueprint.show_error`.
+its field through :func:`evalsurvey.web.show_error`; the form base, :class:`CheckedForm`,
+is :mod:`evalsurvey.web`'s, shared with the staff's own forms in :mod:`evalsurvey.auth.forms`.
 """
 
 from __future__ import annotations
 
-import flask_wtf
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    DateTimeField,
     DateTimeLocalField,
     IntegerField,
     PasswordField,
@@ -23,35 +22,13 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, EqualTo, NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional
 
-from evalsurvey.domain.checks import FIRST_YEAR, LAST_YEAR, YEAR_MESSAGE, text_problem
-from evalsurvey.i18n import LABELS, _, _l, at_most
+from evalsurvey.i18n import LABELS, _l, at_most
 from evalsurvey.models import ResponseStatus, Role
 from evalsurvey.models.cycles import PERIODS
 from evalsurvey.models.units import UNIT_TYPES
-
-
-class FlaskForm(flask_wtf.FlaskForm):
-    """A staff form whose text fields refuse control characters (line breaks too, outside
-    a text area) and whose dates stay inside the years an assessment can be about: the
-    checks of :mod:`evalsurvey.domain.checks`, by the field, before any view reads them."""
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        for field in self:
-            message = None
-            if isinstance(field, StringField) and isinstance(field.data, str):
-                problem = text_problem(field.data, multiline=isinstance(field, TextAreaField))
-                if problem is not None:
-                    message = _(problem[0], **problem[1])
-            elif isinstance(field, DateTimeField | DateField) and field.data is not None:
-                if not FIRST_YEAR <= field.data.year <= LAST_YEAR:
-                    message = _(YEAR_MESSAGE, first=FIRST_YEAR, last=LAST_YEAR)
-            if message is not None:
-                field.errors = [*field.errors, message]
-                valid = False
-        return valid
+from evalsurvey.web import CheckedForm
 
 
 def _strip(value):
@@ -63,7 +40,7 @@ def _choices(kind: str, codes=None) -> list[SelectChoice]:
     return [SelectChoice(code, _l(LABELS[kind][code])) for code in codes]
 
 
-class UnitForm(FlaskForm):
+class UnitForm(CheckedForm):
     code = StringField(_l("编码"), validators=[DataRequired(_l("请填写编码。")), at_most(40)])
     name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), at_most(200)])
     type = SelectField(_l("类型"), choices=_choices("unit_type", UNIT_TYPES))
@@ -71,18 +48,18 @@ class UnitForm(FlaskForm):
     active = BooleanField(_l("启用"), default=True)
 
 
-class FileForm(FlaskForm):
+class FileForm(CheckedForm):
     file = FileField(_l("文件"), validators=[FileRequired(_l("请选择文件。"))])
 
 
-class QuestionnaireJSONForm(FlaskForm):
+class QuestionnaireJSONForm(CheckedForm):
     definition = TextAreaField(
         _l("问卷定义（JSON）"),
         validators=[DataRequired(_l("请填写问卷定义。")), at_most(60_000)],
     )
 
 
-class CycleForm(FlaskForm):
+class CycleForm(CheckedForm):
     code = StringField(_l("编码"), validators=[DataRequired(_l("请填写编码。")), at_most(40)])
     name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), at_most(200)])
     period = SelectField(_l("周期类型"), choices=_choices("period", PERIODS))
@@ -90,24 +67,24 @@ class CycleForm(FlaskForm):
     closes_at = DateTimeLocalField(_l("截止时间"), validators=[Optional()])
 
 
-class CycleEditForm(FlaskForm):
+class CycleEditForm(CheckedForm):
     name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), at_most(200)])
     opens_at = DateTimeLocalField(_l("开始时间"), validators=[Optional()])
     closes_at = DateTimeLocalField(_l("截止时间"), validators=[Optional()])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(CheckedForm):
     """A confirmation step: the page itself is the "are you sure"."""
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(CheckedForm):
     reason = TextAreaField(
         _l("原因（记入操作日志）"),
         validators=[DataRequired(_l("请填写原因。")), at_most(500)],
     )
 
 
-class RaterGroupForm(FlaskForm):
+class RaterGroupForm(CheckedForm):
     code = StringField(_l("编码"), validators=[DataRequired(_l("请填写编码。")), at_most(40)])
     name = StringField(_l("名称"), validators=[DataRequired(_l("请填写名称。")), at_most(100)])
     name_en = StringField(_l("英文名称"), validators=[Optional(), at_most(100)])
@@ -115,7 +92,7 @@ class RaterGroupForm(FlaskForm):
     visible_to_unit = BooleanField(_l("被评单位可查看该群体的答卷和意见"))
 
 
-class LinkForm(FlaskForm):
+class LinkForm(CheckedForm):
     questionnaire = SelectField(_l("问卷（已发布版本）"), coerce=int, choices=[])
     rater_group = SelectField(_l("评价群体"), coerce=int, choices=[])
     # no Optional(): a blank (or all-space) unit must still meet validate_unit
@@ -137,7 +114,7 @@ class LinkForm(FlaskForm):
             raise ValidationError(_l("找不到该单位。"))
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(CheckedForm):
     count = IntegerField(
         _l("数量（不填名单时）"),
         validators=[Optional(), NumberRange(1, 5000, message=_l("数量应在 1 到 5000 之间。"))],
@@ -158,7 +135,7 @@ class InvitationForm(FlaskForm):
             raise ValidationError(_l("请填写数量或名单。"))
 
 
-class StaffForm(FlaskForm):
+class StaffForm(CheckedForm):
     username = StringField(
         _l("用户名"), validators=[DataRequired(_l("请输入用户名。")), at_most(80)]
     )
@@ -171,13 +148,13 @@ class StaffForm(FlaskForm):
     )
 
 
-class StaffRoleForm(FlaskForm):
+class StaffRoleForm(CheckedForm):
     role = SelectField(_l("角色"), choices=_choices("role"))
     unit = StringField(_l("所属单位编码（单位联络员必填）"), validators=[Optional(), at_most(40)])
     submit = SubmitField(_l("保存角色"))
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(CheckedForm):
     password = PasswordField(
         _l("新密码（至少 8 位）"),
         validators=[DataRequired(_l("请输入密码。")), at_most(200)],
@@ -185,30 +162,16 @@ class PasswordResetForm(FlaskForm):
     submit = SubmitField(_l("重设密码"))
 
 
-class PasswordChangeForm(FlaskForm):
-    current = PasswordField(_l("当前密码"), validators=[DataRequired(_l("请输入密码。"))])
-    new = PasswordField(
-        _l("新密码（至少 8 位）"), validators=[DataRequired(_l("请输入密码。")), at_most(200)]
-    )
-    confirm = PasswordField(
-        _l("再次输入新密码"),
-        validators=[
-            DataRequired(_l("请输入密码。")),
-            EqualTo("new", message=_l("两次输入的新密码不一致。")),
-        ],
-    )
-
-
-class ResponseStatusForm(FlaskForm):
+class ResponseStatusForm(CheckedForm):
     status = SelectField(_l("状态"), choices=_choices("response_status", list(ResponseStatus)))
 
 
-class CycleSchemeForm(FlaskForm):
+class CycleSchemeForm(CheckedForm):
     unit_type = SelectField(_l("单位类型"), choices=[])
     scheme = SelectField(_l("考核方案（已发布版本）"), coerce=int, choices=[])
 
 
-class FindingForm(FlaskForm):
+class FindingForm(CheckedForm):
     element = SelectField(_l("考核要素"), choices=[])
     value = StringField(_l("取值"), validators=[at_most(200)])
     note = TextAreaField(_l("情况说明"), validators=[Optional(), at_most(2000)])
@@ -218,7 +181,7 @@ class FindingForm(FlaskForm):
     evidence = FileField(_l("佐证材料（可选：PDF、图片、DOCX、XLSX，10 MB 以内）"))
 
 
-class LedgerForm(FlaskForm):
+class LedgerForm(CheckedForm):
     status = SelectField(_l("状态改为"), choices=[])
     note = TextAreaField(_l("情况说明"), validators=[Optional(), at_most(2000)])
     owner = StringField(_l("责任人（确认时填写）"), validators=[Optional(), at_most(120)])

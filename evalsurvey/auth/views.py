@@ -18,33 +18,21 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired
 
 from evalsurvey import ratelimit
-from evalsurvey.admin.blueprint import show_error
-from evalsurvey.admin.forms import PasswordChangeForm
+from evalsurvey.auth.forms import LoginForm, PasswordChangeForm
 from evalsurvey.domain import signin, staff
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db, login_manager
-from evalsurvey.i18n import _, _l, at_most
+from evalsurvey.i18n import _
 from evalsurvey.models import StaffUser
+from evalsurvey.web import show_error
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 # hashed like every password (same method and cost), matched by nothing anyone types
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
-
-
-class LoginForm(FlaskForm):
-    username = StringField(
-        _l("用户名"), validators=[DataRequired(_l("请输入用户名。")), at_most(80)]
-    )
-    password = PasswordField(
-        _l("密码"), validators=[DataRequired(_l("请输入密码。")), at_most(200)]
-    )
 
 
 @login_manager.user_loader
