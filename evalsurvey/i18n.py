@@ -224,6 +224,21 @@ LABELS: dict[str, dict[str, str]] = {
         "proposed": N_("下级申报得分"),
         "reviewed": N_("上级复核得分"),
         "pending": N_("综合计算得分（申报待上级复核）"),
+        "stale": N_("综合计算得分（申报或复核早于当前结果，待重新确认）"),
+    },
+    "publish_blocker": {
+        "stale_result": N_("结果已过时"),
+        "missing_units": N_("有单位不在综合结果中"),
+        "stale_proposals": N_("申报或复核早于当前结果"),
+    },
+    "result_input": {
+        "findings": N_("考核记录"),
+        "adjustments": N_("征求意见调整"),
+        "analysis": N_("满意度分析"),
+        "responses": N_("问卷的审核状态"),
+        "weights": N_("综合权重"),
+        "scheme": N_("考核细则"),
+        "cycles": N_("所汇总周期的结果"),
     },
     "review_reason": {
         "top_score": N_("得分达到前两个等级"),

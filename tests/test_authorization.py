@@ -322,8 +322,7 @@ def _figures_of(cycle, code: str, unit_type: str = "community") -> dict[str, str
     from evalsurvey.domain import composite as composite_domain
     from evalsurvey.domain import schemes as scheme_domain
     from evalsurvey.domain.analysis import latest_runs
-    from evalsurvey.domain.feedback import standing_rows
-    from evalsurvey.domain.grades import grade_cycle
+    from evalsurvey.domain.results import cycle_result
 
     found: dict[str, str] = {}
     assessed = scheme_domain.unit_type_results(cycle, unit_type)
@@ -338,17 +337,13 @@ def _figures_of(cycle, code: str, unit_type: str = "community") -> dict[str, str
     found["composite"] = _pts(combined["score"])
     found["composite, unrounded"] = repr(combined["score"])
     found["composite rank"] = f"第 {combined['rank']} 名"
-    row = next(
-        r
-        for r in standing_rows(cycle, unit_type, run, grade_cycle(cycle, unit_type))
-        if r["unit"] == code
-    )
-    found["standing score"] = _pts(row["score"])
-    found["standing rank"] = f"第 {row['rank']} 名"
-    assert row["label"]
+    row = next(r for r in cycle_result(cycle, unit_type).ranking() if r.unit == code)
+    found["standing score"] = _pts(row.score)
+    found["standing rank"] = f"第 {row.rank} 名"
+    assert row.label
     # stars: any star is a leak (no unit in a contact's scope may show one); named grades
     # (the windows' quota grades): the unit's own label
-    found["grade"] = "★" if row["label"].startswith("★") else row["label"]
+    found["grade"] = "★" if row.label.startswith("★") else row.label
     survey = next(u for u in latest_runs(cycle)[unit_type].result["units"] if u["unit"] == code)
     for group, entry in survey["groups"].items():
         if entry["score"] is not None:

@@ -16,6 +16,7 @@ from evalsurvey.domain import composite as composite_domain
 from evalsurvey.domain import exports
 from evalsurvey.domain import grades as grade_domain
 from evalsurvey.domain import publication as publication_domain
+from evalsurvey.domain import results as results_domain
 from evalsurvey.domain.analysis import unit_types_in
 from evalsurvey.domain.checks import load_json
 from evalsurvey.domain.errors import DomainError
@@ -73,17 +74,13 @@ def composite(cycle_id: int):
         for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
         if access.may_see_results(cycle, u)
     }
-    # ranked, scored and graded on the standing scores, as results.csv, the dashboard and the
-    # publication are (reviewed > proposed > computed); the computed composite beside them
-    entries = {e["unit"]: e for e in (run.result["units"] if run else []) if e["unit"] in visible}
-    ranked = [
-        r for r in publication_domain.ranking_rows(cycle, unit_type) or [] if r["unit"] in visible
-    ]
-    rows = [{"unit": r["unit"], "standing": r, "entry": entries.get(r["unit"])} for r in ranked]
-    placed = {r["unit"] for r in ranked}
-    rows += [
-        {"unit": u, "standing": None, "entry": e} for u, e in entries.items() if u not in placed
-    ]
+    # one result (frozen once published): ranked, scored and graded on the standing scores,
+    # as results.csv, the dashboard and the publication are; the computed composite beside
+    result = results_domain.cycle_result(cycle, unit_type)
+    units_of = [u for u in (result.units if result else ()) if u.unit in visible]
+    rows = [u for u in units_of if u.standing is not None]
+    rows.sort(key=lambda u: (u.standing.rank, u.unit))
+    rows += [u for u in units_of if u.standing is None]
     # units in scope whose results wait for publication (a unit contact's, before it)
     waiting = not access.office and any(
         access.sees_unit(u) and u.code not in visible
@@ -101,14 +98,16 @@ def composite(cycle_id: int):
         types=types,
         unit_type=unit_type,
         config=config,
-        run=run,
+        run=published.run if published is not None else run,
+        result=result,
+        stale=results_domain.staleness(cycle, unit_type) if access.office else None,
         rows=rows,
         units=visible,
         names=component_names(cycle),
         policies=MISSING_POLICIES,
         form=forms.ConfirmForm(),
-        graded=any(r["standing"] and r["standing"]["label"] for r in rows),
-        changes=any(r["standing"] and r["standing"]["change"] is not None for r in rows),
+        graded=any(r.standing and r.standing.label for r in rows),
+        changes=any(r.standing and r.standing.change is not None for r in rows),
         published=published,
         grade_labels=grade_labels,
         rules_text=json.dumps(rules or grade_domain.DEFAULT_STARS, ensure_ascii=False),
@@ -204,8 +203,8 @@ def export_results(cycle_id: int, fmt: str):
     visible = {u.code for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))
                if access.may_see_results(cycle, u)}  # fmt: skip
     header, body = exports.results_rows(
-        [r for r in rows if r["unit"] in visible],
-        lambda r: grade_reason(r, labels) if r.get("label") else "",
+        [r for r in rows if r.unit in visible],
+        lambda r: grade_reason(r, labels) if r.label else "",
     )
     words = {"rank": _("排名"), "unit": _("单位编码"), "name": _("单位"), "score": _("得分"),
              "grade": _("等级"), "reason": _("评定理由"), "previous": _("上期得分"),

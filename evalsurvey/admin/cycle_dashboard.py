@@ -33,11 +33,11 @@ def dashboard_of_cycle(cycle_id: int):
     if data.ranking:
         top = data.ranking[:30]
         drawn["ranking"] = charts.hbars(
-            _("{kind}排名和等级", kind=kind), [r["name"] for r in top], [r["score"] for r in top],
-            _("得分（百分制）"), [r["label"] or "—" for r in top],
+            _("{kind}排名和等级", kind=kind), [r.name for r in top], [r.score for r in top],
+            _("得分（百分制）"), [r.label or "—" for r in top],
         )  # fmt: skip
         drawn["distribution"] = charts.histogram(
-            _("{kind}得分分布", kind=kind), [r["score"] for r in data.ranking],
+            _("{kind}得分分布", kind=kind), [r.score for r in data.ranking],
             _("得分（百分制）"), _("单位数（个）"),
         )  # fmt: skip
     if data.groups:
@@ -66,8 +66,8 @@ def dashboard_of_cycle(cycle_id: int):
         )  # fmt: skip
     if data.change:
         drawn["change"] = charts.diverging(
-            _("与上一周期相比的变化"), [r["name"] for r in data.change[:30]],
-            [r["change"] for r in data.change[:30]], _("得分变化（分）"),
+            _("与上一周期相比的变化"), [r.name for r in data.change[:30]],
+            [r.change for r in data.change[:30]], _("得分变化（分）"),
         )  # fmt: skip
     if data.flags:
         reasons = list(data.flags)

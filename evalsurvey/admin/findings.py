@@ -12,10 +12,8 @@ from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import bp, readers, require_unit, scope, show_error
 from evalsurvey.admin.composite import component_names
 from evalsurvey.admin.schemes import rule_words
-from evalsurvey.domain import composite as composite_domain
-from evalsurvey.domain import publication as publication_domain
+from evalsurvey.domain import results as results_domain
 from evalsurvey.domain import schemes as scheme_domain
-from evalsurvey.domain.analysis import latest_runs
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.evidence import MIMETYPES, evidence_path, store_evidence
 from evalsurvey.extensions import db
@@ -121,32 +119,19 @@ def unit_assessment(cycle_id: int, unit_id: int):
             select(Finding).where(Finding.cycle_id == cycle.id, Finding.unit_id == unit.id)
         )
     }
-    run = composite_domain.latest_composite(cycle, unit.type)
-    combined = next(
-        (u for u in (run.result["units"] if run else []) if u["unit"] == unit.code), None
-    )
-    # its score, rank and grade as every ranking shows them (the standing score, or the
-    # published one): the computed composite above is one of its inputs
-    standing = next(
-        (
-            r
-            for r in publication_domain.ranking_rows(cycle, unit.type) or []
-            if r["unit"] == unit.code
-        ),
-        None,
-    )
-    survey_run = latest_runs(cycle).get(unit.type)
-    survey = next(
-        (u for u in ((survey_run.result or {}).get("units", []) if survey_run else [])
-         if u["unit"] == unit.code),
-        None,
-    )  # fmt: skip
+    # its composite, standing score, rank, grade and groups from the cycle's one result (frozen
+    # once published); the scheme total above is live, from the findings as they are now
+    result_of_type = results_domain.cycle_result(cycle, unit.type)
+    combined = result_of_type.unit_result(unit.code) if result_of_type else None
+    stale = results_domain.staleness(cycle, unit.type) if scope().office else None
     return render_template(
         "admin/unit_assessment.html",
         combined=combined,
-        standing=standing,
-        composite_run=run,
-        survey=survey,
+        standing=combined.standing if combined else None,
+        composite_run=result_of_type.composite_run if result_of_type else None,
+        stale=stale,
+        recompute_type=unit.type,
+        result_min_n=result_of_type.min_n if result_of_type else 5,
         names=component_names(cycle),
         cycle=cycle,
         unit=unit,

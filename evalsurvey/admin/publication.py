@@ -9,6 +9,7 @@ from sqlalchemy import select
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp
 from evalsurvey.domain import publication as publication_domain
+from evalsurvey.domain import results as results_domain
 from evalsurvey.domain.checks import db_int
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
@@ -22,6 +23,10 @@ REVIEW_BLOCKERS = (publication_domain.NO_DRAW, publication_domain.PENDING)
 PUBLISH_WARNING = N_(
     "将以最新保存的综合结果和等级公示 7 天，任何人都可提出异议；公示后结果不再变动。"
 )
+
+
+def published_now(cycle: Cycle, unit_type: str) -> bool:
+    return publication_domain.publication_of(cycle, unit_type) is not None
 
 
 def _unit_type() -> str:
@@ -40,9 +45,12 @@ def publish_results(cycle_id: int):
     unit_type = _unit_type()
     form = forms.ConfirmForm()
     refused = None  # the refusal of a post, shown as an error on this page
+    reason = request.form.get("reason", "") if request.method == "POST" else ""
     if form.validate_on_submit():
         try:
-            publication_domain.publish_results(cycle, unit_type, current_user.username)
+            publication_domain.publish_results(
+                cycle, unit_type, current_user.username, reason=reason
+            )
             db.session.commit()
             flash(_("结果已公示，公示期 7 天。"))
             return redirect(url_for("admin.objections", cycle_id=cycle.id, type=unit_type))
@@ -51,6 +59,12 @@ def publish_results(cycle_id: int):
             refused = exc.text(_)
     blockers = publication_domain.publication_blockers(cycle, unit_type)
     reasons = [b.error().text(_) for b in blockers]
+    # what would be published now, shown before the office confirms
+    preview = (
+        results_domain.current_result(cycle, unit_type)
+        if not published_now(cycle, unit_type)
+        else None
+    )
     return render_template(
         "admin/publish.html",
         form=form,
@@ -60,6 +74,9 @@ def publish_results(cycle_id: int):
         warning=_(PUBLISH_WARNING),
         refused=refused if refused not in reasons else None,
         blockers=list(zip(blockers, reasons, strict=True)),
+        overridable=bool(blockers) and all(b.overridable for b in blockers),
+        reason=reason,
+        preview=preview,
         review_codes=REVIEW_BLOCKERS,
     ), (400 if refused or form.errors else 200)
 

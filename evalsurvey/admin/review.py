@@ -10,12 +10,11 @@ from sqlalchemy import select
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import analysts, bp, readers, scope
 from evalsurvey.admin.composite import chosen_unit_type
+from evalsurvey.domain import results as results_domain
 from evalsurvey.domain import review as review_domain
-from evalsurvey.domain.composite import latest_composite
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.grades import grade_cycle
 from evalsurvey.domain.queries import get_by_code
-from evalsurvey.domain.standing import proposals_of, standing_scores
+from evalsurvey.domain.standing import proposals_of
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, label, sep
 from evalsurvey.models import Cycle, Unit
@@ -139,7 +138,9 @@ def review(cycle_id: int):
     ]
     figures = {u.code for u in units if access.may_see_results(cycle, u)}
     proposals = proposals_of(cycle, unit_type)
-    standing = standing_scores(cycle, unit_type, latest_composite(cycle, unit_type))
+    result = results_domain.cycle_result(cycle, unit_type)
+    standing = {r.unit: r for r in (result.ranking() if result else [])}
+    stale = results_domain.staleness(cycle, unit_type)
     draw = review_domain.draw_of(cycle, unit_type)
     redrawn = None
     if draw is not None and access.office:
@@ -154,7 +155,9 @@ def review(cycle_id: int):
         proposals=proposals,
         suggestions=review_domain.suggestions(cycle, unit_type),
         standing=standing,
-        graded=grade_cycle(cycle, unit_type),
+        stale=stale if access.office else None,
+        stale_units=set(stale.stale_proposals),
+        recompute_type=unit_type,
         grades=review_domain.grade_codes(cycle, unit_type),
         to_review={
             code: review_domain.shown_reasons(reasons)

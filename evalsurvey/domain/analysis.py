@@ -21,6 +21,7 @@ from evalsurvey import stats
 from evalsurvey.analysis.reader import Columns, InputError, ResponseTable
 from evalsurvey.analysis.report import OptionError, Options, analyze
 from evalsurvey.domain.questionnaires import cycle_questionnaires, format_value
+from evalsurvey.domain.results import forget, responses_digest
 from evalsurvey.extensions import db
 from evalsurvey.models import (
     AnalysisRun,
@@ -247,6 +248,8 @@ def run_analysis(
             created_by=actor,
             options=options.as_json(),
         )
+        # what it read, so a later review decision shows the analysis out of date
+        run.options["responses_digest"] = responses_digest(cycle, unit_type)
         try:
             report = analyze_cycle(cycle, options, unit_type or None)
         except InputError:
@@ -262,6 +265,7 @@ def run_analysis(
         db.session.add(run)
         runs.append(run)
     db.session.commit()
+    forget()
     return runs
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from evalsurvey.domain.analysis import latest_runs
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.results import computed_scores, forget, result_inputs
 from evalsurvey.domain.schemes import unit_type_results
 from evalsurvey.domain.units import check_unit_type
 from evalsurvey.extensions import db
@@ -79,8 +80,7 @@ def parts(cycle: Cycle, unit_type: str, names: list[str]) -> dict[str, dict[str,
         if name.startswith(CYCLE_PREFIX):
             other = db.session.scalar(select(Cycle).where(Cycle.code == name[len(CYCLE_PREFIX) :]))
             stored = latest_composite(other, unit_type) if other is not None else None
-            for unit in stored.result["units"] if stored else []:
-                out[name][unit["unit"]] = unit["score"]
+            out[name].update(computed_scores(stored))
     run = latest_runs(cycle).get(unit_type)
     for unit in (run.result or {}).get("units", []) if run else []:
         for name in names:
@@ -142,12 +142,19 @@ def run_composite(cycle: Cycle, unit_type: str, actor: str) -> AnalysisRun:
             for r in sorted(results, key=lambda r: (r.rank is None, r.rank or 0, r.unit))
         ],
     }
+    analysis = latest_runs(cycle).get(unit_type)
     run = AnalysisRun(
         cycle_id=cycle.id,
         kind="composite",
         unit_type=unit_type,
         created_by=actor,
-        options={"weights": config.weights, "missing": config.missing},
+        # what it was built from, so a later change shows it out of date (.results)
+        options={
+            "weights": config.weights,
+            "missing": config.missing,
+            "analysis_run": analysis.id if analysis is not None else None,
+            "inputs": result_inputs(cycle, unit_type),
+        },
         n_responses=0,
         n_used=0,
         n_suspect=0,
@@ -155,6 +162,7 @@ def run_composite(cycle: Cycle, unit_type: str, actor: str) -> AnalysisRun:
     )
     db.session.add(run)
     db.session.commit()
+    forget()
     return run
 
 

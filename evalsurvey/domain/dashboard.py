@@ -16,10 +16,9 @@ from sqlalchemy import func, select
 
 from evalsurvey.domain.access import Scope
 from evalsurvey.domain.analysis import latest_runs
-from evalsurvey.domain.composite import latest_composite
-from evalsurvey.domain.feedback import panel_agreement, rectification_items, standing_rows
-from evalsurvey.domain.grades import grade_cycle
-from evalsurvey.domain.publication import publication_of, ranking_rows, report_of
+from evalsurvey.domain.feedback import panel_agreement, rectification_items
+from evalsurvey.domain.publication import publication_of, report_of
+from evalsurvey.domain.results import cycle_result
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, RaterGroup, Response, Unit
 from evalsurvey.timezones import to_local
@@ -74,29 +73,28 @@ def cycle_dashboard(cycle: Cycle, unit_type: str, scope: Scope, gap_points: floa
     }
     out.unit_ids = {code: u.id for code, u in units.items()}
     shown = {code for code, u in units.items() if scope.may_see_results(cycle, u)}
-    rows = ranking_rows(cycle, unit_type)  # the published ranking, else the standing one
-    if rows is not None:
-        out.ranking = [r for r in rows if r["unit"] in shown]
+    # the cycle's result: the published one, else the standing one (groups at the minimum n)
+    cycle_res = cycle_result(cycle, unit_type)
+    if cycle_res is not None:
+        out.ranking = [r for r in cycle_res.ranking() if r.unit in shown]
         out.change = sorted(
-            (r for r in out.ranking if r["change"] is not None), key=lambda r: -r["change"]
+            (r for r in out.ranking if r.change is not None), key=lambda r: -r.change
         )
     analysis = latest_runs(cycle).get(unit_type)
     result = (analysis.result or {}) if analysis else {}
-    out.min_n = result.get("settings", {}).get("min_n", 5)
+    out.min_n = cycle_res.min_n if cycle_res else result.get("settings", {}).get("min_n", 5)
     internal = {g.code for g in db.session.scalars(select(RaterGroup).where(RaterGroup.internal))}
     by_group: dict[str, list[float]] = {}
-    for entry in result.get("units", []):
-        if entry["unit"] not in shown:
+    for entry in cycle_res.units if cycle_res else ():
+        if entry.unit not in shown or entry.unit not in units:
             continue
         inside, outside = [], []
-        for code, g in entry.get("groups", {}).items():
-            if g.get("score") is None:
-                continue
-            by_group.setdefault(code, []).append(g["score"])
-            (inside if code in internal else outside).append(g["score"])
+        for g in entry.groups:
+            by_group.setdefault(g.group, []).append(g.score)
+            (inside if g.group in internal else outside).append(g.score)
         if inside and outside:
             i, e = sum(inside) / len(inside), sum(outside) / len(outside)
-            out.gap.append({"unit": entry["unit"], "name": units[entry["unit"]].name,
+            out.gap.append({"unit": entry.unit, "name": units[entry.unit].name,
                             "internal": round(i, 1), "external": round(e, 1),
                             "gap": round(i - e, 1), "stands_out": i - e >= gap_points})  # fmt: skip
     for code, values in sorted(by_group.items()):
@@ -167,16 +165,15 @@ def unit_trend(unit: Unit, scope: Scope) -> list[dict]:
     cycles = db.session.scalars(select(Cycle).order_by(Cycle.opens_at, Cycle.id))
     for cycle in cycles:
         published = publication_of(cycle, unit.type)
-        rows = published.rows if published is not None else None
-        if rows is None and scope.may_see_results(cycle, unit):
-            run = latest_composite(cycle, unit.type)
-            if run is not None:
-                rows = standing_rows(cycle, unit.type, run, grade_cycle(cycle, unit.type))
-        row = next((r for r in rows or [] if r["unit"] == unit.code), None)
+        if published is None and not scope.may_see_results(cycle, unit):
+            continue
+        result = cycle_result(cycle, unit.type)
+        rows = result.ranking() if result is not None else []
+        row = next((r for r in rows if r.unit == unit.code), None)
         if row is None:
             continue
-        out.append({"cycle": cycle.code, "name": cycle.name, "score": row["score"],
-                    "rank": row["rank"], "of": len(rows), "label": row["label"],
+        out.append({"cycle": cycle.code, "name": cycle.name, "score": row.score,
+                    "rank": row.rank, "of": len(rows), "label": row.label,
                     "published": published is not None})  # fmt: skip
     return out
 

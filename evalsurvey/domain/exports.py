@@ -24,6 +24,7 @@ from evalsurvey.extensions import db
 from evalsurvey.models import Channel, Cycle, RaterGroup, Response, ResponseStatus, Unit
 from evalsurvey.reports.sheet import column_letter, write_sheet
 from evalsurvey.reports.spss import MAX_WIDTH, Variable, write_sav
+from evalsurvey.scoring.result import Standing
 from evalsurvey.timezones import to_local
 
 NUMBER_TYPES = ("satisfaction5", "scale10", "points")
@@ -122,20 +123,11 @@ def responses_xlsx(
     return write_sheet(out, labels["sheet"], header, widths, rows())
 
 
-def results_rows(rows: list[dict], reason) -> tuple[list[str], list[list[Any]]]:
-    """The ranking as table rows: rank, unit, name, score, grade, reason, previous, change."""
+def results_rows(rows: list[Standing], reason) -> tuple[list[str], list[list[Any]]]:
+    """The ranking (the cycle's result's standing rows) as table rows: rank, unit, name,
+    score, grade, reason, previous, change."""
     body = [
-        [
-            r["rank"],
-            r["unit"],
-            r["name"],
-            r["score"],
-            r.get("label", ""),
-            reason(r),
-            r.get("previous"),
-            r.get("change"),
-        ]  # fmt: skip
-        for r in rows
+        [r.rank, r.unit, r.name, r.score, r.label, reason(r), r.previous, r.change] for r in rows
     ]
     return ["rank", "unit", "name", "score", "grade", "reason", "previous", "change"], body
 

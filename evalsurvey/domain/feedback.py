@@ -1,10 +1,10 @@
 """The one-to-one feedback report (一对一反馈): everything a unit is told about its result.
 
-:func:`unit_reports` builds one document (plain JSON) per unit from a stored composite run,
-the findings, the satisfaction analysis and the grades. Publication freezes these documents
-(:mod:`.publication`), so a finding changed later alters no published report; before that the
-office previews them live. The rectification items are the one live part: they are the
-follow-up of the result, not the result.
+:func:`unit_reports` builds one document (plain JSON) per unit from the cycle's typed result
+(:mod:`.results`: scores, terms, groups, grades), the findings and the comments. Publication
+freezes these documents (:mod:`.publication`), so a finding changed later alters no
+published report; before that the office previews them live. The rectification items are
+the one live part: they are the follow-up of the result, not the result.
 
 Privacy: satisfaction is shown only for groups with at least the minimum n; comments only
 from groups a unit may read (``visible_to_unit``), only where that group reached the minimum
@@ -18,13 +18,10 @@ from typing import Any
 from sqlalchemy import select
 
 from evalsurvey.domain.analysis import latest_runs
-from evalsurvey.domain.grades import previous_scores, rules_for
 from evalsurvey.domain.schemes import cycle_scheme, scheme_of
-from evalsurvey.domain.standing import standing_scores
 from evalsurvey.extensions import db
 from evalsurvey.models import (
     Adjustment,
-    AnalysisRun,
     Cycle,
     Finding,
     RaterGroup,
@@ -33,49 +30,24 @@ from evalsurvey.models import (
     ResponseStatus,
     Unit,
 )
-from evalsurvey.scoring.grading import GradedUnit, parse_rules
-from evalsurvey.scoring.points import shared_ranks
+from evalsurvey.scoring.result import CycleResult
 
 EPS = 1e-9
 
 
-def standing_rows(
-    cycle: Cycle, unit_type: str, run: AnalysisRun, graded: dict[str, GradedUnit]
-) -> list[dict[str, Any]]:
-    """The ranking on the standing scores: unit, name, score, source, rank, grade, label and
-    the grade's reason (codes and numbers), previous result and change. Best first."""
-    standing = standing_scores(cycle, unit_type, run)
-    ranks = shared_ranks({u: s for u, (s, _src) in standing.items()})
-    of_type = select(Unit.code, Unit.name).where(Unit.type == unit_type)
-    names = {code: name for code, name in db.session.execute(of_type)}
-    before = previous_scores(cycle, unit_type)
-    rows = []
-    for unit, (score, source) in standing.items():
-        g = graded.get(unit)
-        previous = before.get(unit)
-        rows.append(
-            {
-                "unit": unit,
-                "name": names.get(unit, unit),
-                "score": score,
-                "source": source,
-                "rank": ranks[unit],
-                "grade": g.grade if g else "",
-                "label": g.label if g else "",
-                "steps": [list(step) for step in g.steps] if g else [],
-                "previous": previous,
-                "change": None if previous is None else round(score - previous, 2),
-            }
-        )
-    return sorted(rows, key=lambda r: (r["rank"], r["unit"]))
-
-
 def unit_reports(
-    cycle: Cycle, unit_type: str, run: AnalysisRun, rows: list[dict[str, Any]]
+    cycle: Cycle, unit_type: str, result: CycleResult, only: str | None = None
 ) -> dict[str, dict[str, Any]]:
-    """One feedback document per unit in ``rows`` (see the module docstring)."""
-    units = {u.code: u for u in db.session.scalars(select(Unit).where(Unit.type == unit_type))}
-    entries = {e["unit"]: e for e in run.result["units"]}
+    """One feedback document per ranked unit of ``result`` (see the module docstring); with
+    ``only``, just that unit's (a unit's PDF builds no other unit's report)."""
+    ranking = result.ranking()
+    wanted = [s for s in ranking if only is None or s.unit == only]
+    if not wanted:
+        return {}
+    query = select(Unit).where(Unit.type == unit_type)
+    if only is not None:
+        query = query.where(Unit.code == only)
+    units = {u.code: u for u in db.session.scalars(query)}
     version = cycle_scheme(cycle, unit_type)
     scheme = scheme_of(version) if version is not None else None
     elements = {n.code: n for n in scheme.elements()} if scheme else {}
@@ -84,26 +56,24 @@ def unit_reports(
         extras = {e.code: ("bonus", e.title) for e in scheme.bonus}
         extras |= {e.code: ("penalty", e.title) for e in scheme.penalties}
         extras |= {v.code: ("veto", v.title) for v in scheme.vetoes}
+    found_query = select(Finding).where(Finding.cycle_id == cycle.id)
+    if only is not None:
+        found_query = found_query.where(Finding.unit_id.in_([u.id for u in units.values()]))
     findings: dict[tuple[int, str], Finding] = {
-        (f.unit_id, f.element): f
-        for f in db.session.scalars(select(Finding).where(Finding.cycle_id == cycle.id))
+        (f.unit_id, f.element): f for f in db.session.scalars(found_query)
     }
     analysis = latest_runs(cycle).get(unit_type)
-    survey = {u["unit"]: u for u in (analysis.result or {}).get("units", [])} if analysis else {}
-    min_n = ((analysis.result or {}).get("settings", {}) if analysis else {}).get("min_n", 5)
     reliability = (analysis.result or {}).get("reliability", {}) if analysis else {}
     groups = {g.code: g for g in db.session.scalars(select(RaterGroup))}
-    rules = rules_for(cycle, unit_type)
-    grade_labels = {b.code: b.label for b in parse_rules(rules).bands} if rules else {}
     out = {}
-    for row in rows:
-        unit = units.get(row["unit"])
-        entry = entries.get(row["unit"])
+    for row in wanted:
+        unit = units.get(row.unit)
+        entry = result.unit_result(row.unit)
         if unit is None or entry is None:
             continue
-        inspection = entry.get("inspection") or {}
+        inspection = entry.inspection
         deductions = []
-        for code, points in (inspection.get("elements") or {}).items():
+        for code, points in (inspection.elements if inspection else {}).items():
             node = elements.get(code)
             if node is None or points is None or points >= node.points - EPS:
                 continue
@@ -126,18 +96,16 @@ def unit_reports(
                 items.append(
                     {"code": code, "kind": kind, "title": title, "value": f.value, "note": f.note}
                 )
-        rated = survey.get(unit.code, {}).get("groups", {})
         shown = [
             {
-                "group": code,
-                "name": groups[code].name if code in groups else code,
-                "name_en": groups[code].name_en if code in groups else code,
-                "n_used": e["n_used"],
-                "score": e["score"],
-                "ci95": e.get("ci95"),
+                "group": g.group,
+                "name": groups[g.group].name if g.group in groups else g.group,
+                "name_en": groups[g.group].name_en if g.group in groups else g.group,
+                "n_used": g.n_used,
+                "score": g.score,
+                "ci95": list(g.ci95) if g.ci95 else None,
             }
-            for code, e in rated.items()
-            if e.get("score") is not None and e.get("n_used", 0) >= min_n
+            for g in entry.groups
         ]
         readable = [
             groups[g["group"]].id
@@ -151,22 +119,36 @@ def unit_reports(
             "cycle": cycle.code,
             "cycle_name": cycle.name,
             "unit_type": unit_type,
-            "of": len(rows),
-            **{k: row[k] for k in ("score", "source", "rank", "grade", "label", "steps")},
-            **{k: row[k] for k in ("previous", "change")},
-            "grade_labels": grade_labels,
-            "composite": entry["score"],
-            "terms": entry["terms"],
-            "missing": entry.get("missing", []),
+            "of": len(ranking),
+            "score": row.score,
+            "source": row.source,
+            "rank": row.rank,
+            "grade": row.grade,
+            "label": row.label,
+            "steps": [[g, code, dict(n)] for g, code, n in row.steps],
+            "previous": row.previous,
+            "change": row.change,
+            "grade_labels": dict(result.grade_labels),
+            "composite": entry.computed,
+            "terms": [
+                {
+                    "component": t.component,
+                    "score": t.score,
+                    "weight": t.weight,
+                    "contribution": t.contribution,
+                }
+                for t in entry.terms
+            ],
+            "missing": list(entry.missing),
             "inspection": {
-                "scheme": inspection.get("scheme"),
+                "scheme": inspection.scheme,
                 "title": scheme.title if scheme else "",
-                "total": inspection.get("total"),
+                "total": inspection.total,
                 "max": scheme.total if scheme else None,
-                "bonus": inspection.get("bonus"),
-                "penalties": inspection.get("penalties"),
-                "vetoes": inspection.get("vetoes", []),
-                "barred": inspection.get("barred", []),
+                "bonus": inspection.bonus,
+                "penalties": inspection.penalties,
+                "vetoes": list(inspection.vetoes),
+                "barred": list(inspection.barred),
             }
             if inspection
             else None,

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
 
 from evalsurvey.domain.composite import latest_composite
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.standing import standing_scores
 from evalsurvey.domain.units import check_unit_type
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_
 from evalsurvey.models import Cycle, GradeSetting, Publication
 from evalsurvey.scoring.grading import Candidate, GradedUnit, GradingError, grade, parse_rules
+from evalsurvey.scoring.result import Standing, UnitResult
 
 # Stars as in the source (seed 002): ≥ 90 five, 80–90 four, 70–80 three, 60–70 two, else one.
 DEFAULT_STARS = {"kind": "stars", "bands": [[90, 5], [80, 4], [70, 3], [60, 2], [None, 1]]}
@@ -73,8 +74,10 @@ def previous_cycle(cycle: Cycle, unit_type: str) -> Cycle | None:
 
 
 def previous_scores(cycle: Cycle, unit_type: str) -> dict[str, float]:
-    """Each unit's result in the previous comparable cycle (year over year): what was
-    published where it was, else the latest stored composite."""
+    """Each unit's result in the previous comparable cycle (year over year): its standing
+    score as published where it was, else the latest stored composite."""
+    from evalsurvey.domain.results import computed_scores
+
     other = previous_cycle(cycle, unit_type)
     if other is None:
         return {}
@@ -85,56 +88,56 @@ def previous_scores(cycle: Cycle, unit_type: str) -> dict[str, float]:
     )
     if published is not None and published.rows:
         return {row["unit"]: row["score"] for row in published.rows}
-    run = latest_composite(other, unit_type)
-    return {
-        u["unit"]: u["score"]
-        for u in (run.result["units"] if run else [])
-        if u["score"] is not None
-    }
+    scores = computed_scores(latest_composite(other, unit_type))
+    return {u: s for u, s in scores.items() if s is not None}
 
 
-def grade_cycle(cycle: Cycle, unit_type: str) -> dict[str, GradedUnit]:
-    """Every unit with a standing score (the reviewed, else the proposed, else the latest
-    stored composite score; see :mod:`.standing`), graded.
+def grade_labels_of(cycle: Cycle, unit_type: str) -> dict[str, str]:
+    """The grades' labels by code, best first ({} without rules)."""
+    data = rules_for(cycle, unit_type)
+    return {b.code: b.label for b in parse_rules(data).bands} if data else {}
+
+
+def grade_cycle(cycle: Cycle, unit_type: str) -> dict[str, Standing]:
+    """Every graded unit's standing (score, grade, label and the grade's reason) as the
+    cycle's result gives it (:func:`.results.cycle_result`): the reviewed, else the
+    proposed, else the stored composite score, graded by the cycle's rules."""
+    from evalsurvey.domain.results import cycle_result
+
+    result = cycle_result(cycle, unit_type)
+    return {s.unit: s for s in (result.ranking() if result else []) if s.grade}
+
+
+def grade_units(
+    cycle: Cycle,
+    unit_type: str,
+    units: Sequence[UnitResult],
+    scores: Mapping[str, float] | None = None,
+) -> dict[str, GradedUnit]:
+    """Grade the stored composite's ``units`` on ``scores`` (unit → score) where given,
+    else on their computed scores.
 
     Vetoes recorded in the inspection bar the grades they name; tie-breakers are the
     components of the composite (e.g. ``citizen``) or ``penalties`` (prefix ``-`` for
-    lower-is-better). Units without a score are not graded.
+    lower-is-better). Units without a score are not graded; {} without rules or when the
+    rules cannot grade these units (e.g. a tie-breaker they lack).
     """
-    run = latest_composite(cycle, unit_type)
-    scores = {u: s for u, (s, _source) in standing_scores(cycle, unit_type, run).items()}
-    return grade_run(cycle, unit_type, run, scores)
-
-
-def grade_run(
-    cycle: Cycle, unit_type: str, run, scores: dict[str, float] | None = None
-) -> dict[str, GradedUnit]:
-    """The grades of one stored composite run, on ``scores`` (unit → score) where given,
-    else on the run's composite scores."""
     data = rules_for(cycle, unit_type)
-    if data is None or run is None:
+    if data is None or not units:
         return {}
     rules = parse_rules(data)
     before = previous_scores(cycle, unit_type)
     if scores is None:
-        scores = {e["unit"]: e["score"] for e in run.result["units"] if e["score"] is not None}
-    units = []
-    for entry in run.result["units"]:
-        if scores.get(entry["unit"]) is None:
+        scores = {u.unit: u.computed for u in units if u.computed is not None}
+    candidates = []
+    for u in units:
+        if scores.get(u.unit) is None:
             continue
-        inspection = entry.get("inspection") or {}
-        ties = {t["component"]: t["score"] or 0.0 for t in entry["terms"]}
-        ties["penalties"] = -(inspection.get("penalties") or 0.0)
-        units.append(
-            Candidate(
-                entry["unit"],
-                scores[entry["unit"]],
-                frozenset(inspection.get("barred", [])),
-                ties,
-                before.get(entry["unit"]),
-            )
-        )
+        ties = {t.component: t.score or 0.0 for t in u.terms}
+        ties["penalties"] = -((u.inspection.penalties if u.inspection else None) or 0.0)
+        barred = frozenset(u.inspection.barred) if u.inspection else frozenset()
+        candidates.append(Candidate(u.unit, scores[u.unit], barred, ties, before.get(u.unit)))
     try:
-        return {g.unit: g for g in grade(rules, units)}
+        return {g.unit: g for g in grade(rules, candidates)}
     except GradingError:
         return {}

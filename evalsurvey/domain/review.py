@@ -19,8 +19,9 @@ from sqlalchemy import select
 
 from evalsurvey.domain.composite import latest_composite
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.grades import grade_cycle, grade_run, rules_for
+from evalsurvey.domain.grades import grade_cycle, grade_units, rules_for
 from evalsurvey.domain.publication import publication_of
+from evalsurvey.domain.results import computed_scores, computed_units, forget, review_is_stale
 from evalsurvey.domain.standing import proposals_of
 from evalsurvey.extensions import db
 from evalsurvey.models import AnalysisRun, Cycle, CycleStatus, GradeProposal, ReviewDraw, Unit
@@ -70,11 +71,6 @@ def _check_score(score: float) -> float:
     return round(score, 2)
 
 
-def _computed(run: AnalysisRun | None) -> dict[str, float | None]:
-    """Each unit of the run and its computed composite score (None where it has none)."""
-    return {e["unit"]: e["score"] for e in (run.result["units"] if run is not None else [])}
-
-
 def _as_proposed(
     cycle: Cycle,
     unit_type: str,
@@ -84,10 +80,10 @@ def _as_proposed(
 ) -> dict[str, GradedUnit]:
     """The grades the rules give with every proposal's score in place of the computed one
     (and ``extra`` unit → score on top): the grade each proposal carries."""
-    scores = {u: s for u, s in _computed(run).items() if s is not None}
+    scores = {u: s for u, s in computed_scores(run).items() if s is not None}
     scores |= {u: p.score for u, p in proposals.items()}
     scores |= extra or {}
-    return grade_run(cycle, unit_type, run, scores)
+    return grade_units(cycle, unit_type, computed_units(run), scores)
 
 
 def propose(
@@ -110,14 +106,19 @@ def propose(
     if len(note) > 2000:
         raise DomainError("内容太长。", "note")
     run = latest_composite(cycle, unit.type)
-    if unit.code not in _computed(run):
+    computed = computed_scores(run)
+    if unit.code not in computed:
         raise DomainError("该单位还没有综合计算结果，请先计算综合结果再申报。", "score")
     found = db.session.scalar(
         select(GradeProposal).where(
             GradeProposal.cycle_id == cycle.id, GradeProposal.unit_id == unit.id
         )
     )
-    if found is not None and found.reviewed_score is not None:
+    if (
+        found is not None
+        and found.reviewed_score is not None
+        and not review_is_stale(found, computed)
+    ):
         raise DomainError("上级已复核，申报不能再修改。")
     others = proposals_of(cycle, unit.type)
     given = _as_proposed(cycle, unit.type, run, others, {unit.code: score}).get(unit.code)
@@ -136,7 +137,13 @@ def propose(
         db.session.add(found)
     found.score, found.grade, found.note = score, given.grade, note
     found.proposed_by, found.proposed_at = actor, utcnow()
+    # made against this composite; a stale review is void once the body proposes again
+    found.computed_score, found.computed_run_id = computed[unit.code], run.id
+    if found.reviewed_score is not None:
+        found.reviewed_score, found.reviewed_run_id, found.reviewed_computed = None, None, None
+        found.review_note, found.reviewed_by, found.reviewed_at = "", "", None
     db.session.flush()
+    forget()
     return found
 
 
@@ -164,7 +171,7 @@ def _by_scores(
     """The proposals the scores single out (see :func:`evalsurvey.scoring.review.mandatory`),
     with their reasons. Without rules every proposal is singled out."""
     run = latest_composite(cycle, unit_type)
-    computed = _computed(run)
+    computed = computed_scores(run)
     now = _as_proposed(cycle, unit_type, run, proposals)
     seen = {
         u: Proposed(
@@ -272,14 +279,19 @@ def review(proposal: GradeProposal, score: float, note: str, actor: str) -> None
         raise DomainError("内容太长。", "note")
     proposal.reviewed_score = _check_score(score)
     proposal.review_note, proposal.reviewed_by, proposal.reviewed_at = note, actor, utcnow()
+    # made against the unit's composite as it is now (a later composite makes it stale)
+    run = latest_composite(proposal.cycle, proposal.unit.type)
+    proposal.reviewed_run_id = run.id if run is not None else None
+    proposal.reviewed_computed = computed_scores(run).get(proposal.unit.code)
     db.session.flush()
+    forget()
 
 
 def suggestions(cycle: Cycle, unit_type: str) -> dict[str, tuple[float, str]]:
     """What a body confirms by default: each unit's composite score and the grade the
     rules give it on the latest stored composite."""
     run = latest_composite(cycle, unit_type)
-    graded = grade_run(cycle, unit_type, run)
+    graded = grade_units(cycle, unit_type, computed_units(run))
     return {u: (g.score, g.grade) for u, g in graded.items()}
 
 

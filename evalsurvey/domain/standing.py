@@ -1,6 +1,7 @@
 """The score that stands for each unit: the upper level's reviewed score where there is one,
 else the lower-level body's proposal unless it must be re-reviewed and has not been, else the
-stored composite (see :mod:`.review`)."""
+stored composite (see :mod:`.review`). A proposal or review made against an older composite
+than the unit's current one does not stand until it is confirmed again."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from sqlalchemy import select
 
 from evalsurvey.extensions import db
 from evalsurvey.models import AnalysisRun, Cycle, GradeProposal, Unit
-
-COMPOSITE, PROPOSED, REVIEWED = "composite", "proposed", "reviewed"
-PENDING = "pending"  # the composite, while the unit's proposal awaits its mandatory re-review
+from evalsurvey.scoring.result import COMPUTED as COMPOSITE
+from evalsurvey.scoring.result import PENDING, PROPOSED, REVIEWED, STALE
 
 
 def proposals_of(cycle: Cycle, unit_type: str) -> dict[str, GradeProposal]:
@@ -28,19 +28,27 @@ def standing_scores(
 ) -> dict[str, tuple[float, str]]:
     """Each unit's standing score and where it comes from (``composite``, ``proposed``,
     ``reviewed``, or ``pending``: the composite while a proposal awaits its mandatory
-    re-review, which never stands unreviewed). Units without a composite score and without a
-    standing proposal have none."""
+    re-review, which never stands unreviewed; ``stale``: the composite, while the proposal
+    or its review was made against an older composite). Units without a composite score and
+    without a standing proposal have none."""
+    from evalsurvey.domain.results import computed_scores, proposal_is_stale, review_is_stale
     from evalsurvey.domain.review import pending_review  # review builds on this module
 
-    out: dict[str, tuple[float, str]] = {}
-    for entry in run.result["units"] if run is not None else []:
-        if entry["score"] is not None:
-            out[entry["unit"]] = (entry["score"], COMPOSITE)
+    computed = computed_scores(run)
+    out: dict[str, tuple[float, str]] = {
+        u: (s, COMPOSITE) for u, s in computed.items() if s is not None
+    }
     proposals = proposals_of(cycle, unit_type)
     waiting = pending_review(cycle, unit_type, proposals)
     for code, p in proposals.items():
         if p.reviewed_score is not None:
-            out[code] = (p.reviewed_score, REVIEWED)
+            if not review_is_stale(p, computed):
+                out[code] = (p.reviewed_score, REVIEWED)
+            elif code in out:
+                out[code] = (out[code][0], STALE)
+        elif proposal_is_stale(p, computed):
+            if code in out:
+                out[code] = (out[code][0], STALE)
         elif code not in waiting:
             out[code] = (p.score, PROPOSED)
         elif code in out:

@@ -31,6 +31,12 @@ class Publication(db.Model):
     # each unit's feedback report, so later changes to findings or rules alter neither
     rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     reports: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the typed result of the cycle as published (:class:`evalsurvey.scoring.result.CycleResult`
+    # as JSON); None for publications made before it existed (their rows stand)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # published despite stale or missing parts: the admin's stated reason and what it covered
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+    overridden: Mapped[list[str]] = mapped_column(JSON, default=list)
     published_by: Mapped[str] = mapped_column(String(80))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     objections_until: Mapped[datetime] = mapped_column(UTCDateTime())

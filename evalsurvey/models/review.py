@@ -36,6 +36,12 @@ class GradeProposal(db.Model):
     review_note: Mapped[str] = mapped_column(Text, default="")
     reviewed_by: Mapped[str] = mapped_column(String(80), default="")
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the computed composite each was made against: once the composite moves, the proposal
+    # (or the review) is stale and must be confirmed again (None: made before this was kept)
+    computed_score: Mapped[float | None] = mapped_column(Float)
+    computed_run_id: Mapped[int | None] = mapped_column(ForeignKey("analysis_runs.id"))
+    reviewed_computed: Mapped[float | None] = mapped_column(Float)
+    reviewed_run_id: Mapped[int | None] = mapped_column(ForeignKey("analysis_runs.id"))
 
     cycle: Mapped[Cycle] = relationship()
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])

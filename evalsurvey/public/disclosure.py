@@ -48,7 +48,7 @@ def disclosure(cycle_code: str, unit_type: str):
         abort(404)
     rows = publication_domain.public_rows(published)
     form = ObjectionForm()
-    form.unit.choices = [("", "—")] + [(r["unit"], r["name"]) for r in rows]
+    form.unit.choices = [("", "—")] + [(r.unit, r.name) for r in rows]
     if form.validate_on_submit():
         try:
             publication_domain.submit_objection(
@@ -71,7 +71,7 @@ def disclosure(cycle_code: str, unit_type: str):
         .where(Objection.publication_id == published.id, Objection.answer != "")
         .order_by(Objection.id)
     )
-    names = {r["unit"]: r["name"] for r in rows}
+    names = {r.unit: r.name for r in rows}
     page = render_template(
         "public/disclosure.html",
         cycle=cycle,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from evalsurvey import stats
-from evalsurvey.scoring.points import shared_ranks
+from evalsurvey.scoring.result import rank_units
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def composite(
         if score is not None:
             scored[unit] = score
         out.append(CompositeResult(unit, score, None, tuple(terms), tuple(result.missing[i]), used))
-    ranks = shared_ranks(scored)
+    ranks = rank_units(scored)
     return [
         CompositeResult(r.unit, r.score, ranks.get(r.unit), r.terms, r.missing, r.used_weight)
         for r in out

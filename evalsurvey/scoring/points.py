@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evalsurvey.scoring.findings import Finding, check_finding
+from evalsurvey.scoring.result import rank_units
 from evalsurvey.scoring.schemes import Extra, Node, Rule, Scheme, Veto
 
 
@@ -60,15 +61,6 @@ class UnitResult:
     def element_points(self) -> float:
         """The sum of the assessed elements' points (before bonus, penalties, vetoes)."""
         return round(sum(e.points for e in self.elements.values() if e.points is not None), 6)
-
-
-def shared_ranks(values: Mapping[str, float], descending: bool = True) -> dict[str, int]:
-    """Competition ranks (1, 2, 2, 4): ties share the best rank."""
-    ordered = sorted(values.values(), reverse=descending)
-    first: dict[float, int] = {}
-    for i, v in enumerate(ordered, start=1):
-        first.setdefault(v, i)
-    return {k: first[v] for k, v in values.items()}
 
 
 def _element_points(node: Node, value: Any, rank: int | None) -> tuple[float, dict[str, Any]]:
@@ -128,10 +120,11 @@ def score_units(
                 for u, found in by_unit.items()
                 if (v := found.get(node.code, (None, None))[1]) is not None
             }
-            ranks[node.code] = shared_ranks(values, node.rule.params["order"] == "desc")
+            sign = 1.0 if node.rule.params["order"] == "desc" else -1.0
+            ranks[node.code] = rank_units({u: sign * v for u, v in values.items()}, None)
     results = [_unit(scheme, unit, found, ranks) for unit, found in sorted(by_unit.items())]
     totals = {r.unit: r.total for r in results if r.total is not None}
-    overall = shared_ranks(totals)
+    overall = rank_units(totals)
     return [
         UnitResult(**{**r.__dict__, "rank": overall.get(r.unit)})
         for r in results  # type: ignore[arg-type]

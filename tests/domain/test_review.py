@@ -14,9 +14,9 @@ from evalsurvey.domain import grades as grade_domain
 from evalsurvey.domain import review as review_domain
 from evalsurvey.domain.composite import latest_composite
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.feedback import standing_rows
 from evalsurvey.domain.grades import grade_cycle
 from evalsurvey.domain.publication import publish_results
+from evalsurvey.domain.results import cycle_result
 from evalsurvey.domain.standing import standing_scores
 from evalsurvey.extensions import db
 from evalsurvey.models import AnalysisRun, CycleStatus
@@ -91,9 +91,9 @@ def test_the_probe_cannot_come_out_first_with_five_stars_without_a_re_review(app
     # until it is re-reviewed the proposal does not stand: the computed 70.29 ranks, ★★★
     run = latest_composite(cycle, "community")
     assert standing_scores(cycle, "community", run)["C0101"] == (70.29, "pending")
-    rows = standing_rows(cycle, "community", run, grade_cycle(cycle, "community"))
-    assert [r["unit"] for r in rows] == ["C0102", "C0103", "C0101"]
-    assert rows[2]["label"] == "★★★" and rows[0]["label"] == "★★★★"
+    rows = cycle_result(cycle, "community").ranking()
+    assert [r.unit for r in rows] == ["C0102", "C0103", "C0101"]
+    assert rows[2].label == "★★★" and rows[0].label == "★★★★"
 
     # and the results cannot be published: no sample drawn, then the re-review outstanding
     _close(cycle)

@@ -51,12 +51,12 @@ def test_the_public_page_lists_frozen_results_and_takes_objections(app, client):
     # no respondents, no rater ids (the CSRF token is random text: look for ids as words)
     assert "citizen" not in html and not re.search(r"\bE0[1-8]\b", html)
     first = publication_domain.public_rows(published)[0]
-    assert first["name"] in html
+    assert first.name in html
     fields = hidden_fields(html)
-    empty = public.post(url, data={**fields, "unit": first["unit"], "text": ""})
+    empty = public.post(url, data={**fields, "unit": first.unit, "text": ""})
     assert empty.status_code == 400 and "请填写异议内容" in empty.get_data(as_text=True)
     objection = {"text": "我社区的居民满意度统计有误", "name": "王五", "contact": "13800000000"}
-    sent = public.post(url, data={**fields, "unit": first["unit"], **objection})
+    sent = public.post(url, data={**fields, "unit": first.unit, **objection})
     assert sent.status_code == 303
     objection = db.session.scalar(select(Objection))
     assert objection.contact == "13800000000"

@@ -9,7 +9,7 @@ import pytest
 
 from evalsurvey.scoring import FindingsError, parse_scheme, read_findings, score_units
 from evalsurvey.scoring.findings import Finding
-from evalsurvey.scoring.points import shared_ranks
+from evalsurvey.scoring.result import rank_units
 
 RUBRIC = Path(__file__).resolve().parents[2] / "evalsurvey/data/schemes/agency_branch_004.json"
 
@@ -74,7 +74,7 @@ def test_rank_tiers_share_the_best_rank_on_ties():
     values["u05"] = values["u04"]  # a tie across the 5th place: both rank 5
     got = points_of(s, values)
     assert [got[f"u{i:02d}"] for i in range(20)] == [10] * 6 + [8] * 4 + [5] * 5 + [3] * 5
-    assert shared_ranks({"a": 9, "b": 7, "c": 7, "d": 1}) == {"a": 1, "b": 2, "c": 2, "d": 4}
+    assert rank_units({"a": 9, "b": 7, "c": 7, "d": 1}) == {"a": 1, "b": 2, "c": 2, "d": 4}
     asc = scheme_with({"type": "rank_tiers", "order": "asc", "tiers": [[1, 10], [None, 0]]})
     assert points_of(asc, {"a": "3", "b": "1"}) == {"a": 0, "b": 10}
 
