@@ -339,6 +339,17 @@ def _analyze_cycle(ctx, cycle_code, unit_type, weights, method, min_n, rater_min
         )
         if not runs:
             raise click.ClickException(f"cycle {cycle_code} has no responses")
+        # the cycle's result reads this analysis only once its composite is recomputed
+        from evalsurvey.domain.results import staleness
+
+        for run in runs:
+            stale = staleness(cycle, run.unit_type) if run.unit_type else None
+            if stale and stale.changed:
+                click.echo(
+                    f"the stored composite of {run.unit_type} is now out of date "
+                    f"({', '.join(stale.changed)}): recompute it on its composite page",
+                    err=True,
+                )
         return {run.unit_type: run.result for run in runs}
 
 

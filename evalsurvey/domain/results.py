@@ -5,7 +5,7 @@ published, else the result built from the latest stored composite run (its terms
 totals as computed), the satisfaction analysis it used (groups at the minimum n), the
 proposals and reviews that stand (:mod:`.standing`) and the grades the cycle's rules give
 the standing scores. Pages, publication, feedback reports and their PDF, dashboards and
-exports read it; none recomputes a part of it. It is built once per request, and anew
+exports read it; none recomputes a part of it. It is built once per transaction, and anew
 after any write (a session flush).
 
 Staleness is explicit: a composite run records the digests of the inputs it was built from
@@ -151,13 +151,15 @@ def forget() -> None:
         g.pop("results_cache", None)
 
 
-def _forget_on_flush(_session, _context) -> None:
-    # any write may change an input (a finding, a rule, a proposal): build anew after it
+def _forget(*_args) -> None:
+    # any write may change an input (a finding, a rule, a proposal), and a new transaction
+    # may see other processes' writes: build anew after either
     forget()
 
 
-if not event.contains(Session, "after_flush", _forget_on_flush):
-    event.listen(Session, "after_flush", _forget_on_flush)
+for _event in ("after_flush", "after_begin"):
+    if not event.contains(Session, _event, _forget):
+        event.listen(Session, _event, _forget)
 
 
 def computed_units(run: AnalysisRun | None) -> tuple[UnitResult, ...]:

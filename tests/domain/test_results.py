@@ -243,3 +243,15 @@ def test_a_unit_added_after_the_composite_is_published_only_with_a_stated_reason
     public = app.test_client().get(f"/p/{cycle.code}/{KIND}").get_data(as_text=True)
     assert "新设社区下期参加考核" in public
     assert cycle_result(cycle, KIND).unit_result("C0199") is None
+
+
+def test_analyze_cycle_says_the_stored_composite_is_now_out_of_date(app):
+    cycle, _admin = _demo(app)
+    assert not staleness(cycle, KIND)
+    result = app.test_cli_runner().invoke(
+        args=["analyze", "--cycle", cycle.code, "--unit-type", KIND]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"the stored composite of {KIND} is now out of date (analysis)" in result.stderr
+    db.session.commit()  # a new transaction sees the command's run
+    assert staleness(cycle, KIND).changed == ("analysis",)
