@@ -18,6 +18,25 @@ from evalsurvey.domain.queries import get_by_code
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
 from evalsurvey.models import Adjustment, Cycle, Role, Unit
+from evalsurvey.web import run_action
+
+
+def _submit(cycle: Cycle) -> None:
+    """A department's adjustment for the unit it names, with its evidence: one action."""
+    unit = get_by_code(Unit, request.form.get("unit", "").strip())
+    if unit is None:
+        raise DomainError("找不到该单位。", "unit")
+    found = consultation_domain.submit_adjustment(
+        cycle,
+        unit,
+        request.form.get("item", ""),
+        request.form.get("value", ""),
+        request.form.get("reason", ""),
+        current_user.username,
+    )
+    upload = request.files.get("evidence")
+    if upload is not None and upload.filename:
+        store_evidence(evidence_folder(), found, upload.filename, upload.read())
 
 
 @bp.route("/cycles/<int:cycle_id>/consultation", methods=["GET", "POST"])
@@ -27,42 +46,25 @@ def consultation(cycle_id: int):
     form = forms.ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         action = request.form.get("action", "")
-        try:
-            if action == "submit":
-                if current_user.role != Role.DEPARTMENT:
-                    abort(403)
-                unit = get_by_code(Unit, request.form.get("unit", "").strip())
-                if unit is None:
-                    raise DomainError("找不到该单位。", "unit")
-                found = consultation_domain.submit_adjustment(
-                    cycle,
-                    unit,
-                    request.form.get("item", ""),
-                    request.form.get("value", ""),
-                    request.form.get("reason", ""),
-                    current_user.username,
-                )
-                upload = request.files.get("evidence")
-                if upload is not None and upload.filename:
-                    store_evidence(evidence_folder(), found, upload.filename, upload.read())
+        if action == "submit":
+            if current_user.role != Role.DEPARTMENT:
+                abort(403)
+            if run_action(_submit, cycle):
                 flash(_("已提交，待考核办审批。"))
-            elif action in ("approve", "reject"):
-                if current_user.role != Role.ADMIN:
-                    abort(403)
-                found = db.get_or_404(Adjustment, request.form.get("adjustment", type=db_int) or 0)
-                if found.cycle_id != cycle.id:
-                    abort(404)
-                consultation_domain.decide(
-                    found,
-                    action == "approve",
-                    request.form.get("decision", ""),
-                    current_user.username,
-                )
+        elif action in ("approve", "reject"):
+            if current_user.role != Role.ADMIN:
+                abort(403)
+            found = db.get_or_404(Adjustment, request.form.get("adjustment", type=db_int) or 0)
+            if found.cycle_id != cycle.id:
+                abort(404)
+            if run_action(
+                consultation_domain.decide,
+                found,
+                action == "approve",
+                request.form.get("decision", ""),
+                current_user.username,
+            ):
                 flash(_("已处理。"))
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.text(_))
         return redirect(url_for("admin.consultation", cycle_id=cycle.id))
     query = select(Adjustment).where(Adjustment.cycle_id == cycle.id).order_by(Adjustment.id.desc())
     if current_user.role == Role.DEPARTMENT:

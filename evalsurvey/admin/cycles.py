@@ -14,16 +14,15 @@ from evalsurvey.admin.blueprint import (
     is_loopback,
     readers,
     scope,
-    show_error,
 )
 from evalsurvey.admin.links import link_form
 from evalsurvey.domain import cycles as cycle_domain
 from evalsurvey.domain import queries
-from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, label
 from evalsurvey.models import Cycle, CycleStatus
 from evalsurvey.timezones import from_local, to_local
+from evalsurvey.web import run_action
 
 
 @bp.route("/cycles", methods=["GET", "POST"])
@@ -31,19 +30,17 @@ from evalsurvey.timezones import from_local, to_local
 def cycles():
     form = forms.CycleForm()
     if form.validate_on_submit():
-        try:
-            cycle = cycle_domain.create_cycle(
-                form.code.data,
-                form.name.data,
-                form.period.data,
-                from_local(form.opens_at.data),
-                from_local(form.closes_at.data),
-            )
-            db.session.commit()
-            return redirect(url_for("admin.cycle", cycle_id=cycle.id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
+        done = run_action(
+            cycle_domain.create_cycle,
+            form.code.data,
+            form.name.data,
+            form.period.data,
+            from_local(form.opens_at.data),
+            from_local(form.closes_at.data),
+            form=form,
+        )
+        if done:
+            return redirect(url_for("admin.cycle", cycle_id=done.value.id))
     rows = db.session.scalars(select(Cycle).order_by(Cycle.id.desc()))
     return render_template("admin/cycles.html", form=form, cycles=list(rows))
 
@@ -72,20 +69,16 @@ def edit_cycle(cycle_id: int):
     if request.method == "GET":
         for field, value in ((form.opens_at, cycle.opens_at), (form.closes_at, cycle.closes_at)):
             field.data = to_local(value).replace(tzinfo=None) if value else None
-    if form.validate_on_submit():
-        try:
-            cycle_domain.update_cycle(
-                cycle,
-                form.name.data,
-                from_local(form.opens_at.data),
-                from_local(form.closes_at.data),
-            )
-            db.session.commit()
-            flash(_("已保存。"))
-            return redirect(url_for("admin.cycle", cycle_id=cycle.id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
+    if form.validate_on_submit() and run_action(
+        cycle_domain.update_cycle,
+        cycle,
+        form.name.data,
+        from_local(form.opens_at.data),
+        from_local(form.closes_at.data),
+        form=form,
+    ):
+        flash(_("已保存。"))
+        return redirect(url_for("admin.cycle", cycle_id=cycle.id))
     return render_template("admin/cycle_edit.html", form=form, cycle=cycle)
 
 
@@ -98,17 +91,15 @@ def cycle_status(cycle_id: int, status: str):
         abort(404)
     reopening = (cycle.status, status) == cycle_domain.REOPEN
     form = forms.ReasonForm() if reopening else forms.ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            cycle_domain.transition(
-                cycle, status, getattr(form, "reason", None) and form.reason.data
-            )
-            db.session.commit()
-            flash(_("周期状态已改为：{s}。", s=label("cycle_status", status)))
-            return redirect(url_for("admin.cycle", cycle_id=cycle.id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
+    if form.validate_on_submit() and run_action(
+        cycle_domain.transition,
+        cycle,
+        status,
+        getattr(form, "reason", None) and form.reason.data,
+        form=form,
+    ):
+        flash(_("周期状态已改为：{s}。", s=label("cycle_status", status)))
+        return redirect(url_for("admin.cycle", cycle_id=cycle.id))
     warnings = {
         CycleStatus.OPEN: _("开放后，二维码和邀请链接即可提交答卷。"),
         CycleStatus.CLOSED: _("关闭后不再接受答卷；如需重新开放，必须填写原因并记入操作日志。"),

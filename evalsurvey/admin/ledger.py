@@ -9,17 +9,17 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
-from evalsurvey.admin.blueprint import bp, readers, require_unit, reviewers, scope, show_error
+from evalsurvey.admin.blueprint import bp, readers, require_unit, reviewers, scope
 from evalsurvey.admin.findings import evidence_folder, send_evidence
 from evalsurvey.domain import ledger as ledger_domain
 from evalsurvey.domain.access import RESULT_SOURCES
-from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.evidence import store_evidence
 from evalsurvey.extensions import db
 from evalsurvey.i18n import LABELS, _, label
 from evalsurvey.models import Cycle, CycleScheme, RectificationItem, Role, Unit
 from evalsurvey.models.types import utcnow
 from evalsurvey.timezones import to_local
+from evalsurvey.web import run_action
 
 
 def _today() -> date:
@@ -72,17 +72,31 @@ def ledger(cycle_id: int):
 def propose_items(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     if forms.ConfirmForm().validate_on_submit():
-        try:
-            if request.form.get("source") == "review":
-                made = ledger_domain.follow_up_bad_reviews(cycle)
-            else:
-                made = ledger_domain.propose_from_deductions(cycle, request.form.get("type", ""))
-            db.session.commit()
-            flash(_("已生成 {n} 个整改项。", n=made))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.text(_))
+        if request.form.get("source") == "review":
+            done = run_action(ledger_domain.follow_up_bad_reviews, cycle)
+        else:
+            done = run_action(
+                ledger_domain.propose_from_deductions, cycle, request.form.get("type", "")
+            )
+        if done:
+            flash(_("已生成 {n} 个整改项。", n=done.value))
     return redirect(url_for("admin.ledger", cycle_id=cycle.id))
+
+
+def _move(item: RectificationItem, form: forms.LedgerForm, reviewer: bool) -> None:
+    """The evidence sent with a move, then the move: one action."""
+    upload = form.evidence.data
+    if upload is not None and getattr(upload, "filename", ""):
+        store_evidence(evidence_folder(), item, upload.filename, upload.read())
+    ledger_domain.move(
+        item,
+        form.status.data,
+        current_user.username,
+        reviewer,
+        form.note.data,
+        form.owner.data,
+        form.due_on.data,
+    )
 
 
 @bp.route("/ledger/<int:item_id>", methods=["GET", "POST"])
@@ -99,26 +113,9 @@ def ledger_item(item_id: int):
     if form.is_submitted():
         if not (reviewer or unit_side):
             abort(403)
-        if form.validate():
-            try:
-                upload = form.evidence.data
-                if upload is not None and getattr(upload, "filename", ""):
-                    store_evidence(evidence_folder(), item, upload.filename, upload.read())
-                ledger_domain.move(
-                    item,
-                    form.status.data,
-                    current_user.username,
-                    reviewer,
-                    form.note.data,
-                    form.owner.data,
-                    form.due_on.data,
-                )
-                db.session.commit()
-                flash(_("已保存。"))
-                return redirect(url_for("admin.ledger_item", item_id=item.id))
-            except DomainError as exc:
-                db.session.rollback()
-                show_error(form, exc)
+        if form.validate() and run_action(_move, item, form, reviewer, form=form):
+            flash(_("已保存。"))
+            return redirect(url_for("admin.ledger_item", item_id=item.id))
     return render_template(
         "admin/ledger_item.html",
         item=item,

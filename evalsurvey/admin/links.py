@@ -21,7 +21,6 @@ from evalsurvey.admin.blueprint import (
     readers,
     require_unit,
     scope,
-    show_error,
 )
 from evalsurvey.domain import links as link_domain
 from evalsurvey.domain import paper, queries
@@ -32,6 +31,7 @@ from evalsurvey.domain.units import ImportError_
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, current_lang, pick
 from evalsurvey.models import Cycle, Invitation, Link, LinkMode, Questionnaire, RaterGroup, Unit
+from evalsurvey.web import run_action
 
 
 def link_form() -> forms.LinkForm:
@@ -49,6 +49,23 @@ def link_form() -> forms.LinkForm:
         for g in db.session.scalars(select(RaterGroup).order_by(RaterGroup.id))
     ]
     return form
+
+
+def _create_links(cycle, q, group, targets, form) -> tuple[int, int]:
+    """A link per target unit: how many were made and how many existed already."""
+    made = existing = 0
+    for unit in targets:
+        _link, created = link_domain.create_link(
+            cycle=cycle,
+            questionnaire=q,
+            unit=unit,
+            rater_group=group,
+            mode=form.mode.data,
+            record_rater=form.record_rater.data,
+        )
+        made += created
+        existing += not created
+    return made, existing
 
 
 @bp.post("/cycles/<int:cycle_id>/links")
@@ -79,25 +96,11 @@ def create_links(cycle_id: int):
                 .order_by(Unit.code)
             )
         )
-    made = existing = 0
-    try:
-        for unit in targets:
-            _link, created = link_domain.create_link(
-                cycle=cycle,
-                questionnaire=q,
-                unit=unit,
-                rater_group=group,
-                mode=form.mode.data,
-                record_rater=form.record_rater.data,
-            )
-            made += created
-            existing += not created
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        show_error(form, exc)
-        flash(exc.text(_))
+    # all of the units' links or none; a refusal is flashed on the cycle's page
+    done = run_action(_create_links, cycle, q, group, targets, form)
+    if not done:
         return redirect(url_for("admin.cycle", cycle_id=cycle.id))
+    made, existing = done.value
     flash(_("已创建 {n} 个链接。", n=made))
     if existing:
         flash(_("{n} 个单位已有相同的链接，沿用原链接和二维码。", n=existing))
@@ -220,15 +223,11 @@ def close_link(link_id: int):
 def reopen_link(link_id: int):
     link = db.get_or_404(Link, link_id)
     form = forms.ReasonForm()
-    if form.validate_on_submit():
-        try:
-            link_domain.reopen_link(link, form.reason.data)
-            db.session.commit()
-            flash(_("链接已重新开放。"))
-            return redirect(url_for("admin.cycle", cycle_id=link.cycle_id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
+    if form.validate_on_submit() and run_action(
+        link_domain.reopen_link, link, form.reason.data, form=form
+    ):
+        flash(_("链接已重新开放。"))
+        return redirect(url_for("admin.cycle", cycle_id=link.cycle_id))
     return confirm_page(
         form,
         _("重新开放链接：{unit}", unit=link.unit.name),
@@ -236,6 +235,24 @@ def reopen_link(link_id: int):
         _("确认重新开放"),
         url_for("admin.cycle", cycle_id=link.cycle_id),
     )
+
+
+def _create_invitations(link: Link, form: forms.InvitationForm) -> list[Invitation]:
+    """Invitations for the people listed (a file, typed lines) or a number of unnamed ones."""
+    upload = form.people_file.data
+    if upload is not None and upload.filename:
+        try:
+            text = read_table(upload.filename, upload.read(), PEOPLE_HEADERS)
+        except DomainError as exc:  # said by the list's own field
+            exc.field = "people_file"
+            raise
+        people = [
+            {k: (row.get(k) or "").strip() for k in PEOPLE_COLUMNS}
+            for row in csv.DictReader(io.StringIO(text))
+        ]
+    else:
+        people = _parse_people(form.people.data or "") or [{}] * (form.count.data or 0)
+    return link_domain.create_invitations(link, people)
 
 
 @bp.route("/links/<int:link_id>/invitations", methods=["GET", "POST"])
@@ -246,27 +263,10 @@ def invitations(link_id: int):
         abort(404)
     form = forms.InvitationForm()
     if form.validate_on_submit():
-        try:
-            upload = form.people_file.data
-            if upload is not None and upload.filename:
-                try:
-                    text = read_table(upload.filename, upload.read(), PEOPLE_HEADERS)
-                except DomainError as exc:  # said by the list's own field
-                    exc.field = "people_file"
-                    raise
-                people = [
-                    {k: (row.get(k) or "").strip() for k in PEOPLE_COLUMNS}
-                    for row in csv.DictReader(io.StringIO(text))
-                ]
-            else:
-                people = _parse_people(form.people.data or "") or [{}] * (form.count.data or 0)
-            made = link_domain.create_invitations(link, people)
-            db.session.commit()
-            flash(_("已生成 {n} 份邀请。", n=len(made)))
+        done = run_action(_create_invitations, link, form, form=form)
+        if done:
+            flash(_("已生成 {n} 份邀请。", n=len(done.value)))
             return redirect(url_for("admin.invitations", link_id=link.id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
     total, used = db.session.execute(
         select(func.count(), func.count().filter(Invitation.used)).where(
             Invitation.link_id == link.id
@@ -309,18 +309,13 @@ def paper_forms(link_id: int):
     form = forms.FileForm(prefix="paper")
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            stored = paper.import_paper(link, upload.filename, upload.read())
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
+        try:  # a refused file is said by its field; rows in error are listed
+            done = run_action(paper.import_paper, link, upload.filename, upload.read(), form=form)
         except ImportError_ as exc:
-            db.session.rollback()
             back = url_for("admin.paper_forms", link_id=link.id)
             return render_template("admin/import_errors.html", errors=exc.errors, back=back), 400
-        else:
-            flash(_("已录入 {n} 份纸质问卷。", n=stored))
+        if done:
+            flash(_("已录入 {n} 份纸质问卷。", n=done.value))
             return redirect(url_for("admin.paper_forms", link_id=link.id))
     return render_template(
         "admin/paper.html", link=link, form=form, typed=paper.forms_typed(link)

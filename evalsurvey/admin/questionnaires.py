@@ -19,6 +19,7 @@ from evalsurvey.domain.responses import COMMENT_MAX
 from evalsurvey.extensions import db
 from evalsurvey.i18n import LABELS, _
 from evalsurvey.models import Questionnaire
+from evalsurvey.web import run_action
 
 
 def _load_json(raw: bytes | str):
@@ -42,26 +43,23 @@ def questionnaires():
     if request.form.get("action") != "new" and form.validate_on_submit():
         data, error = _load_json(form.file.data.read())
         if not error:
-            try:
-                q = qdomain.create_draft(data)
-                db.session.commit()
-                flash(_("已导入问卷 {label}（草稿）。", label=q.label))
-                return redirect(url_for("admin.questionnaire", qid=q.id))
-            except qdomain.QuestionnaireError as exc:
-                db.session.rollback()
-                error = exc.text(_)
+            done = run_action(qdomain.create_draft, data, show=False)
+            if done:
+                flash(_("已导入问卷 {label}（草稿）。", label=done.value.label))
+                return redirect(url_for("admin.questionnaire", qid=done.value.id))
+            error = done.message
     if request.method == "POST" and request.form.get("action") == "new":
         if not forms.ConfirmForm().validate_on_submit():
             abort(400)
-        try:
-            q = qdomain.new_questionnaire(
-                request.form.get("code", ""), request.form.get("title", "")
-            )
-            db.session.commit()
-            return redirect(url_for("admin.build_questionnaire", qid=q.id), 303)
-        except qdomain.QuestionnaireError as exc:
-            db.session.rollback()
-            error = exc.text(_)
+        done = run_action(
+            qdomain.new_questionnaire,
+            request.form.get("code", ""),
+            request.form.get("title", ""),
+            show=False,
+        )
+        if done:
+            return redirect(url_for("admin.build_questionnaire", qid=done.value.id), 303)
+        error = done.message
     rows = db.session.scalars(
         select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version)
     )
@@ -89,14 +87,11 @@ def edit_questionnaire(qid: int):
     if form.validate_on_submit():
         data, error = _load_json(form.definition.data)
         if not error:
-            try:
-                qdomain.replace_draft(q, data)
-                db.session.commit()
+            done = run_action(qdomain.replace_draft, q, data, show=False)
+            if done:
                 flash(_("已保存。"))
                 return redirect(url_for("admin.questionnaire", qid=q.id))
-            except qdomain.QuestionnaireError as exc:
-                db.session.rollback()
-                error = exc.text(_)
+            error = done.message
     elif request.method == "GET":
         form.definition.data = json.dumps(qdomain.to_json(q), ensure_ascii=False, indent=2)
     return render_template("admin/questionnaire_edit.html", q=q, form=form, error=error), (
@@ -118,11 +113,10 @@ def publish_questionnaire(qid: int):
     q = db.get_or_404(Questionnaire, qid)
     form = forms.ConfirmForm()
     if form.validate_on_submit():
-        try:
-            qdomain.publish(q)
-            db.session.commit()
+        # publish refuses only a version published already (by someone else meanwhile)
+        if run_action(qdomain.publish, q, show=False):
             flash(_("已发布 {label}，此版本今后不可修改。", label=q.label))
-        except qdomain.PublishedError:
+        else:
             flash(_("该版本已经发布。"))
         return redirect(url_for("admin.questionnaire", qid=q.id))
     return confirm_page(
@@ -161,6 +155,37 @@ def _item_from_form() -> dict:
     return item
 
 
+def _build(q: Questionnaire, action: str, index: int | None):
+    """One post of the builder as one action: the preview (a transient questionnaire,
+    nothing written), the number of items copied, or None for the other changes."""
+    if action == "preview":
+        return qdomain.preview_item(q, index, _item_from_form())
+    if action == "texts":
+        qdomain.set_texts(
+            q,
+            request.form.get("title", "").strip(),
+            request.form.get("title_en", "").strip(),
+            request.form.get("intro", "").strip(),
+            request.form.get("intro_en", "").strip(),
+        )
+    elif action == "save":
+        qdomain.put_item(q, index, _item_from_form())
+    elif action == "copy":
+        source = db.session.get(Questionnaire, request.form.get("source", type=db_int) or 0)
+        if source is None:
+            raise qdomain.QuestionnaireError("请选择另一份问卷或另一个版本。")
+        return qdomain.copy_items(q, source, request.form.getlist("codes"))
+    elif action in ("up", "down"):
+        qdomain.move_item(q, index if index is not None else -1, -1 if action == "up" else 1)
+    elif action == "remove":
+        if request.form.get("sure") != "1":  # removing is not one click
+            raise qdomain.QuestionnaireError("删除前请勾选“确认删除”。")
+        qdomain.remove_item(q, index if index is not None else -1)
+    else:
+        abort(400)
+    return None
+
+
 @bp.route("/questionnaires/<int:qid>/build", methods=["GET", "POST"])
 @admin_only
 def build_questionnaire(qid: int):
@@ -179,48 +204,19 @@ def build_questionnaire(qid: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
-            if action == "preview":
-                shown = qdomain.preview_item(q, index, _item_from_form())
-                if request.headers.get("X-Preview"):
-                    return _phone(shown)
-                return _builder(q, shown, form, "", index, keep=True)
-            if action == "texts":
-                qdomain.set_texts(
-                    q,
-                    request.form.get("title", "").strip(),
-                    request.form.get("title_en", "").strip(),
-                    request.form.get("intro", "").strip(),
-                    request.form.get("intro_en", "").strip(),
-                )
-            elif action == "save":
-                qdomain.put_item(q, index, _item_from_form())
-            elif action == "copy":
-                source = db.session.get(Questionnaire, request.form.get("source", type=db_int) or 0)
-                if source is None:
-                    raise qdomain.QuestionnaireError("请选择另一份问卷或另一个版本。")
-                copied = qdomain.copy_items(q, source, request.form.getlist("codes"))
-                flash(_("已复制 {n} 道题。", n=copied))
-            elif action in ("up", "down"):
-                qdomain.move_item(
-                    q, index if index is not None else -1, -1 if action == "up" else 1
-                )
-            elif action == "remove":
-                if request.form.get("sure") != "1":  # removing is not one click
-                    raise qdomain.QuestionnaireError("删除前请勾选“确认删除”。")
-                qdomain.remove_item(q, index if index is not None else -1)
-            else:
-                abort(400)
-            db.session.commit()
-            if action != "copy":
-                flash(_("已保存。"))
-            return redirect(url_for("admin.build_questionnaire", qid=q.id), 303)
-        except qdomain.QuestionnaireError as exc:
-            db.session.rollback()
-            q = shown = db.session.get(Questionnaire, qid)
+        done = run_action(_build, q, action, index, show=False)
+        if done and action == "preview":
+            shown = done.value
             if request.headers.get("X-Preview"):
-                return _phone(q, exc.text(_)), 400
-            error, error_at = exc.text(_), (index if action in ("save", "preview") else None)
+                return _phone(shown)
+            return _builder(q, shown, form, "", index, keep=True)
+        if done:
+            flash(_("已复制 {n} 道题。", n=done.value) if action == "copy" else _("已保存。"))
+            return redirect(url_for("admin.build_questionnaire", qid=q.id), 303)
+        q = shown = db.session.get(Questionnaire, qid)
+        if request.headers.get("X-Preview"):
+            return _phone(q, done.message), 400
+        error, error_at = done.message, (index if action in ("save", "preview") else None)
     page = _builder(q, shown, form, error, error_at, keep=bool(error))
     return page, (400 if error else 200)
 

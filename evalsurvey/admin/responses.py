@@ -30,6 +30,7 @@ from evalsurvey.extensions import db
 from evalsurvey.i18n import LABELS, _, label, pick
 from evalsurvey.models import Channel, Cycle, RaterGroup, Response, ResponseStatus, Unit
 from evalsurvey.timezones import from_local
+from evalsurvey.web import run_action
 
 
 @bp.get("/cycles/<int:cycle_id>/responses")
@@ -105,13 +106,8 @@ def response_status(public_id: str):
     r = db.first_or_404(select(Response).where(Response.public_id == public_id))
     form = forms.ResponseStatusForm()
     if form.validate_on_submit():
-        try:
-            response_domain.set_status(r, form.status.data)
-            db.session.commit()
+        if run_action(response_domain.set_status, r, form.status.data):
             flash(_("答卷 {id} 已复核。", id=r.public_id))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.text(_))
     else:
         flash(_("不允许的状态。"))
     back = request.form.get("back", "")
@@ -153,15 +149,14 @@ def review_queue(cycle_id: int):
         else:
             ids = set(request.form.getlist("ids"))
             picked = [r for g in groups for r, _r, _d in g.entries if r.public_id in ids]
-        try:
-            n = queue_domain.decide(
-                picked, request.form.get("decision", ""), request.form.get("reason", "")
-            )
-            db.session.commit()
-            flash(_("已复核 {n} 份答卷，下次计算时生效。", n=n))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.text(_))
+        done = run_action(
+            queue_domain.decide,
+            picked,
+            request.form.get("decision", ""),
+            request.form.get("reason", ""),
+        )
+        if done:
+            flash(_("已复核 {n} 份答卷，下次计算时生效。", n=done.value))
         return redirect(url_for("admin.review_queue", cycle_id=cycle.id), 303)
     return render_template(
         "admin/review_queue.html",

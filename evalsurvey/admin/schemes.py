@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
-from evalsurvey.admin.blueprint import admin_only, bp, confirm_page, download, readers, show_error
+from evalsurvey.admin.blueprint import admin_only, bp, confirm_page, download, readers
 from evalsurvey.domain import schemes as scheme_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
@@ -20,6 +20,7 @@ from evalsurvey.models import Cycle, CycleScheme, RaterGroup, SchemeVersion
 from evalsurvey.models.units import UNIT_TYPES
 from evalsurvey.scoring import Rule, SchemeError
 from evalsurvey.scoring.workbook import read_workbook, write_workbook
+from evalsurvey.web import run_action
 
 ORDER = {"desc": N_("从高到低"), "asc": N_("从低到高")}
 
@@ -88,20 +89,20 @@ def schemes():
                 data = read_workbook(raw)
             else:
                 data = json.loads(raw.decode("utf-8-sig"))
-            version = scheme_domain.import_scheme(data)
-            db.session.commit()
-            flash(_("已导入考核方案 {label}（草稿）。", label=version.label))
-            return redirect(url_for("admin.scheme", scheme_id=version.id))
         except SchemeError as exc:
             error = _scheme_error(exc)
-        except scheme_domain.SchemeInvalid as exc:
-            db.session.rollback()
-            error = _scheme_error(exc.error)
         except DomainError as exc:  # a workbook past the bounded reader's limits
-            db.session.rollback()
             error = exc.text(_)
         except (UnicodeDecodeError, json.JSONDecodeError):
             error = _("文件不是有效的 UTF-8 JSON 或 .xlsx 工作簿。")
+        else:
+            done = run_action(scheme_domain.import_scheme, data, show=False)
+            if done:
+                flash(_("已导入考核方案 {label}（草稿）。", label=done.value.label))
+                return redirect(url_for("admin.scheme", scheme_id=done.value.id))
+            # a scheme that does not hold together is told by its place in the file
+            invalid = isinstance(done.error, scheme_domain.SchemeInvalid)
+            error = _scheme_error(done.error.error) if invalid else done.message
     rows = db.session.scalars(
         select(SchemeVersion).order_by(SchemeVersion.code, SchemeVersion.version)
     )
@@ -146,12 +147,8 @@ def publish_scheme(scheme_id: int):
     version = db.get_or_404(SchemeVersion, scheme_id)
     form = forms.ConfirmForm()
     if form.validate_on_submit():
-        try:
-            scheme_domain.publish_scheme(version)
-            db.session.commit()
+        if run_action(scheme_domain.publish_scheme, version):
             flash(_("已发布 {label}，此版本今后不可修改。", label=version.label))
-        except DomainError as exc:
-            flash(exc.text(_))
         return redirect(url_for("admin.scheme", scheme_id=version.id))
     return confirm_page(
         form,
@@ -188,16 +185,15 @@ def cycle_schemes(cycle_id: int):
     )
     form.scheme.choices = [(v.id, f"{v.label} {v.title}") for v in published]
     form.unit_type.choices = [(k, label("unit_type", k)) for k in UNIT_TYPES]
-    if form.validate_on_submit():
-        try:
-            chosen = db.get_or_404(SchemeVersion, form.scheme.data)
-            scheme_domain.assign_scheme(cycle, form.unit_type.data, chosen)
-            db.session.commit()
-            flash(_("已保存。"))
-            return redirect(url_for("admin.cycle_schemes", cycle_id=cycle.id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
+    if form.validate_on_submit() and run_action(
+        scheme_domain.assign_scheme,
+        cycle,
+        form.unit_type.data,
+        db.get_or_404(SchemeVersion, form.scheme.data),
+        form=form,
+    ):
+        flash(_("已保存。"))
+        return redirect(url_for("admin.cycle_schemes", cycle_id=cycle.id))
     assigned = db.session.scalars(select(CycleScheme).where(CycleScheme.cycle_id == cycle.id))
     return render_template(
         "admin/cycle_schemes.html",

@@ -9,13 +9,13 @@ from sqlalchemy.orm import selectinload
 
 from evalsurvey import ratelimit
 from evalsurvey.admin import forms
-from evalsurvey.admin.blueprint import admin_only, bp, show_error
+from evalsurvey.admin.blueprint import admin_only, bp
 from evalsurvey.domain import signin
 from evalsurvey.domain import staff as staff_domain
-from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
 from evalsurvey.models import StaffUser
+from evalsurvey.web import run_action
 
 
 def _users() -> list[StaffUser]:
@@ -39,20 +39,18 @@ def _take_refused(users: list[StaffUser]) -> None:
 def staff():
     form = forms.StaffForm()
     if form.validate_on_submit():
-        try:
-            user = staff_domain.create_staff(
-                form.username.data,
-                form.password.data,
-                form.role.data,
-                form.unit.data,
-                form.name.data,
-            )
-            db.session.commit()
-            flash(_("已创建用户 {u}。", u=user.username))
+        done = run_action(
+            staff_domain.create_staff,
+            form.username.data,
+            form.password.data,
+            form.role.data,
+            form.unit.data,
+            form.name.data,
+            form=form,
+        )
+        if done:
+            flash(_("已创建用户 {u}。", u=done.value.username))
             return redirect(url_for("admin.staff"))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
     users = _users()
     _take_refused(users)
     failures = signin.recent_failures()
@@ -69,23 +67,15 @@ def staff_user(user_id: int):
     role_form = forms.StaffRoleForm(prefix="role", obj=user)
     reset_form = forms.PasswordResetForm(prefix="reset")
     if role_form.submit.data and role_form.validate_on_submit():
-        try:
-            staff_domain.change_role(user, role_form.role.data, role_form.unit.data)
-            db.session.commit()
+        if run_action(
+            staff_domain.change_role, user, role_form.role.data, role_form.unit.data, form=role_form
+        ):
             flash(_("已更新用户 {u}。", u=user.username))
             return redirect(url_for("admin.staff_user", user_id=user.id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(role_form, exc)
     elif reset_form.submit.data and reset_form.validate_on_submit():
-        try:
-            staff_domain.set_password(user, reset_form.password.data)
-            db.session.commit()
+        if run_action(staff_domain.set_password, user, reset_form.password.data, form=reset_form):
             flash(_("已为 {u} 设置新密码，其原有登录已全部退出。", u=user.username))
             return redirect(url_for("admin.staff_user", user_id=user.id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(reset_form, exc)
     elif not role_form.is_submitted():
         role_form.unit.data = user.unit.code if user.unit else ""
     _take_refused([user])
@@ -103,11 +93,6 @@ def staff_user(user_id: int):
 @admin_only
 def toggle_staff(user_id: int):
     user = db.get_or_404(StaffUser, user_id)
-    try:
-        staff_domain.set_active(user, not user.active, current_user)
-        db.session.commit()
+    if run_action(staff_domain.set_active, user, not user.active, current_user):
         flash(_("已更新用户 {u}。", u=user.username))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.text(_))
     return redirect(url_for("admin.staff"))

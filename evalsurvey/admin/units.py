@@ -7,15 +7,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from evalsurvey.admin import forms
-from evalsurvey.admin.blueprint import admin_only, bp, show_error
+from evalsurvey.admin.blueprint import admin_only, bp
 from evalsurvey.domain import units as unit_domain
 from evalsurvey.domain.checks import db_int
-from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.tables import UNIT_HEADERS, read_table
 from evalsurvey.domain.units import ImportError_, import_units
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
 from evalsurvey.models import RaterGroup, Unit
+from evalsurvey.web import run_action
 
 
 @bp.route("/units", methods=["GET", "POST"])
@@ -23,16 +23,18 @@ from evalsurvey.models import RaterGroup, Unit
 def units():
     form = forms.UnitForm()
     if form.validate_on_submit():
-        try:
-            unit = unit_domain.create_unit(
-                form.code.data, form.name.data, form.type.data, form.parent.data, form.active.data
-            )
-            db.session.commit()
-            flash(_("已创建单位 {code}。", code=unit.code))
+        done = run_action(
+            unit_domain.create_unit,
+            form.code.data,
+            form.name.data,
+            form.type.data,
+            form.parent.data,
+            form.active.data,
+            form=form,
+        )
+        if done:
+            flash(_("已创建单位 {code}。", code=done.value.code))
             return redirect(url_for("admin.units"))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
     page = db.paginate(
         select(Unit).options(selectinload(Unit.parent)).order_by(Unit.code),
         page=request.args.get("page", 1, type=db_int),
@@ -53,22 +55,18 @@ def edit_unit(unit_id: int):
         # the form holds the parent's code, never the unit object the model has under that
         # name (a post without the field keeps the parent it had)
         form.parent.data = unit.parent.code if unit.parent else ""
-    if form.validate_on_submit():
-        try:
-            unit_domain.update_unit(
-                unit,
-                form.code.data,
-                form.name.data,
-                form.type.data,
-                form.parent.data,
-                form.active.data,
-            )
-            db.session.commit()
-            flash(_("已保存。"))
-            return redirect(url_for("admin.units"))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
+    if form.validate_on_submit() and run_action(
+        unit_domain.update_unit,
+        unit,
+        form.code.data,
+        form.name.data,
+        form.type.data,
+        form.parent.data,
+        form.active.data,
+        form=form,
+    ):
+        flash(_("已保存。"))
+        return redirect(url_for("admin.units"))
     return render_template("admin/unit_edit.html", form=form, unit=unit)
 
 
@@ -79,20 +77,18 @@ def import_units_view():
     if not form.validate_on_submit():
         flash(_("请选择 CSV 或 Excel 文件。"))
         return redirect(url_for("admin.units"))
-    try:
-        upload = form.file.data
-        text = read_table(upload.filename, upload.read(), UNIT_HEADERS)
-        created, updated = import_units(text)
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.text(_))
-        return redirect(url_for("admin.units"))
+    upload = form.file.data
+    try:  # an unreadable file or a refused unit is flashed; rows in error are listed
+        done = run_action(
+            lambda: import_units(read_table(upload.filename, upload.read(), UNIT_HEADERS))
+        )
     except ImportError_ as exc:
-        db.session.rollback()
         return render_template(
             "admin/import_errors.html", errors=exc.errors, back=url_for("admin.units")
         ), 400
+    if not done:
+        return redirect(url_for("admin.units"))
+    created, updated = done.value
     flash(_("导入完成：新增 {c} 个，更新 {u} 个。", c=created, u=updated))
     return redirect(url_for("admin.units"))
 
@@ -101,21 +97,17 @@ def import_units_view():
 @admin_only
 def rater_groups():
     form = forms.RaterGroupForm()
-    if form.validate_on_submit():
-        try:
-            unit_domain.create_rater_group(
-                form.code.data,
-                form.name.data,
-                form.name_en.data,
-                form.internal.data,
-                form.visible_to_unit.data,
-            )
-            db.session.commit()
-            flash(_("已保存。"))
-            return redirect(url_for("admin.rater_groups"))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
+    if form.validate_on_submit() and run_action(
+        unit_domain.create_rater_group,
+        form.code.data,
+        form.name.data,
+        form.name_en.data,
+        form.internal.data,
+        form.visible_to_unit.data,
+        form=form,
+    ):
+        flash(_("已保存。"))
+        return redirect(url_for("admin.rater_groups"))
     groups = db.session.scalars(select(RaterGroup).order_by(RaterGroup.id))
     return render_template("admin/rater_groups.html", form=form, groups=list(groups))
 

@@ -24,11 +24,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from evalsurvey import ratelimit
 from evalsurvey.auth.forms import LoginForm, PasswordChangeForm
 from evalsurvey.domain import signin, staff
-from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db, login_manager
 from evalsurvey.i18n import _
 from evalsurvey.models import StaffUser
-from evalsurvey.web import show_error
+from evalsurvey.web import run_action
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 # hashed like every password (same method and cost), matched by nothing anyone types
@@ -133,18 +132,17 @@ def logout():
 @login_required
 def change_password():
     form = PasswordChangeForm()
-    if form.validate_on_submit():
-        try:
-            staff.change_own_password(
-                current_user, form.current.data, form.new.data, form.confirm.data
-            )
-            db.session.commit()
-            login_user(current_user)  # this session continues with the new token
-            flash(_("密码已修改，其他设备上的登录已退出。"))
-            return redirect(url_for("admin.dashboard"))
-        except DomainError as exc:
-            db.session.rollback()
-            show_error(form, exc)
+    if form.validate_on_submit() and run_action(
+        staff.change_own_password,
+        current_user,
+        form.current.data,
+        form.new.data,
+        form.confirm.data,
+        form=form,
+    ):
+        login_user(current_user)  # this session continues with the new token
+        flash(_("密码已修改，其他设备上的登录已退出。"))
+        return redirect(url_for("admin.dashboard"))
     return render_template("auth/password.html", form=form)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from evalsurvey.domain import questionnaires as qdomain
 from evalsurvey.extensions import db
@@ -117,6 +117,8 @@ def test_preview_shows_unsaved_edits_and_items_copy_from_an_earlier_version(app,
     assert wrong.status_code == 400 and "至少需要两项" in wrong.get_data(as_text=True)
     db.session.expire_all()
     assert qdomain.to_json(db.session.get(Questionnaire, draft.id)) == before  # nothing saved
+    # nor the transient questionnaire a preview is drawn from
+    assert db.session.scalar(select(func.count()).select_from(Questionnaire)) == 2
     # copy two items of the published version, in its order
     listed = client.get(f"{url}?from={earlier.id}").get_data(as_text=True)
     assert 'name="codes" value="chan"' in listed

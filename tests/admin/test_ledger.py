@@ -28,6 +28,27 @@ def test_working_days_skip_weekends_and_holidays():
         add_working_days(friday, -1)
 
 
+def test_the_propose_button_says_how_many_items_or_why_none(app, client):
+    """The ledger page's button: one transaction, its count or the refusal flashed."""
+    cycle, version = _assessed_cycle()
+    unit = make_unit("B1", type="agency_branch", name="机关一支部")
+    for element in scheme_domain.scheme_of(version).elements():
+        value = "1" if element.rule.type == "tiers" else ("2" if element.code == "1.1" else "0")
+        scheme_domain.record_finding(cycle, unit, element.code, value, "", "insp")
+    db.session.commit()
+    make_staff("insp", Role.INSPECTOR)
+    login(client, "insp")
+    page = f"/admin/cycles/{cycle.id}/ledger"
+    token = hidden_fields(client.get(page).get_data(as_text=True))["csrf_token"]
+    made = client.post(f"{page}/propose", data={"csrf_token": token, "type": "agency_branch"})
+    assert made.status_code == 302
+    assert "已生成 1 个整改项。" in client.get(page).get_data(as_text=True)
+    refused = client.post(f"{page}/propose", data={"csrf_token": token, "type": "community"})
+    assert refused.status_code == 302
+    assert "本周期尚未为该类型单位指定考核方案。" in client.get(page).get_data(as_text=True)
+    assert len(db.session.scalars(select(RectificationItem)).all()) == 1
+
+
 def test_items_from_deductions_worked_by_the_unit_closed_by_a_reviewer(app, client):
     cycle, version = _assessed_cycle()
     unit = make_unit("B1", type="agency_branch", name="机关一支部")
