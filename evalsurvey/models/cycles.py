@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from evalsurvey.extensions import db
@@ -41,6 +42,9 @@ class Cycle(db.Model):
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(12), default=CycleStatus.DRAFT)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # the fewest scored responses a rater group needs for a unit before it has a score, by
+    # group code; a group not named keeps the analysis's default (five)
+    group_min_n: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     def closed_since(self, now: datetime | None = None) -> datetime | None:
         """When the cycle stopped accepting responses, or None while it accepts them."""

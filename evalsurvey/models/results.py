@@ -54,6 +54,9 @@ class CompositeSetting(db.Model):
     unit_type: Mapped[str] = mapped_column(String(40))
     weights: Mapped[dict[str, float]] = mapped_column(JSON)  # component → weight
     missing: Mapped[str] = mapped_column(String(20), default="renormalize")
+    # the satisfaction share split between internal and external groups, as the office set
+    # it (None: weights set per group); ``weights`` holds the per-group weights it gives
+    split: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class GradeSetting(db.Model):
