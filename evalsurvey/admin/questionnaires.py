@@ -155,6 +155,23 @@ def _item_from_form() -> dict:
     return item
 
 
+ITEM_ACTIONS = ("save", "preview", "up", "down", "remove")
+
+
+def _done_message(action: str, index: int | None, value) -> str:
+    """What the button did, in words (a move or removal says so, not "saved")."""
+    n = (index or 0) + 1
+    if action == "copy":
+        return _("已复制 {n} 道题。", n=value)
+    if action == "up":
+        return _("已将第 {n} 题上移。", n=n)
+    if action == "down":
+        return _("已将第 {n} 题下移。", n=n)
+    if action == "remove":
+        return _("已删除第 {n} 题。", n=n)
+    return _("已保存。")
+
+
 def _build(q: Questionnaire, action: str, index: int | None):
     """One post of the builder as one action: the preview (a transient questionnaire,
     nothing written), the number of items copied, or None for the other changes."""
@@ -199,11 +216,17 @@ def build_questionnaire(qid: int):
         return redirect(url_for("admin.questionnaire", qid=q.id))
     form = forms.ConfirmForm()
     error, error_at, shown = "", None, q
-    action = request.form.get("action", "")
+    # the action is the clicked button's own name and value, never a hidden field, which
+    # would be posted with every button and win (remove, move and preview once saved)
+    actions = request.form.getlist("action")
+    action = actions[0] if len(set(actions)) == 1 else ""
     index = request.form.get("index", type=db_int)
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
+        if len(set(actions)) > 1:  # a page from before this rule: do nothing rather than guess
+            page = _builder(q, q, form, _("页面已过期，请刷新后重试。"), None, keep=False)
+            return page, 400
         done = run_action(_build, q, action, index, show=False)
         if done and action == "preview":
             shown = done.value
@@ -211,12 +234,13 @@ def build_questionnaire(qid: int):
                 return _phone(shown)
             return _builder(q, shown, form, "", index, keep=True)
         if done:
-            flash(_("已复制 {n} 道题。", n=done.value) if action == "copy" else _("已保存。"))
+            flash(_done_message(action, index, done.value))
             return redirect(url_for("admin.build_questionnaire", qid=q.id), 303)
         q = shown = db.session.get(Questionnaire, qid)
         if request.headers.get("X-Preview"):
             return _phone(q, done.message), 400
-        error, error_at = done.message, (index if action in ("save", "preview") else None)
+        # shown by the item the button belongs to (the new item's form when index is None)
+        error, error_at = done.message, (index if action in ITEM_ACTIONS else None)
     page = _builder(q, shown, form, error, error_at, keep=bool(error))
     return page, (400 if error else 200)
 

@@ -150,3 +150,144 @@ def test_the_preview_follows_typing_in_a_real_browser(app, live_server, page):  
     page.locator('#phone input[value="10"]').wait_for(timeout=5000)
     db.session.expire_all()
     assert db.session.get(Questionnaire, draft.id).items[0].text != "您对办事等候时间满意吗"
+
+
+def _three_items() -> Questionnaire:
+    draft = qdomain.create_draft({**TARGET, "code": "BTN"})
+    db.session.commit()
+    return draft
+
+
+def _stored(qid: int) -> list[str]:
+    db.session.expire_all()
+    return [i.code for i in db.session.get(Questionnaire, qid).items]
+
+
+def _item_forms(html: str) -> list:
+    import lxml.html
+
+    return lxml.html.fromstring(html).xpath('//form[contains(@class, "item-form")]')
+
+
+def _click(client, url: str, item: int, button: str, **typed):
+    """Post the builder's ``item``-th item form as a browser does when ``button`` (the value
+    of a button named "action") is clicked: every field of that form in page order, then the
+    button's own name and value (QA: a hidden ``action=save`` went first and won)."""
+    html = client.get(url).get_data(as_text=True)
+    form = _item_forms(html)[item]
+    assert form.xpath(f'.//button[@name="action"][@value="{button}"]'), button
+    data = [(k, typed.get(k, v)) for k, v in form.form_values()]
+    data += [(k, v) for k, v in typed.items() if k not in dict(data)]
+    data.append(("action", button))
+    from werkzeug.datastructures import MultiDict
+
+    return client.post(url, data=MultiDict(data))
+
+
+def test_each_builder_button_does_what_it_says(app, client):
+    """QA (issue 17): "删除此题" and "↑上移" changed nothing and said "已保存"; "预览（不保存）"
+    saved. Each item form's buttons, posted as a browser posts them."""
+    make_staff("adm")
+    login(client, "adm")
+    draft = _three_items()
+    url = f"/admin/questionnaires/{draft.id}/build"
+    assert _stored(draft.id) == ["attitude", "chan", "pts"]
+    # no item form carries a hidden action: the clicked button is the action
+    assert 'type="hidden" name="action"' not in client.get(url).get_data(as_text=True)
+
+    up = _click(client, url, 2, "up")
+    assert up.status_code == 303 and _stored(draft.id) == ["attitude", "pts", "chan"]
+    assert "已将第 3 题上移。" in client.get(url).get_data(as_text=True)
+    down = _click(client, url, 0, "down")
+    assert down.status_code == 303 and _stored(draft.id) == ["pts", "attitude", "chan"]
+    # the first item has no "up", the last no "down"
+    forms = _item_forms(client.get(url).get_data(as_text=True))
+    assert not forms[0].xpath('.//button[@value="up"]')
+    assert not forms[2].xpath('.//button[@value="down"]')
+
+    # preview: an edit shown, nothing stored
+    shown = _click(client, url, 1, "preview", text="改过的题目")
+    assert shown.status_code == 200 and "改过的题目" in shown.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Questionnaire, draft.id).items[1].text == "服务态度"
+
+    # remove: not without the tick, said by the item; with it, gone
+    refused = _click(client, url, 1, "remove")
+    assert refused.status_code == 400 and "删除前请勾选" in refused.get_data(as_text=True)
+    assert _stored(draft.id) == ["pts", "attitude", "chan"]
+    gone = _click(client, url, 1, "remove", sure="1")
+    assert gone.status_code == 303 and _stored(draft.id) == ["pts", "chan"]
+    assert "已删除第 2 题。" in client.get(url).get_data(as_text=True)
+
+    # save still saves, and so does pressing Enter (the first button, "保存")
+    saved = _click(client, url, 0, "save", text="总体评分")
+    assert saved.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Questionnaire, draft.id).items[0].text == "总体评分"
+
+    # an old page posting two actions does nothing rather than guess
+    token = hidden_fields(client.get(url).get_data(as_text=True))["csrf_token"]
+    from werkzeug.datastructures import MultiDict
+
+    stale = client.post(
+        url, data=MultiDict([("csrf_token", token), ("action", "save"), ("index", "0"),
+                             ("action", "remove"), ("sure", "1")])
+    )  # fmt: skip
+    assert stale.status_code == 400 and "页面已过期" in stale.get_data(as_text=True)
+    assert _stored(draft.id) == ["pts", "chan"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scripts", [True, False], ids=["javascript", "no-javascript"])
+def test_the_builder_buttons_in_a_real_browser(app, live_server, page, scripts):  # noqa: F811
+    """Each button clicked in Chromium, with JavaScript on and off; the stored questionnaire
+    checked after each."""
+    make_staff("adm")
+    draft = _three_items()
+    browser = page.context.browser
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=scripts
+    )
+    tab = context.new_page()
+    tab.goto(f"{live_server}/auth/login")
+    tab.fill("#username", "adm")
+    tab.fill("#password", "secret-pass-1")
+    with tab.expect_navigation():
+        tab.click("button[type=submit]")
+    url = f"{live_server}/admin/questionnaires/{draft.id}/build"
+    tab.goto(url)
+
+    def item(n: int):
+        return tab.locator("form.item-form").nth(n)
+
+    def click(n: int, name: str):
+        with tab.expect_navigation():
+            item(n).get_by_role("button", name=name, exact=True).click()
+
+    click(2, "↑ 上移")
+    assert _stored(draft.id) == ["attitude", "pts", "chan"]
+    assert "已将第 3 题上移。" in tab.content()
+    click(0, "↓ 下移")
+    assert _stored(draft.id) == ["pts", "attitude", "chan"]
+
+    item(1).locator("textarea[name=text]").fill("预览里的新题目")
+    click(1, "预览（不保存）")
+    assert tab.locator("#phone legend", has_text="预览里的新题目").count() == 1
+    assert "尚未保存的修改" in tab.content()
+    db.session.expire_all()
+    assert db.session.get(Questionnaire, draft.id).items[1].text == "服务态度"
+
+    tab.goto(url)
+    click(1, "删除此题")  # without the tick: refused by the item, nothing removed
+    assert "删除前请勾选" in item(1).inner_text()
+    assert _stored(draft.id) == ["pts", "attitude", "chan"]
+    item(1).get_by_label("确认删除").check()
+    click(1, "删除此题")
+    assert _stored(draft.id) == ["pts", "chan"]
+    assert "已删除第 2 题。" in tab.content()
+
+    item(0).locator("textarea[name=text]").fill("总体评分")
+    click(0, "保存")
+    db.session.expire_all()
+    assert db.session.get(Questionnaire, draft.id).items[0].text == "总体评分"
+    context.close()
