@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from evalsurvey.domain.checks import check_text
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.evidence import store_evidence
 from evalsurvey.domain.units import check_code
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_
@@ -139,31 +140,172 @@ def record_finding(
     The value must fit the element's rule; a change to an existing finding needs a
     reason; a published cycle never changes. Flushed, not committed.
     """
+    _check_open(cycle)
+    version, scheme = _scheme_for(cycle, unit)
+    found = _stored(cycle, unit, element)
+    value, note, reason = _checked_entry(scheme, element, value, note, reason, found)
+    return _write_finding(cycle, unit, version, element, value, note, reason, actor, found)
+
+
+@dataclass(frozen=True)
+class FindingEntry:
+    """One element's row of a bulk entry (the grid of a unit, a row of a findings
+    spreadsheet). ``where`` names the row for the problems (an element code, a sheet and
+    row); ``evidence`` is an uploaded file as (name, bytes)."""
+
+    unit: Unit
+    element: str
+    value: str = ""
+    note: str = ""
+    reason: str = ""
+    evidence: tuple[str, bytes] | None = None
+    where: Any = None
+
+
+@dataclass(frozen=True)
+class EntryProblem:
+    """Why one row of a bulk entry was refused: its ``where``, the field (value, note,
+    reason, element, evidence) and the refusal."""
+
+    where: Any
+    field: str | None
+    error: DomainError
+
+
+class FindingsRefused(DomainError):
+    """A bulk entry with problems: nothing of it was stored (``problems``, row by row)."""
+
+    def __init__(self, problems: list[EntryProblem]):
+        self.problems = problems
+        super().__init__(N_("有 {n} 处需要修改，没有保存任何考核记录。"), None, n=len(problems))
+
+
+def record_findings(
+    cycle: Cycle,
+    entries: list[FindingEntry],
+    actor: str,
+    evidence_folder: str | None = None,
+) -> list[Finding]:
+    """Record many findings at once, all or nothing (the grid and the findings spreadsheet).
+
+    Every row is checked first, by the same rules as :func:`record_finding`, and every
+    problem is collected; only then is anything written. A row that changes nothing (the
+    stored value and note, or nothing typed where nothing is stored) and brings no file is
+    left alone, so a page or sheet saved again needs no reasons for what it did not change.
+    Raises :class:`FindingsRefused` with every problem (the caller rolls back, which also
+    removes the files already stored). Returns the findings written. Flushed, not committed.
+    """
+    _check_open(cycle)
+    schemes: dict[str, tuple[SchemeVersion, Scheme]] = {}
+    units = {e.unit.id for e in entries}
+    stored = {
+        (f.unit_id, f.element): f
+        for f in db.session.scalars(
+            select(Finding).where(Finding.cycle_id == cycle.id, Finding.unit_id.in_(units))
+        )
+    }
+    problems: list[EntryProblem] = []
+    seen: set[tuple[int, str]] = set()
+    planned = []
+    for entry in entries:
+        key = (entry.unit.id, (entry.element or "").strip())
+        try:
+            if key in seen:
+                raise DomainError("要素 {element} 出现了两次。", "element", element=key[1])
+            seen.add(key)
+            if entry.unit.type not in schemes:
+                schemes[entry.unit.type] = _scheme_for(cycle, entry.unit)
+            version, scheme = schemes[entry.unit.type]
+            found = stored.get(key)
+            typed = ((entry.value or "").strip(), (entry.note or "").strip())
+            same = typed == ((found.value, found.note) if found is not None else ("", ""))
+            if same and entry.evidence is None:
+                continue
+            value, note, reason = _checked_entry(
+                scheme, key[1], entry.value, entry.note, entry.reason, found
+            )
+        except DomainError as exc:
+            problems.append(EntryProblem(entry.where, exc.field, exc))
+            continue
+        planned.append((entry, version, key[1], value, note, reason, found, same))
+    if problems:
+        raise FindingsRefused(problems)
+    written = []
+    for entry, version, element, value, note, reason, found, same in planned:
+        if not same or found is None:
+            found = _write_finding(
+                cycle, entry.unit, version, element, value, note, reason, actor, found
+            )
+        if entry.evidence is not None:
+            try:
+                store_evidence(evidence_folder or "", found, *entry.evidence)
+            except DomainError as exc:
+                problems.append(EntryProblem(entry.where, "evidence", exc))
+                continue
+        written.append(found)
+    if problems:
+        raise FindingsRefused(problems)
+    db.session.flush()
+    return written
+
+
+def _check_open(cycle: Cycle) -> None:
     if cycle.status not in OPEN_FOR_FINDINGS:
         raise DomainError("已公布的周期不能修改考核记录。")
+
+
+def _scheme_for(cycle: Cycle, unit: Unit) -> tuple[SchemeVersion, Scheme]:
     version = cycle_scheme(cycle, unit.type)
     if version is None:
         raise DomainError("本周期尚未为该类型单位指定考核方案。")
-    scheme = scheme_of(version)
-    value, note, reason = (value or "").strip(), (note or "").strip(), (reason or "").strip()
-    try:
-        check_finding(scheme, ScoringFinding(unit.code, element, value, note, 0))
-    except FindingsError as exc:
-        message = FINDING_MESSAGES.get(exc.code, N_("取值不符合该要素的计分规则。"))
-        params = {k: v for k, v in exc.detail.items() if k != "rule"}
-        raise DomainError(message, exc.column, **params) from None
-    if len(value) > 200 or len(note) > 2000 or len(reason) > 500:
-        raise DomainError("内容太长。", "note")
-    found = db.session.scalar(
+    return version, scheme_of(version)
+
+
+def _stored(cycle: Cycle, unit: Unit, element: str) -> Finding | None:
+    return db.session.scalar(
         select(Finding).where(
             Finding.cycle_id == cycle.id, Finding.unit_id == unit.id, Finding.element == element
         )
     )
+
+
+def _checked_entry(
+    scheme: Scheme, element: str, value: str, note: str, reason: str, found: Finding | None
+) -> tuple[str, str, str]:
+    """What is stored for one element (value, note, reason, stripped), or the refusal by
+    its field: the one place the rules of a finding are written."""
+    value = check_text(value, "value", 200)
+    note = check_text(note, "note", 2000, multiline=True)
+    reason = check_text(reason, "reason", 500)
+    try:
+        check_finding(scheme, ScoringFinding("", element, value, note, 0))
+    except FindingsError as exc:
+        message = FINDING_MESSAGES.get(exc.code, N_("取值不符合该要素的计分规则。"))
+        params = {k: v for k, v in exc.detail.items() if k != "rule"}
+        raise DomainError(message, exc.column, **params) from None
+    item = scheme.item(element)
+    if isinstance(item, Node) and item.rule is not None and item.rule.type == "survey":
+        # its points come from the stored satisfaction analysis, never from a finding
+        raise DomainError("该要素的得分来自满意度测评，不能录入。", "value")
+    if found is not None and (found.value, found.note) != (value, note) and not reason:
+        raise DomainError("修改已有的考核记录必须填写原因。", "reason")
+    return value, note, reason
+
+
+def _write_finding(
+    cycle: Cycle,
+    unit: Unit,
+    version: SchemeVersion,
+    element: str,
+    value: str,
+    note: str,
+    reason: str,
+    actor: str,
+    found: Finding | None,
+) -> Finding:
     if found is None:
         found = Finding(cycle=cycle, unit=unit, scheme=version, element=element)
         db.session.add(found)
-    elif (found.value, found.note) != (value, note) and not reason:
-        raise DomainError("修改已有的考核记录必须填写原因。", "reason")
     found.value, found.note, found.reason = value, note, reason
     found.recorded_by, found.recorded_at = actor, utcnow()
     db.session.flush()
@@ -233,6 +375,17 @@ def unit_type_results(cycle: Cycle, unit_type: str) -> CycleResults | None:
             )
     results = {r.unit: r for r in score_units(scheme, findings, [u.code for u in units])}
     return CycleResults(scheme, version, results, survey_scores)
+
+
+def assessment_progress(cycle: Cycle, unit_type: str) -> dict[str, tuple[int, int]] | None:
+    """Each active unit's elements assessed and all its elements, by unit code (satisfaction
+    elements count once the stored analysis gives them a score, as on the unit's page);
+    None when the cycle has no scheme for the type."""
+    results = unit_type_results(cycle, unit_type)
+    if results is None:
+        return None
+    total = len(results.scheme.elements())
+    return {code: (total - len(r.not_assessed), total) for code, r in results.units.items()}
 
 
 def elements_in_order(scheme: Scheme) -> list[tuple[Node, int]]:
