@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         dashboard,
         feedback,
         findings,
+        findings_bulk,
         ledger,
         links,
         publication,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
@@ -15,12 +16,13 @@ from evalsurvey.admin.blueprint import (
     readers,
     scope,
 )
+from evalsurvey.admin.findings_bulk import cycle_progress
 from evalsurvey.admin.links import link_form
 from evalsurvey.domain import cycles as cycle_domain
 from evalsurvey.domain import queries
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, label
-from evalsurvey.models import Cycle, CycleStatus
+from evalsurvey.models import Cycle, CycleStatus, Role
 from evalsurvey.timezones import from_local, to_local
 from evalsurvey.web import run_action
 
@@ -58,6 +60,11 @@ def cycle(cycle_id: int):
         moves=cycle_domain.allowed_moves(cycle),
         base_url=url,
         loopback=is_loopback(url),
+        # how far the findings are, unit by unit (the office's roles)
+        progress=cycle_progress(cycle)
+        if current_user.role in (Role.ADMIN, Role.INSPECTOR, Role.VIEWER)
+        else [],
+        can_record=current_user.role in (Role.ADMIN, Role.INSPECTOR),
     )
 
 
