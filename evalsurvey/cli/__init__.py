@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from evalsurvey import audit
 from evalsurvey.cli.backup import backup_command, restore_command
+from evalsurvey.cli.findings import findings_sheet_command
 from evalsurvey.cli.scoring import grade_command, scheme_group, score_command
 from evalsurvey.cli.serve import serve_command
 from evalsurvey.domain import interchange, links, queries
@@ -363,6 +364,7 @@ COMMANDS = [
     links_command,
     export_responses,
     import_responses,
+    findings_sheet_command,
 ]
 
 
