@@ -77,6 +77,9 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.assessment": (READERS, 200),
     "admin.unit_assessment": (OFFICE_READERS, 200),
     "admin.finding_evidence": (OFFICE_READERS, 404),  # no file attached
+    "admin.findings_grid": (REVIEWERS, 200),  # unit B's findings, whole-scheme entry
+    "admin.findings_sheet": (REVIEWERS, 200),
+    "admin.findings_sheet_file": (REVIEWERS, 200),
     "admin.composite": (READERS, 200),
     "admin.recompute_composite": (REVIEWERS, 302),
     "admin.composite_settings": (ADMIN, 302),
