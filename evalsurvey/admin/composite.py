@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import math
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -11,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
+from evalsurvey.admin import grade_rules as grade_forms
 from evalsurvey.admin.blueprint import admin_only, bp, download, readers, reviewers, scope
 from evalsurvey.domain import composite as composite_domain
 from evalsurvey.domain import exports
@@ -18,9 +18,9 @@ from evalsurvey.domain import grades as grade_domain
 from evalsurvey.domain import publication as publication_domain
 from evalsurvey.domain import results as results_domain
 from evalsurvey.domain.analysis import unit_types_in
-from evalsurvey.domain.checks import load_json
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.evidence import MIMETYPES
+from evalsurvey.domain.schemes import cycle_scheme, scheme_of
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, label, pick
 from evalsurvey.models import Cycle, CycleScheme, RaterGroup, Unit
@@ -28,6 +28,7 @@ from evalsurvey.models.units import UNIT_TYPES
 from evalsurvey.reports.words import grade_reason
 from evalsurvey.scoring.grading import parse_rules
 from evalsurvey.stats.weighting import MISSING_POLICIES
+from evalsurvey.web import run_action
 
 
 def component_names(cycle: Cycle | None = None) -> dict[str, str]:
@@ -65,7 +66,32 @@ def chosen_unit_type(cycle: Cycle) -> tuple[list[str], str]:
 @readers
 def composite(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
-    types, unit_type = chosen_unit_type(cycle)
+    _types, unit_type = chosen_unit_type(cycle)
+    return composite_page(cycle, unit_type)
+
+
+def tie_columns(cycle: Cycle, unit_type: str) -> dict[str, str]:
+    """What a grade's tie-breaker may compare, by name: the components the composite weighs
+    (every component before weights are set) and the penalty points."""
+    names = component_names(cycle)
+    config = composite_domain.setting(cycle, unit_type)
+    codes = list(config.weights) if config else list(names)
+    out = {c: names.get(c, c) for c in codes}
+    out[grade_forms.PENALTIES] = _("减分（越少越高）")
+    return out
+
+
+def veto_bars(cycle: Cycle, unit_type: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The vetoes of the cycle's scheme for the unit type and the grades each bars."""
+    version = cycle_scheme(cycle, unit_type)
+    if version is None:
+        return []
+    return [(v.code, v.title, tuple(v.bars)) for v in scheme_of(version).vetoes if v.bars]
+
+
+def composite_page(cycle: Cycle, unit_type: str, editor=None, status: int = 200):
+    """The composite page; ``editor`` is the grade rules form as posted (else as stored)."""
+    types = cycle_unit_types(cycle)
     config = composite_domain.setting(cycle, unit_type)
     run = composite_domain.latest_composite(cycle, unit_type)
     access = scope()
@@ -91,6 +117,8 @@ def composite(cycle_id: int):
     published = publication_domain.publication_of(cycle, unit_type)
     if published is not None:
         grade_labels = publication_domain.grade_labels(published) or grade_labels
+    if editor is None and current_user.role == "admin":
+        editor = grade_forms.from_rules(rules or grade_domain.DEFAULT_STARS).pad()
     return render_template(
         "admin/composite.html",
         waiting=waiting,
@@ -110,8 +138,11 @@ def composite(cycle_id: int):
         changes=any(r.standing and r.standing.change is not None for r in rows),
         published=published,
         grade_labels=grade_labels,
-        rules_text=json.dumps(rules or grade_domain.DEFAULT_STARS, ensure_ascii=False),
-    )
+        editor=editor,
+        tie_columns=tie_columns(cycle, unit_type) if editor is not None else {},
+        vetoes=veto_bars(cycle, unit_type) if editor is not None else [],
+        editor_codes=grade_forms.grade_codes(editor) if editor is not None else {},
+    ), status
 
 
 @bp.post("/cycles/<int:cycle_id>/composite/settings")
@@ -160,21 +191,33 @@ def recompute_composite(cycle_id: int):
 @bp.post("/cycles/<int:cycle_id>/grades")
 @admin_only
 def grade_settings(cycle_id: int):
-    """The grading rules for a unit type (stars or quotas, the JSON contract)."""
+    """The grade rules editor's buttons: add or remove a row and preview (the page again,
+    nothing stored), or save (the rules' JSON contract, see :mod:`.grade_rules`)."""
     cycle = db.get_or_404(Cycle, cycle_id)
     unit_type = request.form.get("type", "")
-    if forms.ConfirmForm().validate_on_submit():
-        try:
-            data = load_json(request.form.get("rules", ""), "rules")
-            grade_domain.set_rules(cycle, unit_type, data)
-            db.session.commit()
-            flash(_("已保存。"))
-        except json.JSONDecodeError as exc:
-            flash(_("不是有效的 JSON：第 {line} 行第 {col} 列。", line=exc.lineno, col=exc.colno))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.text(_))
-    return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
+    back = redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
+    if not forms.ConfirmForm().validate_on_submit():
+        flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
+        return back
+    if unit_type not in UNIT_TYPES:
+        flash(_("未知的单位类型。"))
+        return back
+    editor = grade_forms.from_form(request.form)
+    action = request.form.get("action", "save")
+    if grade_forms.change_rows(editor, action):
+        return composite_page(cycle, unit_type, editor)
+    data = grade_forms.to_rules(editor, tie_columns(cycle, unit_type))
+    if data is None:
+        return composite_page(cycle, unit_type, editor, 400)
+    if action == "preview":
+        editor.preview = grade_domain.preview(cycle, unit_type, data)
+        return composite_page(cycle, unit_type, editor)
+    done = run_action(grade_domain.set_rules, cycle, unit_type, data, show=False)
+    if not done:
+        editor.errors.setdefault("kind", []).append(done.message)
+        return composite_page(cycle, unit_type, editor, 400)
+    flash(_("等级规则已保存。"))
+    return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type) + "#grades")
 
 
 @bp.get("/cycles/<int:cycle_id>/results.<fmt>")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -19,14 +21,37 @@ from evalsurvey.scoring.result import Standing, UnitResult
 # Stars as in the source (seed 002): ≥ 90 five, 80–90 four, 70–80 three, 60–70 two, else one.
 DEFAULT_STARS = {"kind": "stars", "bands": [[90, 5], [80, 4], [70, 3], [60, 2], [None, 1]]}
 
-OTHER_RULE_PROBLEM = N_("等级规则有误（{code}）。")
+OTHER_RULE_PROBLEM = N_("等级规则无法使用，请检查各项设置。")
+# every GradingError code in words: ``row`` is the band's or grade's place (from 1), ``grade``
+# the grade's code, ``column`` a tie-breaker
 RULE_MESSAGES = {
-    "unknown_kind": N_("等级规则的 kind 必须是 stars 或 quota。"),
-    "no_rest_band": N_("最后一档必须是其余（下限为 null）。"),
+    "not_an_object": N_("等级规则的格式不对：应为一组设置。"),
+    "unknown_kind": N_("请选择评定方式：星级，或按比例评定等级。"),
+    "no_bands": N_("星级至少要有一档。"),
+    "bad_band": N_("第 {row} 档应有下限和星数两项。"),
+    "bad_stars": N_("第 {row} 档的星数必须是不小于 1 的整数。"),
+    "rest_not_last": N_("只有最后一档可以不设下限（其余单位）。"),
+    "bands_not_descending": N_("第 {row} 档的下限必须是数字，并低于上一档的下限。"),
+    "no_rest_band": N_("最后一档必须是其余（不设下限），承接其他所有单位。"),
+    "bad_promote": N_("“较上期有进步的上调一星”只能选是或否。"),
+    "no_grades": N_("请至少设置一个等级。"),
+    "bad_grade": N_("第 {row} 个等级缺少编码。"),
+    "duplicate_grade": N_("等级编码“{grade}”重复了，每个等级的编码必须不同。"),
+    "bad_min_score": N_("等级“{grade}”的最低分必须是数字。"),
+    "bad_share": N_("等级“{grade}”的最高比例必须在 0 到 100% 之间。"),
     "no_rest_grade": N_("最后一个等级必须承接其余单位（不设最低分和比例）。"),
-    "bad_share": N_("比例必须在 0 到 1 之间。"),
-    "bands_not_descending": N_("分档下限必须由高到低。"),
+    "bad_tie_break": N_("同分比较项必须是综合结果的组成部分。"),
+    "missing_tie_break": N_("同分比较项“{column}”不是综合结果的组成部分，无法评定等级。"),
 }
+
+
+def rule_problem(exc: GradingError) -> tuple[str, dict[str, Any]]:
+    """A :class:`GradingError` as a message (translate it where the language is known) and
+    its parameters (a place counted from 1)."""
+    params: dict[str, Any] = {k: v for k, v in exc.detail.items() if k in ("grade", "column")}
+    if "index" in exc.detail:
+        params["row"] = exc.detail["index"] + 1
+    return RULE_MESSAGES.get(exc.code, OTHER_RULE_PROBLEM), params
 
 
 def rules_for(cycle: Cycle, unit_type: str) -> dict[str, Any] | None:
@@ -44,8 +69,8 @@ def set_rules(cycle: Cycle, unit_type: str, rules: Any) -> GradeSetting:
     try:
         parse_rules(rules)
     except GradingError as exc:
-        message = RULE_MESSAGES.get(exc.code, OTHER_RULE_PROBLEM)
-        raise DomainError(message, "rules", code=exc.code) from None
+        message, params = rule_problem(exc)
+        raise DomainError(message, "rules", **params) from None
     found = db.session.scalar(
         select(GradeSetting).where(
             GradeSetting.cycle_id == cycle.id, GradeSetting.unit_type == unit_type
@@ -113,6 +138,7 @@ def grade_units(
     unit_type: str,
     units: Sequence[UnitResult],
     scores: Mapping[str, float] | None = None,
+    rules: Mapping[str, Any] | None = None,
 ) -> dict[str, GradedUnit]:
     """Grade the stored composite's ``units`` on ``scores`` (unit → score) where given,
     else on their computed scores.
@@ -120,9 +146,10 @@ def grade_units(
     Vetoes recorded in the inspection bar the grades they name; tie-breakers are the
     components of the composite (e.g. ``citizen``) or ``penalties`` (prefix ``-`` for
     lower-is-better). Units without a score are not graded; {} without rules or when the
-    rules cannot grade these units (e.g. a tie-breaker they lack).
+    rules cannot grade these units (e.g. a tie-breaker they lack). ``rules`` grades by rules
+    not stored (the editor's preview) instead of the cycle's.
     """
-    data = rules_for(cycle, unit_type)
+    data = rules if rules is not None else rules_for(cycle, unit_type)
     if data is None or not units:
         return {}
     rules = parse_rules(data)
@@ -141,3 +168,42 @@ def grade_units(
         return {g.unit: g for g in grade(rules, candidates)}
     except GradingError:
         return {}
+
+
+@dataclass(frozen=True)
+class Preview:
+    """How many units each grade of some rules would take on the cycle's current result."""
+
+    counts: tuple[tuple[str, str, int], ...]  # (grade code, label, units), best first
+    ungraded: int  # units of the result without a score (not graded)
+    problem: str = ""  # a message when the rules grade none of the scored units
+    params: Mapping[str, Any] = field(default_factory=dict)
+    result: bool = True  # False: no composite computed yet, nothing to count
+
+
+def preview(cycle: Cycle, unit_type: str, rules: Mapping[str, Any]) -> Preview:
+    """Grade the cycle's current result (:func:`.results.current_result`: the standing
+    scores before publication) by ``rules`` without storing them. Raises GradingError for
+    rules :func:`parse_rules` refuses."""
+    from evalsurvey.domain.results import current_result
+
+    parsed = parse_rules(rules)
+    result = current_result(cycle, unit_type)
+    if result is None:
+        return Preview(tuple((b.code, b.label, 0) for b in parsed.bands), 0, result=False)
+    scores = {u.unit: u.standing.score for u in result.units if u.standing is not None}
+    graded = grade_units(cycle, unit_type, result.units, scores, rules=rules)
+    counts = Counter(g.grade for g in graded.values())
+    problem, params = "", {}
+    if scores and not graded:
+        carried = {t.component for u in result.units for t in u.terms} | {"penalties"}
+        missing = [t.lstrip("-") for t in parsed.tie_break if t.lstrip("-") not in carried]
+        problem, params = rule_problem(
+            GradingError("missing_tie_break", column=missing[0]) if missing else GradingError("")
+        )
+    return Preview(
+        tuple((b.code, b.label, counts.get(b.code, 0)) for b in parsed.bands),
+        len(result.units) - len(scores),
+        problem,
+        params,
+    )

@@ -93,7 +93,7 @@ def test_grades_with_reasons_on_the_composite_page(app, client):
     fields = hidden_fields(html)
     bad = client.post(
         f"/admin/cycles/{cycle.id}/grades",
-        data={**fields, "type": "community", "rules": '{"kind": "stars", "bands": [[90, 5]]}'},
-        follow_redirects=True,
+        data={**fields, "type": "community", "kind": "stars", "band-rows": "1"}
+        | {"band-0-min": "90", "band-0-stars": "5", "action": "save"},
     )
-    assert "最后一档必须是其余" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "请填写其余单位的星数。" in bad.get_data(as_text=True)
