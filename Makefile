@@ -47,9 +47,10 @@ run: fonts demo
 # Pango, which WeasyPrint renders the PDF reports with (Debian's packages). Matplotlib keeps
 # a list of the fonts it found: one made before the font came would never see it.
 fonts:
-	@{ fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" && ldconfig -p | grep -q libpangoft2-1.0 ; } || \
+	@{ fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" && ldconfig -p | grep -q libpangoft2-1.0 \
+		&& ldconfig -p | grep -q libharfbuzz-subset ; } || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei \
-		fontconfig libpango-1.0-0 libpangoft2-1.0-0 >/dev/null && \
+		fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null && \
 		rm -f "$${MPLCONFIGDIR:-$$HOME/.cache/matplotlib}"/fontlist-*.json; }
 
 # Debian's Chromium for the Playwright test (Playwright cannot download a browser here).
