@@ -18,6 +18,11 @@ SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
 # A questionnaire post is a few KB; anything far larger is not a real respondent.
 MAX_CONTENT_LENGTH = 64 * 1024
 MAX_FORM_MEMORY_SIZE = 64 * 1024
+# The largest evidence file (findings, ledger items, departments' adjustments) in bytes;
+# the forms state it and their pages take a body that size plus the form around it
+# (EVALSURVEY_EVIDENCE_MAX_BYTES=20971520 for 20 MB; a proxy in front must allow as much,
+# see docs/deploy.md).
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 # Citizens may leave a form open for a long time; the CSRF token lives with the session.
 WTF_CSRF_TIME_LIMIT = None
 SESSION_COOKIE_HTTPONLY = True
@@ -100,6 +105,12 @@ def derive(config: MutableMapping[str, Any]) -> None:
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
     if config.get("DATABASE_URL"):
         config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    limit = config.get("EVIDENCE_MAX_BYTES", EVIDENCE_MAX_BYTES)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= 2**31:
+        raise ConfigError(
+            f"EVALSURVEY_EVIDENCE_MAX_BYTES must be a number of bytes (10485760 for 10 MB), "
+            f"not {limit!r}"
+        )
     margin = config.get("REVIEW_MARGIN", REVIEW_MARGIN)
     if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0 <= margin < 100:
         raise ValueError(f"EVALSURVEY_REVIEW_MARGIN must be points in [0, 100), not {margin!r}")

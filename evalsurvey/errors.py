@@ -14,6 +14,7 @@ from evalsurvey.domain.checks import install_column_checks
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_, _
+from evalsurvey.uploads import bound_files, megabytes
 
 # Default messages per status; views pass a more specific one with abort(code, description=…).
 MESSAGES = {
@@ -79,6 +80,13 @@ def _signed_in() -> bool:
 def _handle_http(error: HTTPException):
     status = error.code or 500
     message = error.description if isinstance(error.description, Message) else None
+    if status == 413 and message is None and request.endpoint in EVIDENCE_PAGES:
+        # past what even these pages read (a file is answered by its field before this)
+        message = _(
+            "提交的内容过大：佐证材料不能超过 {mb} MB，文字也不宜过长。请返回上一页，"
+            "重新选择较小的文件后再提交。",
+            mb=megabytes(current_app.config["EVIDENCE_MAX_BYTES"]),
+        )
     body, status = page(status, message)
     if status == 429 and g.get("retry_after"):
         return body, status, {"Retry-After": str(g.retry_after)}
@@ -151,11 +159,11 @@ def _non_utf8_form() -> bool:
 
 # The only form fields that may carry a file (the staff import forms, evidence).
 FILE_FIELDS = frozenset({"file", "imp-file", "evidence", "people_file", "paper-file"})
-# Pages that take a file larger than the 64 KiB every other body is held to.
+# Pages whose form carries an evidence file of up to EVIDENCE_MAX_BYTES: a file past it
+# comes back as the form with what was typed (evalsurvey/uploads.py).
+EVIDENCE_PAGES = frozenset({"admin.unit_assessment", "admin.ledger_item", "admin.consultation"})
+# Other pages that take a file larger than the 64 KiB every other body is held to.
 LARGE_UPLOADS = {
-    "admin.unit_assessment": 10 * 1024 * 1024 + 64 * 1024,
-    "admin.ledger_item": 10 * 1024 * 1024 + 64 * 1024,
-    "admin.consultation": 10 * 1024 * 1024 + 64 * 1024,  # a department's evidence
     "admin.invitations": 1024 * 1024,  # a list of up to 5,000 people
     "admin.paper_forms": 5 * 1024 * 1024,  # a sheet of up to 5,000 typed forms
 }
@@ -200,7 +208,9 @@ def init_request_checks(app: Flask) -> None:
         for name in list(vars(g)):
             delattr(g, name)
         g.request_id = uuid.uuid4().hex[:12]
-        if request.endpoint in LARGE_UPLOADS:
+        if request.endpoint in EVIDENCE_PAGES:
+            bound_files(request, current_app.config["EVIDENCE_MAX_BYTES"])
+        elif request.endpoint in LARGE_UPLOADS:
             request.max_content_length = LARGE_UPLOADS[request.endpoint]
             # Werkzeug reads a multipart body 64 KiB at a time and refuses (413) when what it
             # holds back of a file part (after a line-break byte near a chunk's end) plus the

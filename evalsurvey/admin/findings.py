@@ -15,7 +15,12 @@ from evalsurvey.admin.schemes import rule_words
 from evalsurvey.domain import results as results_domain
 from evalsurvey.domain import schemes as scheme_domain
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.evidence import MIMETYPES, evidence_path, store_evidence
+from evalsurvey.domain.evidence import (
+    MIMETYPES,
+    EvidenceTooLarge,
+    evidence_path,
+    store_evidence,
+)
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
 from evalsurvey.models import Cycle, CycleScheme, Finding, Role, Unit
@@ -75,6 +80,7 @@ def unit_assessment(cycle_id: int, unit_id: int):
         )  # fmt: skip
         if getattr(getattr(item, "rule", None), "type", "") != "survey"
     ]
+    refused = None
     if form.is_submitted():
         if not can_record:
             abort(403)
@@ -100,6 +106,7 @@ def unit_assessment(cycle_id: int, unit_id: int):
             except DomainError as exc:
                 db.session.rollback()
                 show_error(form, exc)
+                refused = exc
     if not scope().may_see_results(cycle, unit):
         # before publication a unit's contact sees the scheme, never its figures
         return render_template(
@@ -143,7 +150,15 @@ def unit_assessment(cycle_id: int, unit_id: int):
         form=form,
         can_record=can_record,
         figures=True,
-    ), (400 if form.errors else 200)
+    ), form_status(form, refused)
+
+
+def form_status(form, refused: DomainError | None) -> int:
+    """A form page's status: 413 when its evidence file was too large (the page itself, with
+    what was typed and the limit by the file field), 400 for any other refusal."""
+    if isinstance(refused, EvidenceTooLarge):
+        return 413
+    return 400 if form.errors else 200
 
 
 def evidence_folder() -> str:

@@ -24,10 +24,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from evalsurvey.i18n import LABELS, _l, at_most
+from evalsurvey.domain.evidence import max_bytes
+from evalsurvey.i18n import LABELS, N_, _, _l, at_most
 from evalsurvey.models import ResponseStatus, Role
 from evalsurvey.models.cycles import PERIODS
 from evalsurvey.models.units import UNIT_TYPES
+from evalsurvey.uploads import megabytes
 from evalsurvey.web import CheckedForm
 
 
@@ -171,19 +173,32 @@ class CycleSchemeForm(CheckedForm):
     scheme = SelectField(_l("考核方案（已发布版本）"), coerce=int, choices=[])
 
 
-class FindingForm(CheckedForm):
+EVIDENCE_LABEL = N_("佐证材料（可选：PDF、图片、DOCX、XLSX，{mb} MB 以内）")
+
+
+class EvidenceForm(CheckedForm):
+    """A form with an optional ``evidence`` file, labelled with the configured limit
+    (``EVIDENCE_MAX_BYTES``). Templates put the file field last: the text comes first in
+    the body, so it is kept even when a file is far too large (evalsurvey/uploads.py)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.evidence.label.text = _(EVIDENCE_LABEL, mb=megabytes(max_bytes()))
+
+
+class FindingForm(EvidenceForm):
     element = SelectField(_l("考核要素"), choices=[])
     value = StringField(_l("取值"), validators=[at_most(200)])
     note = TextAreaField(_l("情况说明"), validators=[Optional(), at_most(2000)])
     reason = StringField(
         _l("修改原因（修改已有记录时必填）"), validators=[Optional(), at_most(500)]
     )
-    evidence = FileField(_l("佐证材料（可选：PDF、图片、DOCX、XLSX，10 MB 以内）"))
+    evidence = FileField()
 
 
-class LedgerForm(CheckedForm):
+class LedgerForm(EvidenceForm):
     status = SelectField(_l("状态改为"), choices=[])
     note = TextAreaField(_l("情况说明"), validators=[Optional(), at_most(2000)])
     owner = StringField(_l("责任人（确认时填写）"), validators=[Optional(), at_most(120)])
     due_on = DateField(_l("整改期限（确认时填写）"), validators=[Optional()])
-    evidence = FileField(_l("佐证材料（可选：PDF、图片、DOCX、XLSX，10 MB 以内）"))
+    evidence = FileField()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import bp, readers, require_unit, reviewers, scope
-from evalsurvey.admin.findings import evidence_folder, send_evidence
+from evalsurvey.admin.findings import evidence_folder, form_status, send_evidence
 from evalsurvey.domain import ledger as ledger_domain
 from evalsurvey.domain.access import RESULT_SOURCES
 from evalsurvey.domain.evidence import store_evidence
@@ -110,12 +110,15 @@ def ledger_item(item_id: int):
     )
     form = forms.LedgerForm()
     form.status.choices = [(s, label("ledger_status", s)) for s in sorted(moves)]
+    done = None
     if form.is_submitted():
         if not (reviewer or unit_side):
             abort(403)
-        if form.validate() and run_action(_move, item, form, reviewer, form=form):
-            flash(_("已保存。"))
-            return redirect(url_for("admin.ledger_item", item_id=item.id))
+        if form.validate():
+            done = run_action(_move, item, form, reviewer, form=form)
+            if done:
+                flash(_("已保存。"))
+                return redirect(url_for("admin.ledger_item", item_id=item.id))
     return render_template(
         "admin/ledger_item.html",
         item=item,
@@ -132,7 +135,7 @@ def ledger_item(item_id: int):
             and item.source in RESULT_SOURCES
             and not scope().results_published(item.cycle, item.unit.type)
         ),
-    ), (400 if form.errors else 200)
+    ), form_status(form, done.error if done is not None else None)
 
 
 @bp.get("/ledger/<int:item_id>/evidence")

@@ -16,6 +16,7 @@ from evalsurvey.extensions import db
 from evalsurvey.models import CycleStatus, Finding, Role, SchemeVersion
 from evalsurvey.scoring import parse_scheme
 from evalsurvey.scoring.workbook import write_workbook
+from tests import evidence_samples as samples
 from tests.factories import hidden_fields, login, make_cycle, make_staff, make_unit
 
 RUBRIC = Path(__file__).resolve().parents[2] / "evalsurvey/data/schemes/agency_branch_004.json"
@@ -185,7 +186,7 @@ def test_evidence_is_checked_stored_and_served_only_within_scope(app, client):
     login(client, "insp")
     url = f"/admin/cycles/{cycle.id}/units/{mine.id}"
     fields = hidden_fields(client.get(url).get_data(as_text=True))
-    pdf = b"%PDF-1.4\n" + b"0" * 200_000  # larger than the 64 KiB other bodies may be
+    pdf = samples.pdf(200_000)  # larger than the 64 KiB other bodies may be
 
     def post(data: bytes, name: str):
         return client.post(

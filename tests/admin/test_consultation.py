@@ -10,6 +10,7 @@ from evalsurvey.domain import schemes as scheme_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.models import Adjustment, RectificationItem, Role
+from tests import evidence_samples as samples
 from tests.admin.test_assessment import _assessed_cycle
 from tests.factories import hidden_fields, login, make_staff, make_unit
 
@@ -98,7 +99,8 @@ def test_a_department_attaches_evidence_only_the_office_and_it_can_open(app, cli
     login(client, "petitions")
     url = f"/admin/cycles/{cycle.id}/consultation"
     fields = hidden_fields(client.get(url).get_data(as_text=True))
-    letter = (io.BytesIO(b"%PDF-1.4 letter"), "letter.pdf")
+    pdf = samples.pdf()
+    letter = (io.BytesIO(pdf), "letter.pdf")
     data = {**fields, "action": "submit", "unit": "B1", "item": "P1", "value": "criticised:1",
             "reason": "来信属实", "evidence": letter}  # fmt: skip
     client.post(url, data=data, content_type="multipart/form-data")
@@ -110,7 +112,7 @@ def test_a_department_attaches_evidence_only_the_office_and_it_can_open(app, cli
     assert db.session.scalar(db.select(db.func.count()).select_from(Adjustment)) == 1
     evidence = f"/admin/adjustments/{adjustment.id}/evidence"
     with client.get(evidence) as got:
-        assert got.data == b"%PDF-1.4 letter"
+        assert got.data == pdf
     for who, status in (("discipline", 403), ("contact", 403), ("adm", 200)):
         other = app.test_client()
         login(other, who)

@@ -14,11 +14,14 @@ from evalsurvey.domain import schemes as scheme_domain
 from evalsurvey.domain.evidence import evidence_path, store_evidence
 from evalsurvey.extensions import db
 from evalsurvey.models import Adjustment, Finding, RectificationItem, Role
+from tests import evidence_samples as samples
 from tests.admin.test_assessment import _assessed_cycle
 from tests.admin.test_consultation import _complete
 from tests.factories import hidden_fields, login, make_staff, make_unit
 
-PDF = b"%PDF-1.4\n" + b"0" * 200_000  # larger than the 64 KiB other bodies may be
+PDF = samples.pdf(200_000)  # larger than the 64 KiB other bodies may be
+
+FIRST, SECOND, THIRD = samples.pdf(), samples.pdf(), samples.pdf()
 
 
 def _files(app) -> list[str]:
@@ -68,7 +71,7 @@ def test_replacing_a_findings_evidence_deletes_the_old_file(app, client):
         assert len(_files(app)) == 1  # the one the finding names
     found = db.session.scalar(select(Finding))
     with open(evidence_path(app.config["EVIDENCE_FOLDER"], found), "rb") as fh:
-        assert fh.read() == PDF + b"2"
+        assert fh.read() == data
 
 
 def test_a_refused_ledger_move_leaves_no_file(app, client):
@@ -101,21 +104,21 @@ def test_the_file_follows_the_transaction(app):
     finding = scheme_domain.record_finding(cycle, unit, "1.1", "1", "", "insp")
     db.session.commit()
     folder = app.config["EVIDENCE_FOLDER"]
-    store_evidence(folder, finding, "a.pdf", b"%PDF-1.4 first")
+    store_evidence(folder, finding, "a.pdf", FIRST)
     db.session.rollback()  # a later check failed: the new file goes
     assert _files(app) == []
-    store_evidence(folder, finding, "a.pdf", b"%PDF-1.4 first")
+    store_evidence(folder, finding, "a.pdf", FIRST)
     db.session.commit()
     first = _files(app)
     assert len(first) == 1
-    store_evidence(folder, finding, "b.pdf", b"%PDF-1.4 second")
-    store_evidence(folder, finding, "c.pdf", b"%PDF-1.4 third")
+    store_evidence(folder, finding, "b.pdf", SECOND)
+    store_evidence(folder, finding, "c.pdf", THIRD)
     db.session.rollback()  # neither replacement kept: the first file stays, alone
     assert _files(app) == first
-    store_evidence(folder, finding, "b.pdf", b"%PDF-1.4 second")
+    store_evidence(folder, finding, "b.pdf", SECOND)
     db.session.commit()
     (kept,) = _files(app)
     with open(kept, "rb") as fh:
-        assert kept != first[0] and fh.read() == b"%PDF-1.4 second"
+        assert kept != first[0] and fh.read() == SECOND
     db.session.refresh(finding)
     assert evidence_path(folder, finding) == kept

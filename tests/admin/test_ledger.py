@@ -15,6 +15,7 @@ from evalsurvey.extensions import db
 from evalsurvey.models import RectificationItem, Role
 from evalsurvey.models.types import utcnow
 from evalsurvey.scoring.workdays import add_working_days
+from tests import evidence_samples as samples
 from tests.admin.test_assessment import _assessed_cycle
 from tests.factories import hidden_fields, login, make_link, make_response, make_staff, make_unit
 
@@ -82,7 +83,7 @@ def test_items_from_deductions_worked_by_the_unit_closed_by_a_reviewer(app, clie
     contact.post(
         url,
         data={**cfields, "status": "submitted", "note": "已补齐分工记录",
-              "evidence": (io.BytesIO(b"%PDF-1.4 record"), "record.pdf")},
+              "evidence": (io.BytesIO(samples.pdf()), "record.pdf")},
         content_type="multipart/form-data",
     )  # fmt: skip
     db.session.refresh(item)
