@@ -1,42 +1,126 @@
-"""Department consultation: departments submit adjustments, the office decides."""
+"""Department consultation: departments submit adjustments, the office decides.
+
+A department picks the unit (those it may propose for) and the bonus, penalty or veto item
+from the scheme the cycle uses for that unit's type; the page states each item's rule in
+words and how its value is written, with an example taken from the item itself (so the
+example is always one the item accepts).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import bp
-from evalsurvey.admin.findings import evidence_folder, send_evidence
+from evalsurvey.admin.findings import evidence_folder, form_status, send_evidence
+from evalsurvey.admin.schemes import rule_words
 from evalsurvey.auth.guards import roles_required
 from evalsurvey.domain import consultation as consultation_domain
 from evalsurvey.domain.checks import db_int
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.evidence import store_evidence
-from evalsurvey.domain.queries import get_by_code
+from evalsurvey.domain.grades import grade_labels_of
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _
+from evalsurvey.i18n import _, label, sep
 from evalsurvey.models import Adjustment, Cycle, Role, Unit
+from evalsurvey.scoring.schemes import Veto
 from evalsurvey.web import run_action
 
 
-def _submit(cycle: Cycle) -> None:
-    """A department's adjustment for the unit it names, with its evidence: one action."""
-    unit = get_by_code(Unit, request.form.get("unit", "").strip())
+@dataclass(frozen=True)
+class ItemChoice:
+    """One item a department may propose, as the page offers it."""
+
+    value: str  # "<unit type>/<code>": the same code may name other items in other schemes
+    code: str
+    title: str
+    kind: str  # bonus | penalty | veto
+    rule: Markup  # the rule in words (categories as <code>)
+    hint: str  # how the value is written
+    example: str  # a value the item accepts
+
+
+def item_choices(cycle: Cycle, unit_type: str) -> list[ItemChoice]:
+    """The bonus, penalty and veto items of ``unit_type``'s scheme in ``cycle``."""
+    out = []
+    grades: dict[str, str] | None = None
+    for item in consultation_domain.adjustable_of_type(cycle, unit_type):
+        kind = consultation_domain.item_kind(cycle, unit_type, item.code) or ""
+        if isinstance(item, Veto):
+            if grades is None:
+                grades = grade_labels_of(cycle, unit_type)
+            # grades by their labels in the cycle's rules (a code no rule names is left out)
+            barred = sep(",").join(grades[b] for b in item.bars if b in grades)
+            rule = Markup(
+                _("否决：扣 {d} 分，且不得评为{grades}", d=f"{item.deduct:g}", grades=barred)
+                if barred
+                else _("否决：扣 {d} 分", d=f"{item.deduct:g}")
+            )
+            hint, example = _("发生即填 1。"), "1"
+        else:
+            categories = list(item.rule.params["points"])
+            example = f"{categories[0]}:1"
+            rule = rule_words(item.rule)
+            hint = _(
+                "取值填 类别:次数（类别为 {categories}），几类之间用分号隔开。",
+                categories=sep(",").join(categories),
+            )
+        out.append(
+            ItemChoice(
+                f"{unit_type}/{item.code}", item.code, item.title, kind, rule, hint, example
+            )  # fmt: skip
+        )
+    return out
+
+
+def _catalogue(cycle: Cycle) -> tuple[dict[str, Unit], list[tuple[str, list[ItemChoice]]]]:
+    """The units a department may propose for (by code) and each of their types' items."""
+    units = {u.code: u for u in consultation_domain.proposable_units(cycle)}
+    types = sorted({u.type for u in units.values()})
+    return units, [(t, item_choices(cycle, t)) for t in types]
+
+
+def _item_code(unit: Unit, raw: str) -> str:
+    """The item's code from the picker's ``<unit type>/<code>`` (a bare code is read in the
+    unit's own scheme)."""
+    unit_type, slash, code = raw.strip().rpartition("/")
+    if slash and unit_type != unit.type:
+        raise DomainError(
+            "所选项目属于“{other}”的考核方案，所选单位是“{own}”，请重新选择项目。",
+            "item",
+            other=label("unit_type", unit_type),
+            own=label("unit_type", unit.type),
+        )
+    if not code:
+        raise DomainError("请选择加分、减分或否决项。", "item")
+    return code
+
+
+def _submit(cycle: Cycle, form: forms.AdjustmentForm, units: dict[str, Unit]) -> Adjustment:
+    """A department's adjustment for the unit it picked, with its evidence: one action."""
+    if not (form.unit.data or "").strip():
+        raise DomainError("请选择单位。", "unit")
+    unit = units.get(form.unit.data.strip())
     if unit is None:
         raise DomainError("找不到该单位。", "unit")
     found = consultation_domain.submit_adjustment(
         cycle,
         unit,
-        request.form.get("item", ""),
-        request.form.get("value", ""),
-        request.form.get("reason", ""),
+        _item_code(unit, form.item.data or ""),
+        form.value.data or "",
+        form.reason.data or "",
         current_user.username,
     )
-    upload = request.files.get("evidence")
-    if upload is not None and upload.filename:
+    upload = form.evidence.data
+    if upload is not None and getattr(upload, "filename", ""):
         store_evidence(evidence_folder(), found, upload.filename, upload.read())
+    return found
 
 
 @bp.route("/cycles/<int:cycle_id>/consultation", methods=["GET", "POST"])
@@ -44,37 +128,71 @@ def _submit(cycle: Cycle) -> None:
 def consultation(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     form = forms.ConfirmForm()
-    if request.method == "POST" and form.validate_on_submit():
+    department = current_user.role == Role.DEPARTMENT
+    propose = forms.AdjustmentForm() if department else None
+    units, catalogue = _catalogue(cycle) if department else ({}, [])
+    refused = None
+    if request.method == "POST":
         action = request.form.get("action", "")
         if action == "submit":
-            if current_user.role != Role.DEPARTMENT:
+            if propose is None:
                 abort(403)
-            if run_action(_submit, cycle):
-                flash(_("已提交，待考核办审批。"))
-        elif action in ("approve", "reject"):
-            if current_user.role != Role.ADMIN:
-                abort(403)
-            found = db.get_or_404(Adjustment, request.form.get("adjustment", type=db_int) or 0)
-            if found.cycle_id != cycle.id:
-                abort(404)
-            if run_action(
-                consultation_domain.decide,
-                found,
-                action == "approve",
-                request.form.get("decision", ""),
-                current_user.username,
-            ):
-                flash(_("已处理。"))
-        return redirect(url_for("admin.consultation", cycle_id=cycle.id))
+            if propose.validate_on_submit():
+                done = run_action(_submit, cycle, propose, units, form=propose)
+                if done:
+                    flash(_("已提交，待考核办审批。"))
+                    return redirect(url_for("admin.consultation", cycle_id=cycle.id))
+                refused = done.error
+            # refused: the form again, with what was typed and the reason by its field
+        elif form.validate_on_submit():
+            if action in ("approve", "reject"):
+                if current_user.role != Role.ADMIN:
+                    abort(403)
+                found = db.get_or_404(Adjustment, request.form.get("adjustment", type=db_int) or 0)
+                if found.cycle_id != cycle.id:
+                    abort(404)
+                if run_action(
+                    consultation_domain.decide,
+                    found,
+                    action == "approve",
+                    request.form.get("decision", ""),
+                    current_user.username,
+                ):
+                    flash(_("已处理。"))
+            return redirect(url_for("admin.consultation", cycle_id=cycle.id))
+    if propose is not None:
+        by_type: dict[str, list[Unit]] = {}
+        for unit in units.values():
+            by_type.setdefault(unit.type, []).append(unit)
+        propose.unit.choices = [SelectChoice("", _("请选择单位"))] + [
+            SelectChoice(
+                u.code, f"{u.name} {u.code}", {"data-type": t}, optgroup=label("unit_type", t)
+            )  # fmt: skip
+            for t, members in by_type.items()
+            for u in members
+        ]
     query = select(Adjustment).where(Adjustment.cycle_id == cycle.id).order_by(Adjustment.id.desc())
-    if current_user.role == Role.DEPARTMENT:
+    if department:
         query = query.where(Adjustment.submitted_by == current_user.username)
+    rows = list(db.session.scalars(query))
+    titles = {}
+    for unit_type in {a.unit.type for a in rows}:
+        for choice in item_choices(cycle, unit_type):
+            titles[(unit_type, choice.code)] = choice.title
+    chosen = next(
+        (c for _t, items in catalogue for c in items if propose and c.value == propose.item.data),
+        None,
+    )
     return render_template(
         "admin/consultation.html",
         cycle=cycle,
-        rows=list(db.session.scalars(query)),
+        rows=rows,
+        titles=titles,
         form=form,
-    )
+        propose=propose,
+        catalogue=catalogue,
+        chosen=chosen,
+    ), (form_status(propose, refused) if propose is not None else 200)
 
 
 @bp.get("/adjustments/<int:adjustment_id>/evidence")

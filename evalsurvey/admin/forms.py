@@ -196,6 +196,18 @@ class FindingForm(EvidenceForm):
     evidence = FileField()
 
 
+class AdjustmentForm(EvidenceForm):
+    """A department's bonus, penalty or veto for a unit. The choices are set by the view
+    (the units it may propose for; the items of each unit type's scheme) and checked there
+    and by the domain, so a refusal is a sentence by its field."""
+
+    unit = SelectField(_l("单位"), choices=[], validate_choice=False)
+    item = SelectField(_l("加分、减分或否决项"), choices=[], validate_choice=False)
+    value = StringField(_l("取值"), validators=[at_most(200)])
+    reason = TextAreaField(_l("原因"), validators=[at_most(2000)])
+    evidence = FileField()
+
+
 class LedgerForm(EvidenceForm):
     status = SelectField(_l("状态改为"), choices=[])
     note = TextAreaField(_l("情况说明"), validators=[Optional(), at_most(2000)])

@@ -1,6 +1,7 @@
-"""Department consultation: a department submits a penalty or veto for a unit, with a reason;
-the office approves or rejects it with a reason. An approved adjustment enters the result as
-a finding of that item (audited), so its explanation travels with the unit's result."""
+"""Department consultation: a department submits a bonus, penalty or veto for a unit, with a
+reason; the office approves or rejects it with a reason. An approved adjustment enters the
+result as a finding of that item (audited), so its explanation travels with the unit's
+result; an approved penalty or veto also becomes a ledger item to follow up."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.schemes import cycle_scheme, record_finding, scheme_of
 from evalsurvey.extensions import db
-from evalsurvey.models import Adjustment, Cycle, Finding, RectificationItem, Unit
+from evalsurvey.models import Adjustment, Cycle, CycleScheme, Finding, RectificationItem, Unit
 from evalsurvey.models.types import utcnow
 from evalsurvey.scoring import Finding as ScoringFinding
 from evalsurvey.scoring import FindingsError
@@ -17,12 +18,43 @@ from evalsurvey.scoring.findings import check_finding
 
 
 def adjustable_items(cycle: Cycle, unit: Unit) -> list:
-    """The penalty and veto items of the scheme the cycle uses for the unit's type."""
-    version = cycle_scheme(cycle, unit.type)
+    """The bonus, penalty and veto items of the scheme the cycle uses for the unit's type."""
+    return adjustable_of_type(cycle, unit.type)
+
+
+def adjustable_of_type(cycle: Cycle, unit_type: str) -> list:
+    """The bonus, penalty and veto items of the scheme the cycle uses for ``unit_type``."""
+    version = cycle_scheme(cycle, unit_type)
     if version is None:
         return []
     scheme = scheme_of(version)
-    return [*scheme.penalties, *scheme.vetoes]
+    return [*scheme.bonus, *scheme.penalties, *scheme.vetoes]
+
+
+def item_kind(cycle: Cycle, unit_type: str, code: str) -> str | None:
+    """``bonus``, ``penalty`` or ``veto`` for an adjustable item's code, else None."""
+    version = cycle_scheme(cycle, unit_type)
+    if version is None:
+        return None
+    scheme = scheme_of(version)
+    for kind, items in (("bonus", scheme.bonus), ("penalty", scheme.penalties),
+                        ("veto", scheme.vetoes)):  # fmt: skip
+        if any(i.code == code for i in items):
+            return kind
+    return None
+
+
+def proposable_units(cycle: Cycle) -> list[Unit]:
+    """The units a department may propose for in ``cycle``: the active units of every type
+    the cycle assesses with a scheme, by type and code."""
+    types = select(CycleScheme.unit_type).where(CycleScheme.cycle_id == cycle.id)
+    return list(
+        db.session.scalars(
+            select(Unit)
+            .where(Unit.active.is_(True), Unit.type.in_(types))
+            .order_by(Unit.type, Unit.code)
+        )
+    )
 
 
 def submit_adjustment(
@@ -32,8 +64,12 @@ def submit_adjustment(
     version = cycle_scheme(cycle, unit.type)
     if version is None:
         raise DomainError("本周期尚未为该类型单位指定考核方案。")
+    if not unit.active:
+        raise DomainError("该单位已停用。", "unit")
     if item not in {i.code for i in adjustable_items(cycle, unit)}:
-        raise DomainError("只能提出减分项或否决项。", "item")
+        raise DomainError("只能提出加分项、减分项或否决项。", "item")
+    if not (value or "").strip():
+        raise DomainError("请填写取值。", "value")
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("请填写原因。", "reason")
@@ -98,17 +134,18 @@ def decide(adjustment: Adjustment, approve: bool, decision: str, actor: str) -> 
             actor,
             reason=decision,
         )
-        # the problem a department raised is followed up like a deduction
-        db.session.add(
-            RectificationItem(
-                cycle_id=adjustment.cycle_id,
-                unit_id=adjustment.unit_id,
-                source="consultation",
-                reference=f"A{adjustment.id}",
-                title=f"{adjustment.item} {decision}"[:300],
-                detail=adjustment.value,
+        # the problem a department raised is followed up like a deduction (a bonus is none)
+        if item_kind(adjustment.cycle, adjustment.unit.type, adjustment.item) != "bonus":
+            db.session.add(
+                RectificationItem(
+                    cycle_id=adjustment.cycle_id,
+                    unit_id=adjustment.unit_id,
+                    source="consultation",
+                    reference=f"A{adjustment.id}",
+                    title=f"{adjustment.item} {decision}"[:300],
+                    detail=adjustment.value,
+                )
             )
-        )
     adjustment.status = "approved" if approve else "rejected"
     adjustment.decided_by, adjustment.decision, adjustment.decided_at = actor, decision, utcnow()
     db.session.flush()

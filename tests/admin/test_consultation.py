@@ -34,7 +34,7 @@ def test_a_department_proposes_and_only_the_office_decides(app, client):
     fields = hidden_fields(dept.get(url).get_data(as_text=True))
     bad = dept.post(url, data={**fields, "action": "submit", "unit": "B1", "item": "1.1",
                                "value": "1", "reason": "x"}, follow_redirects=True)  # fmt: skip
-    assert "只能提出减分项或否决项" in bad.get_data(as_text=True)
+    assert "只能提出加分项、减分项或否决项" in bad.get_data(as_text=True)
     dept.post(url, data={**fields, "action": "submit", "unit": "B1", "item": "P1",
                          "value": "criticised:1", "reason": "群众来信反映属实"})  # fmt: skip
     adjustment = db.session.scalar(db.select(Adjustment))

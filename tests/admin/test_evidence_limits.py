@@ -21,9 +21,10 @@ from evalsurvey.domain import schemes as scheme_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.evidence import EvidenceTooLarge, check_evidence
 from evalsurvey.extensions import db
-from evalsurvey.models import Finding, RectificationItem, Role
+from evalsurvey.models import Adjustment, Finding, RectificationItem, Role
 from tests import evidence_samples as samples
 from tests.admin.test_assessment import _assessed_cycle
+from tests.admin.test_consultation import _complete
 from tests.factories import hidden_fields, login, make_staff, make_unit
 
 MB = samples.MB
@@ -84,7 +85,18 @@ def _ledger_page(client):
     return f"/admin/ledger/{item.id}", fields, RectificationItem
 
 
-PAGES = {"finding": _finding_page, "ledger": _ledger_page}
+def _consultation_page(client):
+    cycle, version = _assessed_cycle()
+    unit = make_unit("B1", type="agency_branch")
+    _complete(cycle, version, unit)
+    make_staff("petitions", Role.DEPARTMENT)
+    login(client, "petitions")
+    fields = {"action": "submit", "unit": "B1", "item": "agency_branch/P1",
+              "value": "criticised:1", "reason": NOTE}  # fmt: skip
+    return f"/admin/cycles/{cycle.id}/consultation", fields, Adjustment
+
+
+PAGES = {"finding": _finding_page, "ledger": _ledger_page, "consultation": _consultation_page}
 
 
 def _saved(model) -> bool:
