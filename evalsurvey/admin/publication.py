@@ -16,6 +16,7 @@ from evalsurvey.extensions import db
 from evalsurvey.i18n import N_, _, label
 from evalsurvey.models import Cycle, Objection
 from evalsurvey.models.units import UNIT_TYPES
+from evalsurvey.web import run_action
 
 # the blockers the two-level review page resolves (linked from the confirmation page)
 REVIEW_BLOCKERS = (publication_domain.NO_DRAW, publication_domain.PENDING)
@@ -47,16 +48,18 @@ def publish_results(cycle_id: int):
     refused = None  # the refusal of a post, shown as an error on this page
     reason = request.form.get("reason", "") if request.method == "POST" else ""
     if form.validate_on_submit():
-        try:
-            publication_domain.publish_results(
-                cycle, unit_type, current_user.username, reason=reason
-            )
-            db.session.commit()
+        done = run_action(
+            publication_domain.publish_results,
+            cycle,
+            unit_type,
+            current_user.username,
+            reason=reason,
+            show=False,
+        )
+        if done:
             flash(_("结果已公示，公示期 7 天。"))
             return redirect(url_for("admin.objections", cycle_id=cycle.id, type=unit_type))
-        except DomainError as exc:
-            db.session.rollback()
-            refused = exc.text(_)
+        refused = done.message
     blockers = publication_domain.publication_blockers(cycle, unit_type)
     reasons = [b.error().text(_) for b in blockers]
     # what would be published now, shown before the office confirms

@@ -20,6 +20,7 @@ from evalsurvey.i18n import _, label, sep
 from evalsurvey.models import Cycle, Unit
 from evalsurvey.reports.charts import grouped_bars
 from evalsurvey.scoring.review import DRAWN, MARGIN
+from evalsurvey.web import run_action
 
 
 def _review_notice(cycle: Cycle, unit: Unit, score: float) -> str:
@@ -58,8 +59,9 @@ def _number(raw: str) -> float:
         raise DomainError("得分必须是 0 到 100 之间的数字。", "score") from None
 
 
-def _act(cycle: Cycle, unit_type: str) -> None:
-    """One posted action: ``propose`` (a body), ``draw`` or ``review`` (the upper level)."""
+def _act(cycle: Cycle, unit_type: str) -> str:
+    """One posted action: ``propose`` (a body), ``draw`` or ``review`` (the upper level).
+    Returns what to say once it is stored."""
     action = request.form.get("action", "")
     access = scope()
     if action == "propose":
@@ -76,7 +78,8 @@ def _act(cycle: Cycle, unit_type: str) -> None:
             request.form.get("note", ""),
             current_user.username,
         )
-        flash(_review_notice(cycle, unit, proposal.score))
+        db.session.flush()
+        return _review_notice(cycle, unit, proposal.score)
     elif action in ("draw", "review"):
         if not access.can_review:
             abort(403)
@@ -88,7 +91,7 @@ def _act(cycle: Cycle, unit_type: str) -> None:
             draw = review_domain.draw_sample(
                 cycle, unit_type, current_user.username, rate, int(raw_seed) if raw_seed else None
             )
-            flash(_("已抽取复核样本，随机种子 {seed}。", seed=draw.seed))
+            return _("已抽取复核样本，随机种子 {seed}。", seed=draw.seed)
         else:
             code = request.form.get("unit", "")
             proposal = proposals_of(cycle, unit_type).get(code)
@@ -100,9 +103,8 @@ def _act(cycle: Cycle, unit_type: str) -> None:
                 request.form.get("note", ""),
                 current_user.username,
             )
-            flash(_("已保存复核得分。"))
-    else:
-        abort(400)
+            return _("已保存复核得分。")
+    abort(400)
 
 
 @bp.route("/cycles/<int:cycle_id>/review", methods=["GET", "POST"])
@@ -114,16 +116,15 @@ def review(cycle_id: int):
     error = None  # (action, unit, field, message): a refused proposal or review, by its field
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
-                _act(cycle, unit_type)
-                db.session.commit()
-            except DomainError as exc:
-                db.session.rollback()
-                action = request.form.get("action", "")
-                if exc.field and action in ("propose", "review"):
-                    error = (action, request.form.get("unit", ""), exc.field, exc.text(_))
-                else:
-                    flash(exc.text(_))
+            done = run_action(_act, cycle, unit_type, show=False)
+            exc = done.error
+            action = request.form.get("action", "")
+            if done:
+                flash(done.value)  # said only once it is stored
+            elif exc.field and action in ("propose", "review"):
+                error = (action, request.form.get("unit", ""), exc.field, done.message)
+            else:
+                flash(done.message)
         else:
             flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
         if error is None:
