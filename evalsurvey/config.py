@@ -32,9 +32,13 @@ DISPLAY_TIMEZONE = "Asia/Shanghai"
 # Public address printed in QR codes and `evalsurvey links`. Empty: the address the
 # staff page was opened on (pages warn while that is a loopback address).
 PUBLIC_BASE_URL = ""
-# Days the ledger's working-day deadlines skip besides weekends (ISO dates, e.g. from
-# EVALSURVEY_HOLIDAYS='["2026-10-01", "2026-10-02"]').
+# The ledger's working-day deadlines follow China's holidays and make-up working days (调休)
+# from the `chinesecalendar` package. The office adds its own (ISO dates), which win over the
+# package's, e.g. for a year the package does not cover yet:
+# EVALSURVEY_HOLIDAYS='["2027-10-01"]' (days off) and EVALSURVEY_WORKDAYS='["2027-09-26"]'
+# (weekend days worked).
 HOLIDAYS: list[str] = []
+WORKDAYS: list[str] = []
 # A bad citizen review (the two lowest satisfaction levels with a comment) is followed up by
 # a return visit and a fix within these many working days of the response.
 REVIEW_VISIT_DAYS = 1

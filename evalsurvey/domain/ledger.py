@@ -20,7 +20,7 @@ from evalsurvey.models import (
     Unit,
 )
 from evalsurvey.models.types import utcnow
-from evalsurvey.scoring.workdays import add_working_days
+from evalsurvey.scoring.workdays import WorkCalendar, add_working_days, china_calendar
 from evalsurvey.timezones import to_local
 
 # who may move an item from one status to the next
@@ -33,9 +33,14 @@ REVIEWER_MOVES = {"proposed": {"open", "dropped"}, "submitted": {"closed", "reop
 BAD_LEVELS = (1, 2)  # the two lowest satisfaction levels
 
 
-def holidays() -> set[date]:
-    """The office's holidays (``HOLIDAYS``: ISO dates), skipped by deadlines."""
-    return {date.fromisoformat(d) for d in current_app.config.get("HOLIDAYS", [])}
+def work_calendar() -> WorkCalendar:
+    """China's holidays and make-up working days (调休) from the maintained calendar, with the
+    office's ``HOLIDAYS`` and ``WORKDAYS`` (ISO dates) on top: deadlines count its working days."""
+    config = current_app.config
+    return china_calendar(
+        holidays=(date.fromisoformat(d) for d in config.get("HOLIDAYS", [])),
+        workdays=(date.fromisoformat(d) for d in config.get("WORKDAYS", [])),
+    )
 
 
 def propose_from_deductions(cycle: Cycle, unit_type: str) -> int:
@@ -83,7 +88,7 @@ def follow_up_bad_reviews(
             Response.status != ResponseStatus.EXCLUDED,
         )
     )
-    off = holidays()
+    off = work_calendar()
     made = 0
     for response in rows:
         satisfaction = [
