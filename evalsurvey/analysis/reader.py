@@ -118,6 +118,9 @@ class ResponseTable:
     # each unit's usual submissions per hour of day in an earlier period, shaped
     # (len(units), 24), NaN where unknown (see stats.usual_rates); None: no earlier period
     earlier_rates: NDArray[np.float64] | None = None
+    # True where the response came through a single-use invitation (channel ``invite``):
+    # the burst rule leaves those out (one response per invitation cannot be stuffed)
+    invited: NDArray[np.bool_] | None = None
 
     @property
     def n(self) -> int:
@@ -173,6 +176,7 @@ def _read(fh: TextIO) -> ResponseTable:
     raw_items: list[list[str]] = [[] for _ in item_names]
     st_chunk: list[float] = []
     su_chunk: list[float] = []
+    invited: list[bool] = []
     row_no = 1
     for cells in reader:
         row_no += 1
@@ -201,6 +205,7 @@ def _read(fh: TextIO) -> ResponseTable:
             cells[pos["device"]].strip(),
             cells[pos["rater_unit"]].strip(),
         )
+        invited.append(cells[pos["channel"]].strip() == "invite")
         raw = cells[pos["started_at"]].strip()
         st_chunk.append(_timestamp(raw, row_no, "started_at") if raw else math.nan)
         raw = cells[pos["submitted_at"]].strip()
@@ -244,6 +249,7 @@ def _read(fh: TextIO) -> ResponseTable:
         text_items=text_items,
         empty_items=empty_items,
         row=row_of,
+        invited=np.array(invited, dtype=bool),
     )
 
 

@@ -232,6 +232,8 @@ def analyze(table: ResponseTable, options: Options) -> dict:
             options.burst_window,
             day_offset=options.day_offset,
             earlier=table.earlier_rates,
+            # one response per single-use invitation: timing alone cannot make it suspect
+            exempt=table.invited,
         ),
         stats.network_repeats(table.network, table.device, table.unit, table.submitted)
         if table.network is not None

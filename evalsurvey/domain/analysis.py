@@ -25,6 +25,7 @@ from evalsurvey.domain.results import forget, responses_digest
 from evalsurvey.extensions import db
 from evalsurvey.models import (
     AnalysisRun,
+    Channel,
     Cycle,
     ItemType,
     Questionnaire,
@@ -80,6 +81,7 @@ def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> Respo
             Response.status,
             Response.reviewed,
             Response.answers,
+            Response.channel,
         )
         .where(Response.cycle_id == cycle.id, Response.status != ResponseStatus.EXCLUDED)
         .order_by(Response.id)
@@ -103,9 +105,11 @@ def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> Respo
     rows = db.session.execute(query.execution_options(yield_per=5000))
     networks: dict[str, int] = {}
     network: list[int] = []
+    invited: list[bool] = []
     for rid, qid, uid, gid, rater, device, net, rater_unit, start, end, status, reviewed, \
-            ans in rows:  # fmt: skip
+            ans, channel in rows:  # fmt: skip
         ids.append(rid)
+        invited.append(channel == Channel.INVITE)
         network.append(networks.setdefault(net, len(networks)) if net else -1)
         columns.add(label[qid], unit_code[uid], group_code[gid], rater, device, rater_unit)
         started.append(_epoch(start))
@@ -136,6 +140,7 @@ def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> Respo
         empty_items=empty,
         row=np.arange(2, len(ids) + 2, dtype=np.int64),
         decision=np.array(decision, np.int8),
+        invited=np.array(invited, dtype=bool),
     )
 
 

@@ -269,6 +269,7 @@ def bursts(
     day_offset: float = 0.0,
     scales: tuple[float, ...] = (3600.0, 86400.0),
     earlier: ArrayLike | None = None,
+    exempt: ArrayLike | None = None,
 ) -> Flags:
     r"""Responses inside a surge of submissions far above their unit's usual rate.
 
@@ -302,7 +303,24 @@ def bursts(
         Longer windows also scanned.
     earlier : array_like of float, shape (units, 24), optional
         The units' usual rates in an earlier period (see :func:`usual_rates`).
+    exempt : array_like of bool, shape (n,), optional
+        Responses that cannot be stuffed, however close together: one per single-use
+        invitation (members, departments, a panel answering when asked). They are neither
+        flagged nor counted; the rule looks at the others only.
     """
+    if exempt is not None:
+        keep = np.flatnonzero(~np.asarray(exempt, dtype=bool))
+        found = bursts(
+            np.asarray(unit)[keep],
+            np.asarray(time)[keep],
+            window,
+            alpha,
+            min_count,
+            day_offset,
+            scales,
+            earlier,
+        )
+        return Flags("burst", keep[found.index], found.strength, found.details)
     if window <= 0 or not 0 < alpha < 1 or any(w <= 0 for w in scales):
         raise ValueError("windows must be positive and alpha between 0 and 1")
     u = _int_codes(unit, "unit")
