@@ -13,6 +13,7 @@ from evalsurvey.admin.composite import chosen_unit_type
 from evalsurvey.domain import results as results_domain
 from evalsurvey.domain import review as review_domain
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.publication import publication_of
 from evalsurvey.domain.queries import get_by_code
 from evalsurvey.domain.standing import proposals_of
 from evalsurvey.extensions import db
@@ -156,6 +157,9 @@ def review(cycle_id: int):
         proposals=proposals,
         suggestions=review_domain.suggestions(cycle, unit_type),
         standing=standing,
+        # a unit added after the composite was computed has none yet: nothing to propose on
+        in_composite={u.unit for u in result.units} if result else set(),
+        published=publication_of(cycle, unit_type) is not None,
         stale=stale if access.office else None,
         stale_units=set(stale.stale_proposals),
         recompute_type=unit_type,
