@@ -20,6 +20,7 @@ from sqlalchemy import select
 from evalsurvey import stats
 from evalsurvey.analysis.reader import Columns, InputError, ResponseTable
 from evalsurvey.analysis.report import OptionError, Options, analyze
+from evalsurvey.domain.cycles import earlier_than
 from evalsurvey.domain.questionnaires import cycle_questionnaires, format_value
 from evalsurvey.domain.results import forget, responses_digest
 from evalsurvey.extensions import db
@@ -162,8 +163,9 @@ def cycle_options(cycle: Cycle, **overrides) -> Options:
 
 
 def earlier_rates(cycle: Cycle, units: list[str], day_offset: float):
-    """The units' usual submissions per hour of day in the latest earlier cycle that has
-    responses from them (shaped ``(len(units), 24)``, NaN for a unit it did not see), or None.
+    """The units' usual submissions per hour of day in the latest earlier cycle (in
+    :func:`evalsurvey.domain.cycles.in_time_order`) that has responses from them (shaped
+    ``(len(units), 24)``, NaN for a unit it did not see), or None.
 
     The burst rule's baseline may not rise above a multiple of these (see
     :func:`evalsurvey.stats.usual_rates`). Responses that were excluded or are still suspect
@@ -171,12 +173,8 @@ def earlier_rates(cycle: Cycle, units: list[str], day_offset: float):
     if not units:
         return None
     ids = dict(db.session.execute(select(Unit.code, Unit.id).where(Unit.code.in_(units))).all())
-    earlier = db.session.scalars(
-        select(Cycle)
-        .where(Cycle.opens_at < cycle.opens_at, Cycle.id != cycle.id)
-        .order_by(Cycle.opens_at.desc(), Cycle.id.desc())
-    )
-    for other in earlier:
+    # earlier in time as every page orders cycles (one saved without an opening time too)
+    for other in earlier_than(cycle):
         rows = db.session.execute(
             select(Response.unit_id, Response.submitted_at).where(
                 Response.cycle_id == other.id,

@@ -18,6 +18,35 @@ from evalsurvey.models.types import utcnow
 REOPEN = (CycleStatus.CLOSED, CycleStatus.OPEN)
 
 
+def in_time_order() -> list[Cycle]:
+    """Every cycle, oldest first: the one order of cycles in time, which the burst rule's
+    earlier baselines, the previous cycle of year-over-year comparisons and a unit's trend
+    all follow.
+
+    A cycle is placed by its opening time. The cycle form lets a cycle be saved without one,
+    and a cycle keeps no created time to fall back on, so an undated cycle is placed by the
+    order cycles were created in (their ids): right after every cycle created before it (at
+    the latest opening time among them), or first when none was. Cycles placed at the same
+    time keep the order they were created in. Worked out here rather than in SQL, where
+    ``opens_at < NULL`` holds for nothing and SQLite and PostgreSQL sort a missing time at
+    opposite ends.
+    """
+    keys = {}
+    latest = None  # the latest opening time among the cycles created so far
+    for cycle in db.session.scalars(select(Cycle).order_by(Cycle.id)):
+        when = cycle.opens_at if cycle.opens_at is not None else latest
+        if when is not None and (latest is None or when > latest):
+            latest = when
+        keys[cycle] = (0, 0, cycle.id) if when is None else (1, when, cycle.id)
+    return sorted(keys, key=keys.__getitem__)
+
+
+def earlier_than(cycle: Cycle) -> list[Cycle]:
+    """The cycles before ``cycle`` in :func:`in_time_order`, the latest first."""
+    ordered = in_time_order()
+    return ordered[: ordered.index(cycle)][::-1] if cycle in ordered else []
+
+
 def _check(name: str, opens_at: datetime | None, closes_at: datetime | None) -> str:
     name = (name or "").strip()
     if not name:

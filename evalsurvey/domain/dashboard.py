@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from evalsurvey.domain.access import Scope
 from evalsurvey.domain.analysis import latest_runs
+from evalsurvey.domain.cycles import in_time_order
 from evalsurvey.domain.feedback import panel_agreement, rectification_items
 from evalsurvey.domain.publication import publication_of, report_of
 from evalsurvey.domain.results import cycle_result
@@ -158,12 +159,11 @@ class UnitDashboard:
 
 
 def unit_trend(unit: Unit, scope: Scope) -> list[dict]:
-    """The unit's result in every cycle, oldest first: what was published, and for whoever
-    may see the results before publication (the office) also the standing result of cycles
-    not yet published (marked as such)."""
+    """The unit's result in every cycle, oldest first (:func:`.cycles.in_time_order`):
+    what was published, and for whoever may see the results before publication (the
+    office) also the standing result of cycles not yet published (marked as such)."""
     out = []
-    cycles = db.session.scalars(select(Cycle).order_by(Cycle.opens_at, Cycle.id))
-    for cycle in cycles:
+    for cycle in in_time_order():
         published = publication_of(cycle, unit.type)
         if published is None and not scope.may_see_results(cycle, unit):
             continue

@@ -85,15 +85,13 @@ def set_rules(cycle: Cycle, unit_type: str, rules: Any) -> GradeSetting:
 
 
 def previous_cycle(cycle: Cycle, unit_type: str) -> Cycle | None:
-    """The previous comparable cycle: the latest earlier cycle of the same period kind
-    (year, half, quarter, month) with a stored composite for the unit type."""
-    earlier = db.session.scalars(
-        select(Cycle)
-        .where(Cycle.period == cycle.period, Cycle.id < cycle.id)
-        .order_by(Cycle.id.desc())
-    )
-    for other in earlier:
-        if latest_composite(other, unit_type) is not None:
+    """The previous comparable cycle: the latest earlier cycle (in the order of
+    :func:`.cycles.in_time_order`, an undated cycle's too) of the same period kind (year,
+    half, quarter, month) with a stored composite for the unit type."""
+    from evalsurvey.domain.cycles import earlier_than
+
+    for other in earlier_than(cycle):
+        if other.period == cycle.period and latest_composite(other, unit_type) is not None:
             return other
     return None
 
