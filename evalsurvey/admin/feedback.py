@@ -35,16 +35,33 @@ def reports(cycle_id: int):
         for u in db.session.scalars(select(Unit).where(Unit.type == unit_type).order_by(Unit.code))
         if access.sees_unit(u)
     ]
+    readable = {u.id for u in units if access.may_see_results(cycle, u)}
+    # only reports that exist are offered: the published ones, else (the office's previews)
+    # those of the units in the stored composite; None before a composite
+    reports = published.reports if published is not None else None
+    if published is None and readable:
+        reports = publication_domain.preview_reports(cycle, unit_type)
     return render_template(
         "admin/reports.html",
         cycle=cycle,
         types=types,
         unit_type=unit_type,
         units=units,
-        readable={u.id for u in units if access.may_see_results(cycle, u)},
+        readable=readable,
+        existing={u.id for u in units if u.id in readable and u.code in (reports or {})},
+        missing=missing_report(published),
+        no_composite=bool(readable) and reports is None,
         published=published,
         office=access.office,
     )
+
+
+def missing_report(published) -> str:
+    """Why a unit whose results the person may read has no report: it is not in the
+    results the reports are drawn from."""
+    if published is not None:
+        return _("没有反馈报告：该单位不在公示的结果中。")
+    return _("没有反馈报告：该单位不在最新保存的综合结果中。")
 
 
 def _report(cycle_id: int, unit_id: int):
@@ -71,13 +88,14 @@ def group_chart(report: dict | None) -> str | None:
     )
 
 
-def _render(cycle, unit, report, published, for_pdf: bool = False) -> str:
+def _render(cycle, unit, report, published, for_pdf: bool = False, missing=None) -> str:
     chart = group_chart(report)
     return render_template(
         "reports/feedback.html",
         cycle=cycle,
         unit=unit,
         report=report,
+        missing=missing,
         published=published,
         names=component_names(cycle),
         items=[i for i in rectification_items(cycle, unit) if scope().may_see_item(i)],
@@ -92,7 +110,10 @@ def _render(cycle, unit, report, published, for_pdf: bool = False) -> str:
 @readers
 def feedback(cycle_id: int, unit_id: int):
     cycle, unit, report, published = _report(cycle_id, unit_id)
-    # without a readable report: the page says when it comes (the unit exists: 200)
+    if report is None and scope().may_see_results(cycle, unit):
+        # none will come: the unit is not in the results (not found, said in words)
+        return _render(cycle, unit, None, published, missing=missing_report(published)), 404
+    # not yet readable: the page says when it comes (the unit exists: 200)
     return _render(cycle, unit, report, published)
 
 
