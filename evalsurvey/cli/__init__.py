@@ -21,7 +21,7 @@ from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.units import ImportError_, csv_lines
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, in_language
-from evalsurvey.models import Cycle, Link, LinkMode, Role, StaffUser, Unit
+from evalsurvey.models import Cycle, CycleStatus, Link, LinkMode, Role, StaffUser, Unit
 
 
 def _create_app():
@@ -130,9 +130,7 @@ def demo(responses: int, if_empty: bool, seed: int, history: bool) -> None:
 def info() -> None:
     """Print how to sign in and one questionnaire URL to try."""
     base = _base_url()
-    link = db.session.scalar(
-        select(Link).where(Link.mode == LinkMode.PUBLIC, Link.active.is_(True)).order_by(Link.id)
-    )
+    link = _open_public_link()
     click.echo(f"Staff pages:  {base}/admin/  (demo login: admin / admin-demo-2026)")
     click.echo("Unit contact: c0101 / admin-demo-2026 · office viewer: viewer / admin-demo-2026")
     click.echo(
@@ -141,6 +139,29 @@ def info() -> None:
     )
     if link is not None:
         click.echo(f"Rate a window: {links.link_url(base, link)}  ({link.unit.name})")
+    else:
+        click.echo("No questionnaire is open now: no public link of an open cycle accepts answers.")
+
+
+def _open_public_link() -> Link | None:
+    """The first public link that takes answers now (active, its cycle open and within its
+    dates; the demo's earlier cycle is closed), a service window's where there is one."""
+    query = (
+        select(Link)
+        .join(Cycle, Cycle.id == Link.cycle_id)
+        .join(Unit, Unit.id == Link.unit_id)
+        .where(
+            Link.mode == LinkMode.PUBLIC,
+            Link.active.is_(True),
+            Cycle.status == CycleStatus.OPEN,
+        )
+        .order_by(Link.id)
+    )
+    for chosen in (query.where(Unit.type == "service_window"), query):
+        found = next((link for link in db.session.scalars(chosen) if link.cycle.accepting()), None)
+        if found is not None:
+            return found
+    return None
 
 
 @click.command("links")
