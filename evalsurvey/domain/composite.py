@@ -4,6 +4,7 @@ cycle's weights, stored as a run so the numbers a unit saw can be reproduced."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from evalsurvey.domain.schemes import unit_type_results
 from evalsurvey.domain.units import check_unit_type
 from evalsurvey.extensions import db
 from evalsurvey.models import AnalysisRun, CompositeSetting, Cycle, RaterGroup
-from evalsurvey.scoring.composite import composite
+from evalsurvey.scoring.composite import SIDES, composite, split_weights
 from evalsurvey.stats.weighting import MISSING_POLICIES
 
 INSPECTION = "inspection"  # the scheme total, on 0–100
@@ -40,10 +41,17 @@ def setting(cycle: Cycle, unit_type: str) -> CompositeSetting | None:
 
 
 def set_weights(
-    cycle: Cycle, unit_type: str, weights: dict[str, float], missing: str = "renormalize"
+    cycle: Cycle,
+    unit_type: str,
+    weights: dict[str, float],
+    missing: str = "renormalize",
+    split: dict[str, Any] | None = None,
 ) -> CompositeSetting:
     """Configure the composite for units of ``unit_type``: weights (zero leaves a component
-    out) and the missing-component policy. Flushed."""
+    out), the missing-component policy and, optionally, a split of the satisfaction share
+    between internal and external groups (``split``: ``share``, ``internal``, ``external``
+    and ``groups``, group → side), which becomes per-group weights beside ``weights``
+    (:func:`evalsurvey.scoring.composite.split_weights`). Flushed."""
     check_unit_type(unit_type)
     known = set(components(cycle))
     weights = {k: float(v) for k, v in weights.items() if v}
@@ -52,6 +60,10 @@ def set_weights(
             raise DomainError("未知的组成部分 {name}。", "weights", name=name)
         if not math.isfinite(value) or value < 0:
             raise DomainError("权重不能为负数：{detail}", "weights", detail=name)
+    if split is not None:
+        split = check_split(split, weights)
+        derived = split_weights(split["share"], split, split["groups"])
+        weights |= {g: w for g, w in derived.items() if w}
     if not weights:
         raise DomainError("权重不能全为 0。", "weights")
     if missing not in MISSING_POLICIES:
@@ -60,9 +72,46 @@ def set_weights(
     if found is None:
         found = CompositeSetting(cycle_id=cycle.id, unit_type=unit_type)
         db.session.add(found)
-    found.weights, found.missing = weights, missing
+    found.weights, found.missing, found.split = weights, missing, split
     db.session.flush()
     return found
+
+
+def check_split(split: dict[str, Any], weights: dict[str, float]) -> dict[str, Any]:
+    """The split as stored (numbers as floats), or DomainError by its field: ``split_share``,
+    ``split_internal``, ``split_external`` or ``w_<group>`` (a group with its own weight)."""
+    groups = set(db.session.scalars(select(RaterGroup.code)))
+    values = {}
+    for name in ("share", *SIDES):
+        value = split.get(name)
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise DomainError("请填写不小于 0 的数字。", f"split_{name}")
+        values[name] = float(value)
+    if values["share"] <= 0:
+        raise DomainError("满意度合计权重必须大于 0。", "split_share")
+    if values["internal"] + values["external"] <= 0:
+        raise DomainError("内部和外部的占比不能都为 0。", "split_internal")
+    assigned = {}
+    for group, side in (split.get("groups") or {}).items():
+        if group not in groups or side not in SIDES:
+            raise DomainError("未知的评价群体 {name}。", "split_share", name=group)
+        if weights.get(group):
+            raise DomainError(
+                "该群体已分到内部或外部，不再单独设权重；请清空此处或改为单独设权重。",
+                f"w_{group}",
+            )
+        assigned[group] = side
+    sides = set(assigned.values())
+    if values["internal"] > 0 and "internal" not in sides:
+        raise DomainError("内部占比大于 0，但没有评价群体分到内部。", "split_internal")
+    if values["external"] > 0 and "external" not in sides:
+        raise DomainError("外部占比大于 0，但没有评价群体分到外部。", "split_external")
+    return {**values, "groups": dict(sorted(assigned.items()))}
 
 
 def parts(cycle: Cycle, unit_type: str, names: list[str]) -> dict[str, dict[str, float | None]]:
@@ -121,6 +170,7 @@ def run_composite(cycle: Cycle, unit_type: str, actor: str) -> AnalysisRun:
     document = {
         "weights": config.weights,
         "missing_policy": config.missing,
+        "split": config.split,
         "units": [
             {
                 "unit": r.unit,
@@ -152,6 +202,8 @@ def run_composite(cycle: Cycle, unit_type: str, actor: str) -> AnalysisRun:
         options={
             "weights": config.weights,
             "missing": config.missing,
+            # how the office set the satisfaction share (the weights above are what it gave)
+            "split": config.split,
             "analysis_run": analysis.id if analysis is not None else None,
             "inputs": result_inputs(cycle, unit_type),
         },

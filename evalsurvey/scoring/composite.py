@@ -5,6 +5,10 @@ group's satisfaction, e.g. inspection 0.6 + panel 0.2 + citizens 0.2. The missin
 policy is explicit (see :func:`evalsurvey.stats.combine`): ``renormalize`` spreads the
 weight over the components a unit has; ``require`` gives no composite without them all.
 Either way the missing components are listed.
+
+The satisfaction share may be split between internal and external raters, as the source
+documents do ("内外评价相结合"): :func:`split_weights` turns the split into per-group
+weights, which are what the composite weighs and what the pages show.
 """
 
 from __future__ import annotations
@@ -17,6 +21,31 @@ import numpy as np
 
 from evalsurvey import stats
 from evalsurvey.scoring.result import rank_units
+
+SIDES = ("internal", "external")
+
+
+def split_weights(
+    share: float, sides: Mapping[str, float], groups: Mapping[str, str]
+) -> dict[str, float]:
+    """Per-group weights from a split of the satisfaction ``share``: each side takes its
+    part of the share (``sides``: internal/external, normalised to sum to 1) and divides it
+    equally among the groups assigned to it (``groups``: group → side).
+
+    E.g. share 0.4, internal 0.3 / external 0.7, members and leaders internal, citizens
+    external: members 0.06, leaders 0.06, citizens 0.28. A side without groups gives no
+    weight (the caller refuses a side with a weight and no group). Rounded to 6 places.
+    """
+    total = sum(sides.get(side, 0.0) for side in SIDES)
+    out: dict[str, float] = {}
+    for side in SIDES:
+        members = [g for g, s in groups.items() if s == side]
+        if not members or total <= 0:
+            continue
+        each = share * sides.get(side, 0.0) / total / len(members)
+        for g in members:
+            out[g] = round(each, 6)
+    return out
 
 
 @dataclass(frozen=True)
