@@ -70,6 +70,7 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.cycles": (ADMIN, 200),
     "admin.cycle": (READERS, 200),
     "admin.edit_cycle": (ADMIN, 200),
+    "admin.cycle_minimums": (ADMIN, 302),
     "admin.cycle_status": (ADMIN, 200),
     "admin.analysis": (ANALYSTS, 200),
     "admin.recompute": (REVIEWERS, 302),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import math
+import unicodedata
+from dataclasses import dataclass, field
 
+import flask
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,7 +16,7 @@ from evalsurvey.admin import forms
 from evalsurvey.admin import grade_rules as grade_forms
 from evalsurvey.admin.blueprint import admin_only, bp, download, readers, reviewers, scope
 from evalsurvey.domain import composite as composite_domain
-from evalsurvey.domain import exports
+from evalsurvey.domain import exports, shortfalls
 from evalsurvey.domain import grades as grade_domain
 from evalsurvey.domain import publication as publication_domain
 from evalsurvey.domain import results as results_domain
@@ -22,10 +25,11 @@ from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.evidence import MIMETYPES
 from evalsurvey.domain.schemes import cycle_scheme, scheme_of
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _, label, pick
+from evalsurvey.i18n import N_, _, label, pick
 from evalsurvey.models import Cycle, CycleScheme, RaterGroup, Unit
 from evalsurvey.models.units import UNIT_TYPES
 from evalsurvey.reports.words import grade_reason
+from evalsurvey.scoring.composite import SIDES
 from evalsurvey.scoring.grading import parse_rules
 from evalsurvey.stats.weighting import MISSING_POLICIES
 from evalsurvey.web import run_action
@@ -62,6 +66,38 @@ def chosen_unit_type(cycle: Cycle) -> tuple[list[str], str]:
     return types, chosen or (types[0] if types else "")
 
 
+# why a part of a unit's result has no score (codes from .domain.shortfalls)
+GAP_WORDS = {
+    shortfalls.TOO_FEW: N_("{group}评分份数 {n}，少于本周期设定的 {min} 份"),
+    shortfalls.NO_RESPONSES: N_("没有{group}的评分"),
+    shortfalls.NOT_ASSESSED: N_("现场考核尚未完成"),
+    shortfalls.NO_COMPOSITE: N_("没有{group}"),
+}
+
+
+@bp.app_template_global()
+def score_gaps(cycle: Cycle, unit_type: str) -> dict[str, dict[str, str]]:
+    """Unit → component → why it has no score, in the reader's language (the composite
+    page, a unit's page and its feedback report say it wherever a score is missing)."""
+    key = ("score_gaps", cycle.id, unit_type)
+    cache = flask.g.setdefault("score_gaps", {})
+    if key not in cache:
+        names = component_names(cycle)
+        cache[key] = {
+            unit: {
+                component: _(
+                    GAP_WORDS[gap.reason],
+                    group=names.get(component, component),
+                    n=gap.n,
+                    min=gap.minimum,
+                )
+                for component, gap in found.items()
+            }
+            for unit, found in shortfalls.gaps(cycle, unit_type).items()
+        }
+    return cache[key]
+
+
 @bp.get("/cycles/<int:cycle_id>/composite")
 @readers
 def composite(cycle_id: int):
@@ -89,8 +125,9 @@ def veto_bars(cycle: Cycle, unit_type: str) -> list[tuple[str, str, tuple[str, .
     return [(v.code, v.title, tuple(v.bars)) for v in scheme_of(version).vetoes if v.bars]
 
 
-def composite_page(cycle: Cycle, unit_type: str, editor=None, status: int = 200):
-    """The composite page; ``editor`` is the grade rules form as posted (else as stored)."""
+def composite_page(cycle: Cycle, unit_type: str, editor=None, weights=None, status: int = 200):
+    """The composite page; ``editor`` is the grade rules form as posted (else as stored),
+    ``weights`` the weights form as posted."""
     types = cycle_unit_types(cycle)
     config = composite_domain.setting(cycle, unit_type)
     run = composite_domain.latest_composite(cycle, unit_type)
@@ -142,35 +179,109 @@ def composite_page(cycle: Cycle, unit_type: str, editor=None, status: int = 200)
         tie_columns=tie_columns(cycle, unit_type) if editor is not None else {},
         vetoes=veto_bars(cycle, unit_type) if editor is not None else [],
         editor_codes=grade_forms.grade_codes(editor) if editor is not None else {},
+        weights=weights or weights_form(config),
+        gaps=score_gaps(cycle, unit_type),
+        minimums_changed=access.office and shortfalls.minimums_changed(cycle, unit_type),
+        group_of={g.code: g for g in db.session.scalars(select(RaterGroup))},
+        sides=SIDES,
+        side_names={"internal": _("内部"), "external": _("外部")},
     ), status
+
+
+@dataclass
+class WeightsForm:
+    """The weights form as typed (field name → text) and its problems by field."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+
+def weights_form(config) -> WeightsForm:
+    """The form for the stored setting: the own weights, and the split as the office set it."""
+    out = WeightsForm()
+    if config is None:
+        return out
+    split = config.split or {}
+    groups = split.get("groups", {})
+    for name, value in config.weights.items():
+        if name not in groups:
+            out.values[f"w_{name}"] = grade_forms.number_text(value)
+    for group, side in groups.items():
+        out.values[f"side_{group}"] = side
+    for name in ("share", *SIDES):
+        if name in split:
+            out.values[f"split_{name}"] = grade_forms.number_text(split[name])
+    out.values["missing"] = config.missing
+    return out
+
+
+def _typed_number(form: WeightsForm, name: str) -> float | None:
+    raw = unicodedata.normalize("NFKC", form.get(name)).strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        form.errors.setdefault(name, []).append(_("请填写数字。"))
+        return None
+    return value
 
 
 @bp.post("/cycles/<int:cycle_id>/composite/settings")
 @admin_only
 def composite_settings(cycle_id: int):
+    """Weights per component and, if the satisfaction share is given, its split between the
+    internal and external groups; problems beside their fields, what was typed kept."""
     cycle = db.get_or_404(Cycle, cycle_id)
     unit_type = request.form.get("type", "")
+    back = redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
     if not forms.ConfirmForm().validate_on_submit():
         flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
-        return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
+        return back
+    if unit_type not in UNIT_TYPES:
+        flash(_("未知的单位类型。"))
+        return back
+    form = WeightsForm({k: v for k, v in request.form.items() if isinstance(v, str)})
     weights: dict[str, float] = {}
-    try:
-        for name in composite_domain.components(cycle):
-            raw = request.form.get(f"w_{name}", "").strip()
-            if raw:
-                try:
-                    weights[name] = float(raw)
-                except ValueError:
-                    raise DomainError("权重必须是数字：{detail}", "weights", detail=raw) from None
-                if not math.isfinite(weights[name]):
-                    raise DomainError("权重必须是数字：{detail}", "weights", detail=raw)
-        composite_domain.set_weights(cycle, unit_type, weights, request.form.get("missing", ""))
-        db.session.commit()
-        flash(_("已保存。"))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.text(_))
-    return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
+    for name in composite_domain.components(cycle):
+        value = _typed_number(form, f"w_{name}")
+        if value is not None:
+            weights[name] = value
+    split = None
+    share = _typed_number(form, "split_share")
+    sides = {side: _typed_number(form, f"split_{side}") for side in SIDES}
+    if share is not None:
+        groups = {
+            code: form.get(f"side_{code}")
+            for code in db.session.scalars(select(RaterGroup.code))
+            if form.get(f"side_{code}") in SIDES
+        }
+        split = {"share": share, **{k: v or 0.0 for k, v in sides.items()}, "groups": groups}
+    if not form.errors:
+        done = run_action(
+            composite_domain.set_weights,
+            cycle,
+            unit_type,
+            weights,
+            form.get("missing"),
+            split,
+            show=False,
+        )
+        if done:
+            flash(_("已保存。"))
+            return redirect(
+                url_for("admin.composite", cycle_id=cycle.id, type=unit_type) + "#weights"
+            )
+        name = done.error.field or ""
+        if name != "missing" and not name.startswith(("w_", "split_")):
+            name = "weights"  # the form as a whole
+        form.errors.setdefault(name, []).append(done.message)
+    return composite_page(cycle, unit_type, weights=form, status=400)
 
 
 @bp.post("/cycles/<int:cycle_id>/composite")
@@ -208,14 +319,14 @@ def grade_settings(cycle_id: int):
         return composite_page(cycle, unit_type, editor)
     data = grade_forms.to_rules(editor, tie_columns(cycle, unit_type))
     if data is None:
-        return composite_page(cycle, unit_type, editor, 400)
+        return composite_page(cycle, unit_type, editor, status=400)
     if action == "preview":
         editor.preview = grade_domain.preview(cycle, unit_type, data)
         return composite_page(cycle, unit_type, editor)
     done = run_action(grade_domain.set_rules, cycle, unit_type, data, show=False)
     if not done:
         editor.errors.setdefault("kind", []).append(done.message)
-        return composite_page(cycle, unit_type, editor, 400)
+        return composite_page(cycle, unit_type, editor, status=400)
     flash(_("等级规则已保存。"))
     return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type) + "#grades")
 

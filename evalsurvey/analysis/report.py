@@ -39,6 +39,8 @@ class Options:
     weights: Mapping[str, float] | None = None
     method: str = "adjusted"  # for identified raters
     min_n: int = 5
+    # a rater group's own minimum (a panel of four experts: 4), else ``min_n``
+    group_min_n: Mapping[str, int] = field(default_factory=dict)
     internal_groups: frozenset[str] = field(default_factory=lambda: DEFAULT_INTERNAL)
     duplicate_window: float = 24 * 3600
     burst_window: float = 600.0
@@ -49,6 +51,10 @@ class Options:
     rater_min_effect: float = 10.0
     rater_robust_z: float = 3.0
 
+    def min_for(self, group: str) -> int:
+        """The fewest scored responses ``group`` needs for a unit before it has a score."""
+        return int(self.group_min_n.get(group, self.min_n))
+
     def as_json(self) -> dict:
         """The options as stored with a run."""
         return {
@@ -57,6 +63,7 @@ class Options:
             "weights": dict(self.weights) if self.weights is not None else None,
             "method": self.method,
             "min_n": self.min_n,
+            "group_min_n": dict(self.group_min_n),
             "internal_groups": sorted(self.internal_groups),
             "items": list(self.items) if self.items is not None else None,
             "rater_min_effect": self.rater_min_effect,
@@ -200,7 +207,7 @@ def analyze(table: ResponseTable, options: Options) -> dict:
     """The whole analysis. Raises InputError or OptionError for bad input."""
     if options.method not in METHODS:
         raise OptionError("method", options.method)
-    if options.min_n < 1:
+    if options.min_n < 1 or any(n < 1 for n in options.group_min_n.values()):
         raise OptionError("min_n", str(options.min_n))
     weights_opt = _check_weights(options.weights)
     n = table.n
@@ -301,7 +308,7 @@ def analyze(table: ResponseTable, options: Options) -> dict:
                 "ci95": _ci(gs["score"][u], gs["half"][u]),
                 "method": gs["method"],
             }
-            if gs["n_used"][u] < options.min_n:
+            if gs["n_used"][u] < options.min_for(gname):
                 entry.update(score=None, ci95=None, status="too few responses")
             if gs["sat_n"][u] > 0 and entry.get("score") is not None:
                 k, m = int(gs["sat_k"][u]), int(gs["sat_n"][u])
@@ -367,6 +374,7 @@ def analyze(table: ResponseTable, options: Options) -> dict:
         "settings": {
             "method": options.method,
             "min_n": options.min_n,
+            "group_min_n": dict(options.group_min_n),
             "weights": weights_used,
             "missing_policy": "renormalize",
             "duplicate_window_s": options.duplicate_window,
@@ -548,7 +556,7 @@ def _group_scores(table, g, used, score, satisfied, eligible, options, matrix, n
     sat_sel = sel & eligible
     sat_n = np.bincount(table.unit[sat_sel], minlength=n_units)
     sat_k = np.bincount(table.unit[sat_sel & satisfied], minlength=n_units)
-    too_few = n_used < options.min_n
+    too_few = n_used < options.min_for(table.groups[g])
     return {
         "n": n,
         "n_used": n_used,

@@ -147,12 +147,15 @@ def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> Respo
 
 def cycle_options(cycle: Cycle, **overrides) -> Options:
     """Options for a cycle: item scales from its questionnaires, internal groups from the
-    rater groups' own setting; ``overrides`` (method, weights, min_n) as given."""
+    rater groups' own setting, each group's minimum n from the cycle's setting;
+    ``overrides`` (method, weights, min_n) as given."""
     scales = item_scales(cycle)
     internal = frozenset(db.session.scalars(select(RaterGroup.code).where(RaterGroup.internal)))
     # the office's day, for the hour-of-day profile of the burst rule
     zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
     offset = (cycle.opens_at or utcnow()).astimezone(zone).utcoffset().total_seconds()
+    # the cycle's own minimum per rater group (a panel of four experts: 4)
+    overrides.setdefault("group_min_n", dict(cycle.group_min_n or {}))
     return Options(
         item_scales=scales,
         items=tuple(scales),

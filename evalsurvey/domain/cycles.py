@@ -10,7 +10,7 @@ from evalsurvey.audit import record_reason
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.units import check_code
 from evalsurvey.extensions import db
-from evalsurvey.models import Cycle, CycleStatus
+from evalsurvey.models import Cycle, CycleStatus, RaterGroup
 from evalsurvey.models.cycles import CYCLE_TRANSITIONS, PERIODS
 from evalsurvey.models.types import utcnow
 
@@ -109,5 +109,26 @@ def transition(cycle: Cycle, status: str, reason: str = "") -> Cycle:
     cycle.status = status
     if status == CycleStatus.CLOSED:
         cycle.closed_at = utcnow()
+    db.session.flush()
+    return cycle
+
+
+MIN_N_LIMIT = 1000  # a minimum above this is a typing slip, not a sample size
+
+
+def set_group_minimums(cycle: Cycle, minimums: dict[str, int | None]) -> Cycle:
+    """The fewest scored responses each rater group needs for a unit before it has a score
+    in this cycle (None: the default of five). Applied by the next analysis. Flushed."""
+    known = set(db.session.scalars(select(RaterGroup.code)))
+    out = {}
+    for code, n in minimums.items():
+        if code not in known:
+            raise DomainError("未知的评价群体 {name}。", f"min_{code}", name=code)
+        if n is None:
+            continue
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MIN_N_LIMIT:
+            raise DomainError("请填写 1 到 {limit} 之间的整数。", f"min_{code}", limit=MIN_N_LIMIT)
+        out[code] = n
+    cycle.group_min_n = dict(sorted(out.items()))
     db.session.flush()
     return cycle

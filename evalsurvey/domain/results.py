@@ -209,15 +209,17 @@ def computed_scores(run: AnalysisRun | None) -> dict[str, float | None]:
 
 
 def _groups(run: AnalysisRun | None) -> tuple[dict[str, tuple[GroupScore, ...]], int]:
-    """Satisfaction per unit from a stored analysis run: only groups at the minimum n."""
+    """Satisfaction per unit from a stored analysis run: only groups at the minimum n (the
+    group's own where the cycle sets one)."""
     if run is None or not run.result:
         return {}, 5
     min_n = (run.result.get("settings") or {}).get("min_n", 5)
+    own = (run.result.get("settings") or {}).get("group_min_n") or {}  # a cycle's per group
     out = {}
     for u in run.result.get("units", []):
         shown = []
         for code, e in (u.get("groups") or {}).items():
-            if e.get("score") is None or e.get("n_used", 0) < min_n:
+            if e.get("score") is None or e.get("n_used", 0) < own.get(code, min_n):
                 continue
             ci = e.get("ci95")
             shown.append(GroupScore(code, int(e["n_used"]), e["score"], tuple(ci) if ci else None))

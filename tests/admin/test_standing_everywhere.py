@@ -44,6 +44,8 @@ def _composite(client, cycle) -> dict[str, tuple[int | None, float | None, float
     assert "计算综合得分" in text  # the computed composite is its own, labelled column
     out = {}
     for row in re.findall(r"<tr><td>.*?</tr>", text, re.S):
+        if 'class="num computed"' not in row:
+            continue  # the weights' and the grade rules' tables
         cells = _cells(row)
         code = cells[1][-1]
         computed = re.search(r'<td class="num computed">([^<]*)</td>', row).group(1)
