@@ -197,6 +197,7 @@ LABELS: dict[str, dict[str, str]] = {
         "delete": N_("删除"),
         "reopen": N_("重新开放"),
         "paper": N_("录入纸质问卷"),
+        "drop": N_("不予立项"),
     },
     "entity": {
         "Unit": N_("单位"),

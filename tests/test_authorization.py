@@ -91,6 +91,8 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.propose_items": (REVIEWERS, 302),
     "admin.ledger_item": (OFFICE_READERS, 200),
     "admin.ledger_evidence": (OFFICE_READERS, 404),
+    "admin.drop_ledger_item": (REVIEWERS, 200),  # a proposed item: the confirmation step
+    "admin.restore_ledger_item": (REVIEWERS, 302),  # not dropped: back to the item, said why
     "admin.create_links": (ADMIN, 400),  # an empty form: its errors
     "admin.posters": (READERS, 200),
     "admin.link_qr": (READERS, 200),

@@ -211,6 +211,14 @@ class AdjustmentForm(EvidenceForm):
 class LedgerForm(EvidenceForm):
     status = SelectField(_l("状态改为"), choices=[])
     note = TextAreaField(_l("情况说明"), validators=[Optional(), at_most(2000)])
-    owner = StringField(_l("责任人（确认时填写）"), validators=[Optional(), at_most(120)])
-    due_on = DateField(_l("整改期限（确认时填写）"), validators=[Optional()])
+    owner = StringField(_l("责任人"), validators=[Optional(), at_most(120)])
+    due_on = DateField(_l("整改期限"), validators=[Optional()])
     evidence = FileField()
+
+
+class LedgerBulkForm(CheckedForm):
+    """The ledger page's action on the ticked items (the button says which)."""
+
+    owner = StringField(_l("责任人"), validators=[Optional(), at_most(120)])
+    due_on = DateField(_l("整改期限"), validators=[Optional()])
+    note = TextAreaField(_l("情况说明（销号时填写）"), validators=[Optional(), at_most(2000)])

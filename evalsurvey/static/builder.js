@@ -10,7 +10,7 @@
     var data = new FormData(form);
     data.set("action", "preview");
     var mine = ++asked;
-    // not form.action: the form has an input named "action", which shadows it
+    // not form.action: the form's buttons are named "action", which shadows it
     fetch(form.getAttribute("action") || window.location.href, {
       method: "POST", body: data, headers: { "X-Preview": "1" }, credentials: "same-origin"
     }).then(function (response) { return response.text(); }).then(function (html) {

@@ -4,6 +4,7 @@ the unit answers, only a reviewer closes, with evidence and a note."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -175,3 +176,211 @@ def test_items_from_results_reach_a_contact_once_published_or_confirmed(app, cli
     assert shown(contact.get(ledger).get_data(as_text=True)) == {i.id for i in mine}
     assert first.detail in contact.get(url).get_data(as_text=True)
     assert contact.get(f"/admin/ledger/{rest[0].id}").status_code == 200
+
+
+def _many_items(n: int = 91):
+    """``n`` proposed items from deductions over seven communities, as the office meets them."""
+    from tests.factories import make_cycle
+
+    cycle = make_cycle()
+    units = [make_unit(f"C{k:02d}", type="community", name=f"第{k}社区") for k in range(1, 8)]
+    for k in range(n):
+        db.session.add(
+            RectificationItem(
+                cycle_id=cycle.id,
+                unit_id=units[k % 7].id,
+                source="deduction",
+                reference=f"{k // 7 + 1}.1",
+                title=f"第{k + 1}项问题",
+                detail="1 / 2",
+            )
+        )
+    db.session.commit()
+    return cycle
+
+
+def _boxes(html: str, checked: bool | None = None) -> list[int]:
+    """The item ids of the page's boxes (only the ticked ones with ``checked``)."""
+    found = re.findall(r'<input type="checkbox" name="items" value="(\d+)"[^>]*>', html)
+    tags = re.findall(r'<input type="checkbox" name="items" value="\d+"[^>]*>', html)
+    return [int(i) for i, t in zip(found, tags, strict=True) if checked is None or
+            (" checked" in t) == checked]  # fmt: skip
+
+
+def _items(ids) -> list[RectificationItem]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(RectificationItem).where(RectificationItem.id.in_(ids))))
+
+
+def test_many_items_confirmed_assigned_and_closed_in_one_post_each(app, client):
+    """QA (issue 17): 91 items had to be confirmed one page at a time. Now a page of 50 with
+    "select all on this page"; one post confirms, assigns or closes every ticked item, all
+    or nothing, a refusal shown by its item."""
+    cycle = _many_items()
+    make_staff("insp", Role.INSPECTOR)
+    login(client, "insp")
+    url = f"/admin/cycles/{cycle.id}/ledger"
+    first = client.get(url).get_data(as_text=True)
+    assert len(_boxes(first)) == 50 and _boxes(first, checked=True) == []
+    assert "第 1 / 2 页，共 91 条" in first
+    second = client.get(f"{url}?page=2").get_data(as_text=True)
+    assert len(_boxes(second)) == 41
+    # "select all on this page" without JavaScript: the same page, every box ticked
+    ticked = _boxes(client.get(f"{url}?all=1").get_data(as_text=True), checked=True)
+    assert ticked == _boxes(first)
+    token = hidden_fields(first)["csrf_token"]
+
+    def bulk(action, ids, **fields):
+        return client.post(
+            url, data={"csrf_token": token, "action": action, "items": [str(i) for i in ids],
+                       **fields}
+        )  # fmt: skip
+
+    # confirm the whole first page at once
+    done = bulk("confirm", ticked, owner="支部书记", due_on="2026-12-31")
+    assert done.status_code == 302
+    assert "已确认 50 个整改项。" in client.get(url).get_data(as_text=True)
+    items = _items(ticked)
+    assert {(i.status, i.owner, str(i.due_on)) for i in items} == {
+        ("open", "支部书记", "2026-12-31")
+    }
+    # the second page: one already open among them -> refused by that item, nothing stored
+    rest = _boxes(second)
+    mixed = [*rest[:10], ticked[0]]
+    refused = bulk("confirm", mixed, owner="主任", due_on="2026-12-30", page="2")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "1 个整改项不能处理，所选各项均未保存" in html
+    assert set(_boxes(html, checked=True)) == set(rest[:10])  # page 2 again, ticks kept
+    # the refused item is on page 1: named with its reason above the table
+    assert f'/admin/ledger/{ticked[0]}">第' in html and "只有待确认的整改项可以确认。" in html
+    same_page = bulk("confirm", [rest[0], rest[1]], owner="主任", page="2")
+    html = same_page.get_data(as_text=True)
+    row = html[html.index(f'id="item-{rest[0]}"') :]
+    assert "确认整改项需要指定责任人和期限。" in row[: row.index("</tr>")]
+    assert {i.status for i in _items(rest[:10])} == {"proposed"}
+    # no owner or deadline given, none assigned earlier: refused by each item
+    missing = bulk("confirm", rest[:3])
+    assert missing.status_code == 400
+    assert missing.get_data(as_text=True).count("确认整改项需要指定责任人和期限。") == 3
+    # nothing ticked: said once
+    assert "请先勾选整改项。" in bulk("confirm", []).get_data(as_text=True)
+    # assign: the owner only, on items open and proposed alike; deadlines and statuses kept
+    assigned = bulk("assign", [*ticked[:5], *rest[:5]], owner="副书记")
+    assert assigned.status_code == 302
+    changed = _items([*ticked[:5], *rest[:5]])
+    assert {i.owner for i in changed} == {"副书记"}
+    assert {i.status for i in changed} == {"open", "proposed"}
+    assert {str(i.due_on) for i in changed if i.status == "open"} == {"2026-12-31"}
+    # then confirming the proposed ones takes the owner assigned and the deadline given
+    assert bulk("confirm", rest[:5], due_on="2027-01-15").status_code == 302
+    assert {(i.status, i.owner) for i in _items(rest[:5])} == {("open", "副书记")}
+    # close: three submitted by the unit, one without evidence -> none closed
+    three = _items(ticked[:3])
+    for item in three:
+        ledger_domain.move(item, "submitted", "contact", reviewer=False, note="已整改")
+    three[0].evidence, three[1].evidence = "a.pdf", "b.pdf"
+    db.session.commit()
+    no_note = bulk("close", ticked[:2])
+    assert no_note.status_code == 400 and "请填写情况说明。" in no_note.get_data(as_text=True)
+    closing = bulk("close", ticked[:3], note="核实无误")
+    html = closing.get_data(as_text=True)
+    assert closing.status_code == 400
+    row = html[html.index(f'id="item-{ticked[2]}"') :]
+    assert "销号必须有佐证材料。" in row[: row.index("</tr>")]
+    assert {i.status for i in _items(ticked[:3])} == {"submitted"}
+    assert bulk("close", ticked[:2], note="核实无误").status_code == 302
+    assert {(i.status, i.closed_by) for i in _items(ticked[:2])} == {("closed", "insp")}
+    # the unit's contact has no boxes and may not post
+    make_staff("viewer1", Role.VIEWER)
+    other = app.test_client()
+    login(other, "viewer1")
+    assert 'name="items"' not in other.get(url).get_data(as_text=True)
+    vtoken = hidden_fields(other.get(url).get_data(as_text=True))["csrf_token"]
+    assert other.post(url, data={"csrf_token": vtoken, "action": "confirm",
+                                 "items": [str(rest[6])]}).status_code == 403  # fmt: skip
+
+
+def test_the_status_list_changes_nothing_unless_chosen_and_never_drops(app, client):
+    """QA (issue 17): the list defaulted to "不予立项", so filling the owner and deadline and
+    pressing 保存 dropped the item with no way back."""
+    cycle = _many_items(1)
+    item = db.session.scalar(select(RectificationItem))
+    make_staff("insp", Role.INSPECTOR)
+    login(client, "insp")
+    url = f"/admin/ledger/{item.id}"
+    html = client.get(url).get_data(as_text=True)
+    select_box = html[html.index('<select id="status"') : html.index("</select>")]
+    options = re.findall(r'<option([^>]*)value="([^"]*)"', select_box)
+    assert [v for _, v in options] == ["", "open"]  # no change first; dropping is elsewhere
+    assert "不改变（现为“待确认”）" in select_box and "不予立项" not in select_box
+    token = hidden_fields(html)["csrf_token"]
+    # the browser sends the first option: the owner and deadline saved, still proposed
+    saved = client.post(url, data={"csrf_token": token, "status": "", "owner": "书记",
+                                   "due_on": "2026-12-31"})  # fmt: skip
+    assert saved.status_code == 302
+    db.session.refresh(item)
+    assert (item.status, item.owner, str(item.due_on)) == ("proposed", "书记", "2026-12-31")
+    assert "已保存，状态未变（待确认）。" in client.get(url).get_data(as_text=True)
+    # nothing changed: said so
+    same = client.post(url, data={"csrf_token": token, "status": "", "owner": "书记",
+                                  "due_on": "2026-12-31"})  # fmt: skip
+    assert same.status_code == 400 and "没有要保存的修改" in same.get_data(as_text=True)
+    # a posted "dropped" is not a choice
+    dropped = client.post(url, data={"csrf_token": token, "status": "dropped"})
+    assert dropped.status_code == 400
+    db.session.refresh(item)
+    assert item.status == "proposed"
+    assert cycle.id
+
+
+def test_dropping_asks_first_and_a_reviewer_can_restore_it(app, client):
+    from evalsurvey.models import AuditLog
+
+    _many_items(1)
+    item = db.session.scalar(select(RectificationItem))
+    unit = item.unit
+    make_staff("insp", Role.INSPECTOR)
+    make_staff("adm")
+    make_staff("contact", Role.UNIT_CONTACT, unit=unit)
+    login(client, "insp")
+    url = f"/admin/ledger/{item.id}"
+    assert f"/admin/ledger/{item.id}/drop" in client.get(url).get_data(as_text=True)
+    ask = client.get(f"{url}/drop")
+    html = ask.get_data(as_text=True)
+    assert ask.status_code == 200 and "确认不予立项" in html and "可以随后恢复" in html
+    db.session.refresh(item)
+    assert item.status == "proposed"  # asking changed nothing
+    token = hidden_fields(html)["csrf_token"]
+    no_reason = client.post(f"{url}/drop", data={"csrf_token": token, "reason": ""})
+    assert no_reason.status_code == 400 and "请填写原因。" in no_reason.get_data(as_text=True)
+    done = client.post(f"{url}/drop", data={"csrf_token": token, "reason": "与第2项重复"})
+    assert done.status_code == 302
+    db.session.refresh(item)
+    assert (item.status, item.note) == ("dropped", "与第2项重复")
+    page = client.get(url).get_data(as_text=True)
+    assert "恢复为待确认" in page and 'id="status"' not in page
+    # the unit cannot restore it; a reviewer (here the admin) can, and the log says who
+    contact = app.test_client()
+    login(contact, "contact")
+    ctoken = hidden_fields(contact.get("/admin/").get_data(as_text=True)).get("csrf_token", token)
+    assert contact.post(f"{url}/restore", data={"csrf_token": ctoken}).status_code == 403
+    admin = app.test_client()
+    login(admin, "adm")
+    atoken = hidden_fields(admin.get(url).get_data(as_text=True))["csrf_token"]
+    assert admin.post(f"{url}/restore", data={"csrf_token": atoken}).status_code == 302
+    db.session.refresh(item)
+    assert item.status == "proposed"
+    assert "已恢复为待确认。" in admin.get(url).get_data(as_text=True)
+    log = list(
+        db.session.scalars(
+            select(AuditLog)
+            .where(AuditLog.entity == "RectificationItem", AuditLog.entity_id == item.id)
+            .order_by(AuditLog.id)
+        )
+    )
+    moves = [(r.actor, r.changes["status"]) for r in log if r.action == "update"]
+    assert moves == [("insp", ["proposed", "dropped"]), ("adm", ["dropped", "proposed"])]
+    assert any(r.action == "drop" and r.changes["reason"][1] == "与第2项重复" for r in log)
+    # and the drop is in words on the audit page
+    assert "不予立项" in admin.get("/admin/audit").get_data(as_text=True)
