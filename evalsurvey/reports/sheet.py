@@ -6,8 +6,9 @@ a 60 s target for 1,000,000; see ``docs/benchmarks.md``). This writer emits the 
 row by row straight into the zip stream: memory stays flat whatever the row count.
 
 What it writes is plain SpreadsheetML that Excel, LibreOffice, openpyxl and pandas read:
-text as inline strings (a text cell is never a formula; text that begins like one also gets a
-leading ``'`` from :func:`evalsurvey.cells.inert`, the rule of every sheet the app writes),
+text as inline strings (a carriage return kept as ``&#13;``; a text cell is never a formula;
+text that begins like one also gets a leading ``'`` from :func:`evalsurvey.cells.inert`, the
+rule of every sheet the app writes),
 numbers as numbers, :class:`datetime.datetime` values as real Excel dates in a date format,
 ``None`` as an empty cell; a bold, frozen header row and column widths.
 """
@@ -26,7 +27,7 @@ from evalsurvey.cells import inert
 EXCEL_EPOCH = datetime(1899, 12, 30)
 # characters XML 1.0 cannot carry at all: dropped from text cells
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_NEEDS_ESCAPE = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NEEDS_ESCAPE = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 _CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
@@ -80,9 +81,13 @@ def column_letter(i: int) -> str:
 
 def _text(value: str) -> str:
     if _NEEDS_ESCAPE.search(value):
-        value = escape(_ILLEGAL.sub("", value))
+        value = _ILLEGAL.sub("", value)
     value = inert(value)  # after the dropped characters: "\x01=1" is "=1" in the file
     space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
+    if _NEEDS_ESCAPE.search(value):
+        # a carriage return as a character reference: a literal one is read back as a line
+        # feed (XML's end-of-line handling), so "a\r\nb" would become "a\nb"
+        value = escape(value, {"\r": "&#13;"})
     return f"<is><t{space}>{value}</t></is>"
 
 
