@@ -49,6 +49,7 @@ def _headers(response):
 def _gzip(response):
     if (
         response.direct_passthrough
+        or response.is_streamed  # get_data() would hold all of a streamed download
         or response.status_code < 200
         or response.status_code in (204, 304)
         or "Content-Encoding" in response.headers

@@ -5,9 +5,20 @@ from __future__ import annotations
 import io
 import ipaddress
 import re
-from urllib.parse import urlsplit
+import unicodedata
+from collections.abc import Iterable
+from urllib.parse import quote, urlsplit
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+)
 from flask_login import current_user
 
 from evalsurvey.auth.guards import STAFF_READERS, roles_required
@@ -73,4 +84,21 @@ def download(data: bytes | str, name: str, mimetype: str, bom: bool = True):
     resp = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
     if "charset=" in mimetype:  # Werkzeug adds its own charset to text/*: given once, as asked
         resp.headers["Content-Type"] = mimetype
+    return resp
+
+
+def stream_download(chunks: Iterable[str], name: str, mimetype: str):
+    """A file download sent as ``chunks`` come (a generator reading the database inside the
+    request's context), never built whole in memory; named as :func:`download` names it."""
+    name = re.sub(r"[\x00-\x1f\x7f]", "_", name)
+    resp = Response(stream_with_context(chunks), mimetype=mimetype)
+    if "charset=" in mimetype:
+        resp.headers["Content-Type"] = mimetype
+    try:
+        name.encode("ascii")
+        names = {"filename": name}
+    except UnicodeEncodeError:  # as Werkzeug's send_file writes it (RFC 6266 / 5987)
+        plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        names = {"filename": plain, "filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")}
+    resp.headers.set("Content-Disposition", "attachment", **names)
     return resp

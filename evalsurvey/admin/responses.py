@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import tempfile
 from datetime import datetime, timedelta
 
@@ -14,11 +13,11 @@ from evalsurvey.admin.analysis import flag_sentence
 from evalsurvey.admin.blueprint import (
     analysts,
     bp,
-    download,
     readers,
     require_unit,
     reviewers,
     scope,
+    stream_download,
 )
 from evalsurvey.domain import exports, interchange, queries
 from evalsurvey.domain import responses as response_domain
@@ -123,10 +122,9 @@ def export_csv(cycle_id: int):
     software, exactly the contract (cells as they are, no Excel BOM); people who open files in
     Excel are pointed to the XLSX export, whose cells cannot run."""
     cycle = db.get_or_404(Cycle, cycle_id)
-    out = io.StringIO()
-    interchange.export_responses(out, cycle=cycle, scope=scope())
-    return download(out.getvalue(), f"responses-{cycle.code}.csv", "text/csv; charset=utf-8",
-                    bom=False)  # fmt: skip
+    chunks = interchange.export_chunks(cycle=cycle, scope=scope())
+    # streamed: sent as the rows are read, whatever their number
+    return stream_download(chunks, f"responses-{cycle.code}.csv", "text/csv; charset=utf-8")
 
 
 @bp.route("/cycles/<int:cycle_id>/review-queue", methods=["GET", "POST"])
@@ -222,7 +220,9 @@ def export_xlsx(cycle_id: int):
 @bp.get("/cycles/<int:cycle_id>/responses.sav")
 @readers
 def export_sav(cycle_id: int):
-    """The responses this person may read as an SPSS data file (variable and value labels)."""
+    """The responses this person may read as an SPSS data file (variable and value labels),
+    zlib-compressed (``.zsav``, SPSS 21 and later, PSPP, R's haven, pyreadstat): its size does
+    not follow the longest comment, as the bytecode ``.sav`` did."""
     cycle = db.get_or_404(Cycle, cycle_id)
     labels = {"id": _("编号"), "unit": _("单位编码"), "unit_name": _("单位"), "group": _("群体"),
               "channel": _("渠道"), "status": _("状态"), "submitted": _("提交时间"),
@@ -231,4 +231,4 @@ def export_sav(cycle_id: int):
     exports.responses_sav(out, cycle, scope(), labels)
     out.seek(0)
     return send_file(out, mimetype="application/x-spss-sav", as_attachment=True,
-                     download_name=f"responses-{cycle.code}.sav")  # fmt: skip
+                     download_name=f"responses-{cycle.code}.zsav")  # fmt: skip

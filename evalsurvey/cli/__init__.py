@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from evalsurvey import audit
 from evalsurvey.cli.backup import backup_command, restore_command
@@ -40,10 +41,17 @@ def main() -> None:
     """evalsurvey: survey and third-party evaluation for Party-building assessment."""
 
 
+class Refused(click.ClickException):
+    """A request the command cannot carry out: its message, and exit status 2 like every
+    other error of these commands (click's own exceptions exit 1)."""
+
+    exit_code = 2
+
+
 def _cycle(code: str) -> Cycle:
     cycle = queries.get_by_code(Cycle, code)
     if cycle is None:
-        raise click.ClickException(f"no cycle with code {code!r}")
+        raise Refused(f"no cycle with code {code!r}")
     return cycle
 
 
@@ -215,6 +223,16 @@ def import_responses(path: str, cycle_code: str) -> None:
     except DomainError as exc:  # a value no column can hold, found when rows are stored
         db.session.rollback()
         click.echo(f"{path}: {english(exc.text)}", err=True)
+        click.echo("nothing was imported", err=True)
+        sys.exit(2)
+    except OSError as exc:  # the file cannot be read (permissions, a device error)
+        db.session.rollback()
+        click.echo(f"{path}: cannot read the file ({exc.strerror or exc})", err=True)
+        click.echo("nothing was imported", err=True)
+        sys.exit(2)
+    except SQLAlchemyError as exc:  # e.g. the same ids stored meanwhile by another import
+        db.session.rollback()
+        click.echo(f"{path}: the database refused the rows ({type(exc).__name__})", err=True)
         click.echo("nothing was imported", err=True)
         sys.exit(2)
     click.echo(f"{n} responses imported into {cycle.code}")
