@@ -161,13 +161,20 @@ def _byte_length(column):
     return func.octet_length(column)
 
 
-def responses_sav(out: IO[bytes], cycle: Cycle, scope: Scope, labels: dict[str, str]) -> int:
-    """Write the cycle's responses this person may read as an SPSS ``.sav`` file: one
+def responses_sav(
+    out: IO[bytes],
+    cycle: Cycle,
+    scope: Scope,
+    labels: dict[str, str],
+    compression: str = "zlib",
+) -> int:
+    """Write the cycle's responses this person may read as an SPSS system file: one
     variable per item with the question as its label, the satisfaction levels as value
     labels, times in the office's zone. Streamed (:mod:`evalsurvey.reports.spss`): the rows
     are written case by case as they are read, so memory stays flat; the text columns'
-    widths come first from SQL (and, for text answers only, a first pass). Returns the rows
-    written."""
+    widths come first from SQL (and, for text answers only, a first pass). ``compression``
+    ``"zlib"`` (``.zsav``: the size does not follow the longest comment) or ``"bytecode"``
+    (``.sav``). Returns the rows written."""
     from evalsurvey.models.questionnaires import SATISFACTION_LEVELS
 
     items = cycle_items(cycle.id)
@@ -252,4 +259,6 @@ def responses_sav(out: IO[bytes], cycle: Cycle, scope: Scope, labels: dict[str, 
                     seen[name] = max(seen[name], len(value.encode("utf-8")))
         widths |= seen
     widths = {k: min(v, MAX_WIDTH) for k, v in widths.items()}
-    return write_sav(out, variables, widths, rows(), n, file_label=cycle.code)
+    return write_sav(
+        out, variables, widths, rows(), n, file_label=cycle.code, compression=compression
+    )
