@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install db demo fonts browser lint format bench clean translations translations-update
+.PHONY: run test install db demo fonts browser readers lint format bench clean translations translations-update
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -43,14 +43,16 @@ run: fonts demo
 	@$(BIN)/evalsurvey info
 	$(BIN)/evalsurvey run --host 127.0.0.1 --port 5000
 
-# A CJK font so pages, charts and PDFs of Chinese text show characters, not boxes, and
-# Pango, which WeasyPrint renders the PDF reports with (Debian's packages). Matplotlib keeps
-# a list of the fonts it found: one made before the font came would never see it.
+# A CJK font so pages, charts and PDFs of Chinese text show characters, not boxes, a colour
+# emoji font for a 👍 in a comment or note (without it the emoji is a box and nothing else
+# fails), and Pango, which WeasyPrint renders the PDF reports with (Debian's packages).
+# Matplotlib keeps a list of the fonts it found: one made before the font came would never
+# see it.
 fonts:
 	@{ fc-list 2>/dev/null | grep -qi "WenQuanYi Micro Hei" && ldconfig -p | grep -q libpangoft2-1.0 \
-		&& ldconfig -p | grep -q libharfbuzz-subset ; } || \
+		&& ldconfig -p | grep -q libharfbuzz-subset && fc-list 2>/dev/null | grep -qi "Noto Color Emoji" ; } || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-wqy-microhei \
-		fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null && \
+		fonts-noto-color-emoji fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null && \
 		rm -f "$${MPLCONFIGDIR:-$$HOME/.cache/matplotlib}"/fontlist-*.json; }
 
 # Debian's Chromium for the Playwright test (Playwright cannot download a browser here).
@@ -59,13 +61,19 @@ browser: fonts
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@command -v chromium
 
+# GNU PSPP (Debian's), an independent reader of the SPSS export in tests/reports/test_spss.py
+# (the test is skipped without it).
+readers:
+	@command -v pspp >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq pspp >/dev/null; }
+
 lint: install
 	$(BIN)/ruff check .
 
 format: install
 	$(BIN)/ruff format evalsurvey tests benchmarks
 
-test: install browser lint
+test: install browser readers lint
 	HYPOTHESIS_STORAGE_DIRECTORY=$(CURDIR)/.pytest_cache/hypothesis $(BIN)/pytest
 
 bench: install

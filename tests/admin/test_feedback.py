@@ -104,3 +104,48 @@ def test_the_reports_list_follows_the_scope(app, client):
     page = client.get(f"/admin/cycles/{cycle.id}/reports?type=community").get_data(as_text=True)
     assert "北池子社区" in page and "C0102" not in page
     assert "将在结果公示后提供" in page
+
+
+EMOJI_FONT = "Noto Color Emoji"
+
+
+def _has_font(family: str) -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-list") is None:
+        return False
+    return (
+        family in subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True).stdout
+    )
+
+
+def _pdf_fonts(data: bytes) -> set[str]:
+    fonts = set()
+    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            fonts.add(str(font.get_object()["/BaseFont"]))
+    return fonts
+
+
+def test_an_emoji_in_a_comment_is_drawn_with_an_emoji_font(app, client):
+    """A comment's 👍 was a box: the PDF now embeds a colour emoji font for it, beside the
+    CJK font (Debian's fonts-noto-color-emoji, installed by `make fonts`)."""
+    import pytest
+
+    if not _has_font(EMOJI_FONT):
+        pytest.skip(f"{EMOJI_FONT} is not installed (make fonts)")
+    demo.load(n_responses=300, seed=9)
+    cycle = db.session.scalar(select(Cycle))
+    unit = db.session.scalar(select(Unit).where(Unit.code == "C0101"))
+    for r in db.session.scalars(select(Response).where(Response.unit_id == unit.id)):
+        r.comment = "办事很快👍"
+    db.session.commit()
+    login(client, "admin", PASSWORD)
+    url = f"/admin/cycles/{cycle.id}/units/{unit.id}/report"
+    assert "办事很快👍" in client.get(url).get_data(as_text=True)
+    pdf = client.get(url + ".pdf")
+    assert pdf.status_code == 200
+    fonts = _pdf_fonts(pdf.data)
+    assert any("Noto-Color-Emoji" in f for f in fonts), fonts
+    assert any("WenQuanYi" in f for f in fonts), fonts
