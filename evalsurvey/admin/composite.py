@@ -232,20 +232,29 @@ def _typed_number(form: WeightsForm, name: str) -> float | None:
     return value
 
 
-@bp.post("/cycles/<int:cycle_id>/composite/settings")
-@admin_only
-def composite_settings(cycle_id: int):
-    """Weights per component and, if the satisfaction share is given, its split between the
-    internal and external groups; problems beside their fields, what was typed kept."""
+def _settings_post(cycle_id: int):
+    """The cycle, the posted unit type and, when the post cannot be taken (an expired page,
+    an unknown type), the redirect back to the composite page with the reason flashed."""
     cycle = db.get_or_404(Cycle, cycle_id)
     unit_type = request.form.get("type", "")
     back = redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
     if not forms.ConfirmForm().validate_on_submit():
         flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
-        return back
+        return cycle, unit_type, back
     if unit_type not in UNIT_TYPES:
         flash(_("未知的单位类型。"))
-        return back
+        return cycle, unit_type, back
+    return cycle, unit_type, None
+
+
+@bp.post("/cycles/<int:cycle_id>/composite/settings")
+@admin_only
+def composite_settings(cycle_id: int):
+    """Weights per component and, if the satisfaction share is given, its split between the
+    internal and external groups; problems beside their fields, what was typed kept."""
+    cycle, unit_type, refused = _settings_post(cycle_id)
+    if refused is not None:
+        return refused
     form = WeightsForm({k: v for k, v in request.form.items() if isinstance(v, str)})
     weights: dict[str, float] = {}
     for name in composite_domain.components(cycle):
@@ -304,15 +313,9 @@ def recompute_composite(cycle_id: int):
 def grade_settings(cycle_id: int):
     """The grade rules editor's buttons: add or remove a row and preview (the page again,
     nothing stored), or save (the rules' JSON contract, see :mod:`.grade_rules`)."""
-    cycle = db.get_or_404(Cycle, cycle_id)
-    unit_type = request.form.get("type", "")
-    back = redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
-    if not forms.ConfirmForm().validate_on_submit():
-        flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
-        return back
-    if unit_type not in UNIT_TYPES:
-        flash(_("未知的单位类型。"))
-        return back
+    cycle, unit_type, refused = _settings_post(cycle_id)
+    if refused is not None:
+        return refused
     editor = grade_forms.from_form(request.form)
     action = request.form.get("action", "save")
     if grade_forms.change_rows(editor, action):
