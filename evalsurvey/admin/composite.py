@@ -152,8 +152,8 @@ def composite_page(cycle: Cycle, unit_type: str, editor=None, weights=None, stat
     rules = grade_domain.rules_for(cycle, unit_type)
     grade_labels = {b.code: b.label for b in parse_rules(rules).bands} if rules else {}
     published = publication_domain.publication_of(cycle, unit_type)
-    if published is not None:
-        grade_labels = publication_domain.grade_labels(published) or grade_labels
+    if published is not None and result is not None:
+        grade_labels = dict(result.grade_labels) or grade_labels  # as published
     if editor is None and current_user.role == "admin":
         editor = grade_forms.from_rules(rules or grade_domain.DEFAULT_STARS).pad()
     return render_template(
@@ -163,7 +163,7 @@ def composite_page(cycle: Cycle, unit_type: str, editor=None, weights=None, stat
         types=types,
         unit_type=unit_type,
         config=config,
-        run=published.run if published is not None else run,
+        run=composite_domain.run_of(published.run_id) if published is not None else run,
         result=result,
         stale=results_domain.staleness(cycle, unit_type) if access.office else None,
         rows=rows,

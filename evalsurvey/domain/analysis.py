@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from evalsurvey import stats
 from evalsurvey.analysis.reader import Columns, InputError, ResponseTable
@@ -276,9 +277,11 @@ def run_analysis(
 
 
 def latest_runs(cycle: Cycle) -> dict[str, AnalysisRun]:
-    """The newest stored run of each unit type of ``cycle``."""
+    """The newest stored run of each unit type of ``cycle``. Their reports (one entry per
+    response: megabytes of JSON) are read only when a caller touches ``run.result``."""
     runs = db.session.scalars(
         select(AnalysisRun)
+        .options(defer(AnalysisRun.result))
         .where(AnalysisRun.cycle_id == cycle.id, AnalysisRun.kind == "analysis")
         .order_by(AnalysisRun.id)
     )

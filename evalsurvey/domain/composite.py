@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from evalsurvey.domain.analysis import latest_runs
 from evalsurvey.domain.errors import DomainError
@@ -219,8 +220,10 @@ def run_composite(cycle: Cycle, unit_type: str, actor: str) -> AnalysisRun:
 
 
 def latest_composite(cycle: Cycle, unit_type: str) -> AnalysisRun | None:
+    """The newest stored composite of the unit type (its document read when first used)."""
     return db.session.scalar(
         select(AnalysisRun)
+        .options(defer(AnalysisRun.result))
         .where(
             AnalysisRun.cycle_id == cycle.id,
             AnalysisRun.kind == "composite",
@@ -228,4 +231,11 @@ def latest_composite(cycle: Cycle, unit_type: str) -> AnalysisRun | None:
         )
         .order_by(AnalysisRun.id.desc())
         .limit(1)
+    )
+
+
+def run_of(run_id: int) -> AnalysisRun | None:
+    """A stored run by id, its document read only when used (pages show who and when)."""
+    return db.session.scalar(
+        select(AnalysisRun).options(defer(AnalysisRun.result)).where(AnalysisRun.id == run_id)
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from evalsurvey.audit import record_reason
 from evalsurvey.domain.composite import latest_composite
@@ -106,10 +107,12 @@ def publication_blockers(cycle: Cycle, unit_type: str) -> list[Blocker]:
 
 
 def publication_of(cycle: Cycle, unit_type: str) -> Publication | None:
+    """The unit type's publication; its frozen documents (megabytes of JSON at a district's
+    size) are read when first touched, once per transaction, not on every lookup."""
     return db.session.scalar(
-        select(Publication).where(
-            Publication.cycle_id == cycle.id, Publication.unit_type == unit_type
-        )
+        select(Publication)
+        .options(defer(Publication.rows), defer(Publication.reports), defer(Publication.result))
+        .where(Publication.cycle_id == cycle.id, Publication.unit_type == unit_type)
     )
 
 
@@ -205,7 +208,7 @@ def public_rows(publication: Publication) -> list[Standing]:
 
 def grade_labels(publication: Publication) -> dict[str, str]:
     """The grades' labels as they stood when published (for the reasons' sentences)."""
-    return next(iter(publication.reports.values()), {}).get("grade_labels", {})
+    return dict(published_result(publication).grade_labels)
 
 
 def objections_open(publication: Publication) -> bool:
