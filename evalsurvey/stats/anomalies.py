@@ -431,7 +431,8 @@ def network_repeats(
     if not net.size == dev.size == u.size:
         raise ValueError("network, device, unit and time must have one length")
     n = u.size
-    uses = np.bincount(dev[dev >= 0]) if (dev >= 0).any() else np.zeros(0, np.int64)
+    # minlength 1: with no device known, uses[0] below must still exist (it counts nothing)
+    uses = np.bincount(dev[dev >= 0], minlength=1)
     fresh = np.nonzero((net >= 0) & (dev >= 0) & (uses[np.maximum(dev, 0)] == 1))[0]
     if fresh.size < min_count:
         return Flags.empty("network")

@@ -245,3 +245,8 @@ def test_network_repeats_checks_its_input():
     # unknown networks or devices (invitations) are never counted
     none = network_repeats([-1] * 20, list(range(20)), [0] * 20, np.arange(20.0))
     assert none.index.size == 0
+    # no device known at all (every response through an invitation): nothing, no IndexError
+    none = network_repeats(list(range(20)), [-1] * 20, [0] * 20, np.arange(20.0))
+    assert none.index.size == 0
+    none = network_repeats([0] * 20, [-1] * 20, [0] * 20, np.arange(20.0))
+    assert none.index.size == 0
