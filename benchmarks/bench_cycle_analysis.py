@@ -33,7 +33,7 @@ def main() -> None:
 
     from benchmarks.fill import citizen_cycle
     from evalsurvey.analysis.report import analyze
-    from evalsurvey.domain import analysis
+    from evalsurvey.domain.results import analysis
     from evalsurvey.extensions import db
     from evalsurvey.models import Cycle
 

@@ -5,7 +5,7 @@
 
 Fills a fresh SQLite database with ``units × per_unit`` citizen responses (the demo's
 citizen questionnaire, six items and a comment), then writes the staff page's XLSX export
-(:func:`evalsurvey.domain.exports.responses_xlsx`) and the SPSS ``.sav`` export to files and
+(:func:`evalsurvey.domain.files.exports.responses_xlsx`) and the SPSS ``.sav`` export to files and
 reports each one's time and the process's peak resident memory during it (targets for
 1,000,000 rows: ≤ 60 s, ≤ 300 MB). ``--long-comment N`` gives one response a comment of N
 Chinese characters (3·N bytes), the widest value of its column: the ``.sav`` export's time
@@ -48,8 +48,8 @@ def main() -> None:
     from sqlalchemy import select
 
     from benchmarks.fill import citizen_cycle
-    from evalsurvey.domain import exports
     from evalsurvey.domain.access import Scope
+    from evalsurvey.domain.files import exports
     from evalsurvey.extensions import db
     from evalsurvey.models import Cycle
 

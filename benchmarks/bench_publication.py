@@ -94,10 +94,12 @@ def build(units: int, seed: int = 2026):
     import numpy as np
     from sqlalchemy import insert
 
-    from evalsurvey.domain import analysis, composite, cycles, grades, staff
-    from evalsurvey.domain import links as link_domain
-    from evalsurvey.domain import questionnaires as qdomain
-    from evalsurvey.domain.responses import response_row
+    from evalsurvey.domain import cycles, staff
+    from evalsurvey.domain.assessment import composite, grades
+    from evalsurvey.domain.collecting import links as link_domain
+    from evalsurvey.domain.collecting import questionnaires as qdomain
+    from evalsurvey.domain.collecting.responses import response_row
+    from evalsurvey.domain.results import analysis
     from evalsurvey.domain.units import create_unit
     from evalsurvey.extensions import db
     from evalsurvey.models import Channel, CycleStatus, LinkMode, Response, Role
@@ -116,7 +118,7 @@ def build(units: int, seed: int = 2026):
             communities.append(create_unit(f"C{c:04d}", f"第{c}社区", "community", street.code))
     communities.sort(key=lambda u: u.code)
     q = qdomain.create_draft(demo.RESIDENT_QUESTIONNAIRE)
-    qdomain.publish(q)
+    qdomain.freeze_version(q)
     now = utcnow()
     cycle = cycles.create_cycle(
         "BENCH", "基准周期", "half", opens_at=now - timedelta(days=60), closes_at=now
@@ -177,7 +179,7 @@ def bulk_findings(cycle):
     for 1,000 units' 47,000 findings."""
     from sqlalchemy import insert
 
-    from evalsurvey.domain import schemes
+    from evalsurvey.domain.assessment import schemes
     from evalsurvey.extensions import db
     from evalsurvey.models import Finding
     from evalsurvey.models.types import utcnow
@@ -230,7 +232,7 @@ class Counter:
     def __init__(self, engine) -> None:
         from sqlalchemy import event
 
-        from evalsurvey.domain import publication
+        from evalsurvey.domain.assessment import publication
 
         self.statements = 0
         self.reports = 0
@@ -297,7 +299,7 @@ def run(args: argparse.Namespace, url: str, folder: str) -> dict:
     from sqlalchemy import delete
 
     from evalsurvey import create_app
-    from evalsurvey.domain import publication
+    from evalsurvey.domain.assessment import publication
     from evalsurvey.extensions import db
     from evalsurvey.models import Cycle, Publication, Unit
 

@@ -162,7 +162,8 @@ def _setup_evalsurvey(url: str, instance: str) -> str:
     from flask_migrate import upgrade
 
     from evalsurvey import create_app
-    from evalsurvey.domain import cycles, links, questionnaires
+    from evalsurvey.domain import cycles
+    from evalsurvey.domain.collecting import links, questionnaires
     from evalsurvey.domain.units import create_unit, ensure_rater_groups
     from evalsurvey.extensions import db
     from evalsurvey.models import CycleStatus
@@ -177,7 +178,7 @@ def _setup_evalsurvey(url: str, instance: str) -> str:
             "code": "BENCH", "title": "满意度",
             "items": [{"code": k, "text": f"题目{k}", "type": "satisfaction5"} for k in ITEMS8],
         })  # fmt: skip
-        questionnaires.publish(q)
+        questionnaires.freeze_version(q)
         from datetime import timedelta
 
         cycle = cycles.create_cycle(

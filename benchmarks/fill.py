@@ -21,9 +21,10 @@ def citizen_cycle(units: int, per_unit: int, seed: int = 7, comment_share: float
 
     from evalsurvey import create_app
     from evalsurvey.demo import CITIZEN_QUESTIONNAIRE
-    from evalsurvey.domain import cycles, links, questionnaires
+    from evalsurvey.domain import cycles
     from evalsurvey.domain import units as unit_domain
-    from evalsurvey.domain.responses import response_row
+    from evalsurvey.domain.collecting import links, questionnaires
+    from evalsurvey.domain.collecting.responses import response_row
     from evalsurvey.domain.units import ensure_rater_groups
     from evalsurvey.extensions import db
     from evalsurvey.models import Response
@@ -36,7 +37,7 @@ def citizen_cycle(units: int, per_unit: int, seed: int = 7, comment_share: float
         upgrade()
         groups = ensure_rater_groups()
         q = questionnaires.create_draft(CITIZEN_QUESTIONNAIRE)
-        questionnaires.publish(q)
+        questionnaires.freeze_version(q)
         cycle = cycles.create_cycle("BENCH", "基准周期")
         codes = [i["code"] for i in CITIZEN_QUESTIONNAIRE["items"]]
         now = utcnow()

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy import func, select
 
-from evalsurvey.domain import cycles, publication, staff
-from evalsurvey.domain import links as link_domain
-from evalsurvey.domain import questionnaires as qdomain
-from evalsurvey.domain.responses import insert_rows, response_row
+from evalsurvey.domain import cycles, staff
+from evalsurvey.domain.assessment import publication
+from evalsurvey.domain.collecting import links as link_domain
+from evalsurvey.domain.collecting import questionnaires as qdomain
+from evalsurvey.domain.collecting.responses import insert_rows, response_row
 from evalsurvey.domain.units import create_unit, ensure_rater_groups
 from evalsurvey.extensions import db
 from evalsurvey.models import (
@@ -220,7 +221,7 @@ WINDOWS = ["社保服务窗口", "综合受理窗口"]
 
 def _published(data: dict) -> object:
     q = qdomain.create_draft(data)
-    qdomain.publish(q)
+    qdomain.freeze_version(q)
     return q
 
 
@@ -289,7 +290,7 @@ def load(
         rng, quality, n_responses, progress,
     )  # fmt: skip
     # the ledger: a proposed item for every deduction, a follow-up for every bad review
-    from evalsurvey.domain import ledger
+    from evalsurvey.domain.assessment import ledger
 
     ledger.propose_from_deductions(cycle, "community")
     ledger.follow_up_bad_reviews(cycle)
@@ -478,11 +479,11 @@ def _run_cycle(
     _assess_communities(cycle, communities, rng, quality)
     db.session.commit()
     # the results a newcomer sees on the analysis page, stored as a run like any other
-    from evalsurvey.domain.analysis import run_analysis
+    from evalsurvey.domain.results.analysis import run_analysis
 
     run_analysis(cycle, "demo")
     # the composite: inspection 60%, panel 20%, residents 10%, members 10% (windows: citizens)
-    from evalsurvey.domain import composite
+    from evalsurvey.domain.assessment import composite
 
     composite.set_weights(
         cycle, "community", {"inspection": 0.6, "panel": 0.2, "citizen": 0.1, "member": 0.1}
@@ -490,7 +491,7 @@ def _run_cycle(
     composite.set_weights(cycle, "service_window", {"citizen": 1.0})
     db.session.commit()
     # communities get stars (seed 002); windows grades with quotas (seed 001, 004 篇七)
-    from evalsurvey.domain import grades
+    from evalsurvey.domain.assessment import grades
 
     grades.set_rules(cycle, "community", grades.DEFAULT_STARS)
     grades.set_rules(
@@ -518,7 +519,7 @@ def _assess_communities(cycle, communities, rng, quality) -> None:
     import json
     from pathlib import Path
 
-    from evalsurvey.domain import schemes
+    from evalsurvey.domain.assessment import schemes
     from evalsurvey.models import SchemeVersion
 
     path = Path(__file__).resolve().parent / "data" / "schemes" / "community_002.json"
@@ -531,7 +532,7 @@ def _assess_communities(cycle, communities, rng, quality) -> None:
     )
     if version is None:
         version = schemes.import_scheme(data)
-        schemes.publish_scheme(version)
+        schemes.freeze_scheme_version(version)
     schemes.assign_scheme(cycle, "community", version)
     scheme = schemes.scheme_of(version)
     for unit in communities:

@@ -27,7 +27,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import RateLimitItem, parse_many
 from werkzeug.wrappers import Response as HTTPResponse
 
-from evalsurvey.domain.responses import network_hash
+from evalsurvey.domain.collecting.responses import network_hash
 from evalsurvey.errors import Message
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _

@@ -7,10 +7,10 @@ import re
 from datetime import timedelta
 
 from evalsurvey.domain import cycles as cycle_domain
-from evalsurvey.domain import links as link_domain
-from evalsurvey.domain import questionnaires as qdomain
 from evalsurvey.domain import staff as staff_domain
 from evalsurvey.domain import units as unit_domain
+from evalsurvey.domain.collecting import links as link_domain
+from evalsurvey.domain.collecting import questionnaires as qdomain
 from evalsurvey.domain.units import ensure_rater_groups
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, CycleStatus, LinkMode, Role, StaffUser, Unit
@@ -86,7 +86,7 @@ def make_cycle(status: str = CycleStatus.OPEN, **kw) -> Cycle:
 def make_questionnaire(data: dict | None = None, published: bool = True):
     q = qdomain.create_draft(data or SIMPLE_QUESTIONNAIRE)
     if published:
-        qdomain.publish(q)
+        qdomain.freeze_version(q)
     db.session.flush()
     return q
 
@@ -150,7 +150,7 @@ def make_response(
     network: str = "",
 ):
     """A stored response for ``link`` (straight to the database, like an import)."""
-    from evalsurvey.domain.responses import add_response
+    from evalsurvey.domain.collecting.responses import add_response
 
     submitted = when or utcnow()
     return add_response(

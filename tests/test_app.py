@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 
 from evalsurvey import create_app
-from evalsurvey.domain import questionnaires as qdomain
+from evalsurvey.domain.collecting import questionnaires as qdomain
 from evalsurvey.extensions import db
 from evalsurvey.models import Item, Link, Questionnaire, RaterGroup, Response, StaffUser, Unit
 from evalsurvey.models.questionnaires import ImmutableVersionError
@@ -112,7 +112,7 @@ def test_demo_command_loads_a_working_system(app, runner):
     assert db.session.scalar(select(StaffUser).where(StaffUser.username == "admin"))
     assert len(db.session.scalars(select(Questionnaire)).all()) == 4
     # a whole assessment: the community scheme, findings for every community, stored runs
-    from evalsurvey.domain import schemes
+    from evalsurvey.domain.assessment import schemes
     from evalsurvey.models import Cycle
 
     earlier, cycle = db.session.scalars(select(Cycle).order_by(Cycle.opens_at)).all()

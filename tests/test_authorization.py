@@ -8,8 +8,8 @@ import re
 from sqlalchemy import select
 
 from evalsurvey import demo
-from evalsurvey.domain import consultation as consultation_domain
-from evalsurvey.domain.responses import acknowledge
+from evalsurvey.domain.assessment import consultation as consultation_domain
+from evalsurvey.domain.collecting.responses import acknowledge
 from evalsurvey.extensions import db
 from evalsurvey.models import (
     Cycle,
@@ -127,7 +127,7 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.scheme_file": (READERS, 200),
     "admin.new_scheme_version": (ADMIN, 302),
     "admin.panel_sheet": (ADMIN, 302),
-    "admin.publish_scheme": (ADMIN, 200),  # the confirmation page
+    "admin.freeze_scheme": (ADMIN, 200),  # the confirmation page
     "admin.questionnaires": (ADMIN, 200),
     "admin.questionnaire": (ADMIN, 200),
     "admin.questionnaire_json": (ADMIN, 200),
@@ -135,7 +135,7 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.build_questionnaire": (ADMIN, 302),  # a published version: back to its page
     "admin.preview_questionnaire": (ADMIN, 200),
     "admin.new_questionnaire_version": (ADMIN, 302),
-    "admin.publish_questionnaire": (ADMIN, 200),
+    "admin.freeze_questionnaire": (ADMIN, 200),
     "admin.rater_groups": (ADMIN, 200),
     "admin.rater_group_visibility": (ADMIN, 302),
     "admin.staff": (ADMIN, 200),
@@ -325,10 +325,10 @@ def _readable(resp) -> str:
 def _figures_of(cycle, code: str, unit_type: str = "community") -> dict[str, str]:
     """Unit ``code``'s results as the office sees them: each as a string a page or file
     would print (what it is → the string)."""
-    from evalsurvey.domain import composite as composite_domain
-    from evalsurvey.domain import schemes as scheme_domain
-    from evalsurvey.domain.analysis import latest_runs
-    from evalsurvey.domain.results import cycle_result
+    from evalsurvey.domain.assessment import composite as composite_domain
+    from evalsurvey.domain.assessment import schemes as scheme_domain
+    from evalsurvey.domain.results.analysis import latest_runs
+    from evalsurvey.domain.results.cycle import cycle_result
 
     found: dict[str, str] = {}
     assessed = scheme_domain.unit_type_results(cycle, unit_type)
@@ -432,9 +432,9 @@ def test_a_unit_contact_reads_no_figure_until_publication(app):
     page of the units it proposes grades for; a reviewed score or a grade not even there.
     Once published A's contact reads its own results and never another unit's row."""
     from evalsurvey.domain import cycles as cycle_domain
-    from evalsurvey.domain import publication as publication_domain
-    from evalsurvey.domain import review as review_domain
-    from evalsurvey.domain.standing import proposals_of
+    from evalsurvey.domain.assessment import grade_review
+    from evalsurvey.domain.assessment import publication as publication_domain
+    from evalsurvey.domain.assessment.standing import proposals_of
     from evalsurvey.models import CycleStatus
 
     demo.load(n_responses=200, seed=5)
@@ -443,10 +443,10 @@ def test_a_unit_contact_reads_no_figure_until_publication(app):
     unit_a = units["C0101"]
     # the street proposes for A's neighbour C0102, the office re-reviews it: its standing
     # score and grade are now the reviewed ones, the proposal is the street's own input
-    review_domain.propose(cycle, units["C0102"], 91.37, None, "", "s01")
-    review_domain.draw_sample(cycle, "community", "inspector", 0.2, 7)
+    grade_review.propose(cycle, units["C0102"], 91.37, None, "", "s01")
+    grade_review.draw_sample(cycle, "community", "inspector", 0.2, 7)
     proposal = proposals_of(cycle, "community")["C0102"]
-    review_domain.review(proposal, 88.12, "复核", "inspector")
+    grade_review.review(proposal, 88.12, "复核", "inspector")
     db.session.commit()
     params = _unit_params(_params(app), unit_a)
     kinds = {code: u.type for code, u in units.items()}

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from evalsurvey.cells import DANGEROUS, inert, original, xlsx_row
-from evalsurvey.domain.exports import results_xlsx, write_csv
+from evalsurvey.domain.files.exports import results_xlsx, write_csv
 
 PAYLOADS = ['=HYPERLINK("http://x")', "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1"]
 

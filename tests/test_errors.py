@@ -125,7 +125,7 @@ def _interchange_rows(client) -> tuple[object, list[list[str]]]:
     what an import of the rows would store again."""
     import csv
 
-    from evalsurvey.domain import interchange
+    from evalsurvey.domain.files import interchange
     from evalsurvey.extensions import db
     from evalsurvey.models import Response
 
@@ -189,7 +189,7 @@ def test_import_responses_streams_the_file(app, client, runner, tmp_path):
 
     from sqlalchemy import func, select
 
-    from evalsurvey.domain import interchange
+    from evalsurvey.domain.files import interchange
     from evalsurvey.extensions import db
     from evalsurvey.models import Response
 

@@ -19,7 +19,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from evalsurvey import demo
-from evalsurvey.domain import analysis
+from evalsurvey.domain.results import analysis
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle
 from tests.factories import login

@@ -68,3 +68,32 @@ def test_auth_does_not_import_admin():
     for path in (PACKAGE / "auth").rglob("*.py"):
         assert not _reaches(imports_of(path), "evalsurvey.admin"), path
     assert not _reaches(imports_of(PACKAGE / "web.py"), "evalsurvey.admin")
+
+
+FOUNDATIONS = {
+    "access",
+    "api_tokens",
+    "checks",
+    "cycles",
+    "errors",
+    "queries",
+    "signin",
+    "staff",
+    "units",
+}
+AREAS = ("collecting", "assessment", "results", "files")
+
+
+def test_the_domain_is_split_by_what_it_serves():
+    """The top of domain/ holds only what every area builds on; each area is a package, and
+    the foundations import none of them (so an area can be read without the others)."""
+    domain = PACKAGE / "domain"
+    top = {p.stem for p in domain.glob("*.py")} - {"__init__"}
+    assert top <= FOUNDATIONS, top - FOUNDATIONS
+    assert {p.name for p in domain.iterdir() if p.is_dir() and p.name != "__pycache__"} == set(
+        AREAS
+    )
+    for name in top:
+        names = imports_of(domain / f"{name}.py")
+        for area in AREAS:
+            assert not _reaches(names, f"evalsurvey.domain.{area}"), (name, area)

@@ -12,9 +12,9 @@ from urllib.request import urlopen
 from sqlalchemy import text
 
 from evalsurvey import logs
-from evalsurvey.domain import links as link_domain
-from evalsurvey.domain import responses as collect
-from evalsurvey.domain.responses import network_hash
+from evalsurvey.domain.collecting import links as link_domain
+from evalsurvey.domain.collecting import responses as collect
+from evalsurvey.domain.collecting.responses import network_hash
 from evalsurvey.extensions import db
 from evalsurvey.models import LinkMode
 from tests.factories import hidden_fields, make_link

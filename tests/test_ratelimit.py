@@ -376,7 +376,7 @@ def test_sign_in_slowing_is_shared_through_redis(database_url, tmp_path, clock):
 def test_limits_apply_where_declared_and_nowhere_else(database_url, tmp_path):
     """Invitation pages are limited per network on every method; the questionnaire's GET
     and the thank-you page are never limited, its posts are."""
-    from evalsurvey.domain.links import create_invitations
+    from evalsurvey.domain.collecting.links import create_invitations
     from evalsurvey.models import LinkMode
 
     config = {

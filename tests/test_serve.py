@@ -23,8 +23,8 @@ from sqlalchemy import create_engine, select, text
 
 from evalsurvey import create_app
 from evalsurvey.config import ConfigError
-from evalsurvey.domain import links as link_domain
-from evalsurvey.domain.responses import network_hash, read_acknowledgement
+from evalsurvey.domain.collecting import links as link_domain
+from evalsurvey.domain.collecting.responses import network_hash, read_acknowledgement
 from evalsurvey.extensions import db
 from evalsurvey.models import LinkMode, Response
 from tests.conftest import app_in_context, base_config

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.tables import read_rows
+from evalsurvey.domain.files.tables import read_rows
 from evalsurvey.xlsxread import Limits, Unreadable, open_xlsx
 
 NS = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import analysts, bp, reviewers
 from evalsurvey.analysis.report import METHODS, OptionError
-from evalsurvey.domain import analysis as cycle_analysis
+from evalsurvey.domain.results import analysis as cycle_analysis
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_, _, label, option_error, pick, sep
 from evalsurvey.models import AnalysisRun, Cycle, RaterGroup, Unit

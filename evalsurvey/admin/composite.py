@@ -15,15 +15,16 @@ from sqlalchemy import select
 from evalsurvey.admin import forms
 from evalsurvey.admin import grade_rules as grade_forms
 from evalsurvey.admin.blueprint import admin_only, bp, download, readers, reviewers, scope
-from evalsurvey.domain import composite as composite_domain
-from evalsurvey.domain import exports, shortfalls
-from evalsurvey.domain import grades as grade_domain
-from evalsurvey.domain import publication as publication_domain
-from evalsurvey.domain import results as results_domain
-from evalsurvey.domain.analysis import unit_types_in
+from evalsurvey.domain.assessment import composite as composite_domain
+from evalsurvey.domain.assessment import grades as grade_domain
+from evalsurvey.domain.assessment import publication as publication_domain
+from evalsurvey.domain.assessment.evidence import MIMETYPES
+from evalsurvey.domain.assessment.schemes import cycle_scheme, scheme_of
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.evidence import MIMETYPES
-from evalsurvey.domain.schemes import cycle_scheme, scheme_of
+from evalsurvey.domain.files import exports
+from evalsurvey.domain.results import cycle as cycle_results
+from evalsurvey.domain.results import shortfalls
+from evalsurvey.domain.results.analysis import unit_types_in
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_, _, label, pick
 from evalsurvey.models import Cycle, CycleScheme, RaterGroup, Unit
@@ -139,7 +140,7 @@ def composite_page(cycle: Cycle, unit_type: str, editor=None, weights=None, stat
     }
     # one result (frozen once published): ranked, scored and graded on the standing scores,
     # as results.csv, the dashboard and the publication are; the computed composite beside
-    result = results_domain.cycle_result(cycle, unit_type)
+    result = cycle_results.cycle_result(cycle, unit_type)
     units_of = [u for u in (result.units if result else ()) if u.unit in visible]
     rows = [u for u in units_of if u.standing is not None]
     rows.sort(key=lambda u: (u.standing.rank, u.unit))
@@ -165,7 +166,7 @@ def composite_page(cycle: Cycle, unit_type: str, editor=None, weights=None, stat
         config=config,
         run=composite_domain.run_of(published.run_id) if published is not None else run,
         result=result,
-        stale=results_domain.staleness(cycle, unit_type) if access.office else None,
+        stale=cycle_results.staleness(cycle, unit_type) if access.office else None,
         rows=rows,
         units=visible,
         names=component_names(cycle),

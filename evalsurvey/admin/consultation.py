@@ -21,11 +21,11 @@ from evalsurvey.admin.blueprint import bp
 from evalsurvey.admin.findings import evidence_folder, form_status, send_evidence
 from evalsurvey.admin.schemes import rule_words
 from evalsurvey.auth.guards import roles_required
-from evalsurvey.domain import consultation as consultation_domain
+from evalsurvey.domain.assessment import consultation as consultation_domain
+from evalsurvey.domain.assessment.evidence import store_evidence
+from evalsurvey.domain.assessment.grades import grade_labels_of
 from evalsurvey.domain.checks import db_int
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.evidence import store_evidence
-from evalsurvey.domain.grades import grade_labels_of
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, label, sep
 from evalsurvey.models import Adjustment, Cycle, Role, Unit

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from evalsurvey.admin.blueprint import analysts, bp, readers, require_unit, scope
 from evalsurvey.admin.composite import chosen_unit_type
 from evalsurvey.admin.feedback import group_chart
-from evalsurvey.domain.dashboard import cycle_dashboard, unit_dashboard
+from evalsurvey.domain.results.dashboard import cycle_dashboard, unit_dashboard
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, label, pick
 from evalsurvey.models import Cycle, RaterGroup, Unit

@@ -23,7 +23,7 @@ from evalsurvey.admin.links import link_form
 from evalsurvey.domain import cycles as cycle_domain
 from evalsurvey.domain import queries
 from evalsurvey.domain.cycles import MIN_N_LIMIT
-from evalsurvey.domain.shortfalls import DEFAULT_MIN_N
+from evalsurvey.domain.results.shortfalls import DEFAULT_MIN_N
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, label
 from evalsurvey.models import Cycle, CycleStatus, RaterGroup, Role

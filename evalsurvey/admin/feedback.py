@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from evalsurvey.admin.blueprint import bp, download, readers, require_unit, scope
 from evalsurvey.admin.composite import chosen_unit_type, component_names
-from evalsurvey.domain import publication as publication_domain
-from evalsurvey.domain.feedback import rectification_items
+from evalsurvey.domain.assessment import publication as publication_domain
+from evalsurvey.domain.results.feedback import rectification_items
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, current_lang, pick
 from evalsurvey.models import Cycle, Unit

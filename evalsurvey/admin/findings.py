@@ -12,15 +12,15 @@ from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import bp, readers, require_unit, scope, show_error
 from evalsurvey.admin.composite import component_names
 from evalsurvey.admin.schemes import rule_words
-from evalsurvey.domain import results as results_domain
-from evalsurvey.domain import schemes as scheme_domain
-from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.evidence import (
+from evalsurvey.domain.assessment import schemes as scheme_domain
+from evalsurvey.domain.assessment.evidence import (
     MIMETYPES,
     EvidenceTooLarge,
     evidence_path,
     store_evidence,
 )
+from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.results import cycle as cycle_results
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
 from evalsurvey.models import Cycle, CycleScheme, Finding, Role, Unit
@@ -128,9 +128,9 @@ def unit_assessment(cycle_id: int, unit_id: int):
     }
     # its composite, standing score, rank, grade and groups from the cycle's one result (frozen
     # once published); the scheme total above is live, from the findings as they are now
-    result_of_type = results_domain.cycle_result(cycle, unit.type)
+    result_of_type = cycle_results.cycle_result(cycle, unit.type)
     combined = result_of_type.unit_result(unit.code) if result_of_type else None
-    stale = results_domain.staleness(cycle, unit.type) if scope().office else None
+    stale = cycle_results.staleness(cycle, unit.type) if scope().office else None
     return render_template(
         "admin/unit_assessment.html",
         combined=combined,

@@ -1,6 +1,6 @@
 """Findings in bulk: a unit's whole scheme as one grid saved at once, a cycle's findings as a
 spreadsheet to download, fill in and upload, and each unit's progress. Both save through
-:func:`evalsurvey.domain.schemes.record_findings` (all or nothing)."""
+:func:`evalsurvey.domain.assessment.schemes.record_findings` (all or nothing)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import bp, download, require_unit, reviewers, scope
 from evalsurvey.admin.findings import evidence_folder
 from evalsurvey.admin.schemes import rule_words
-from evalsurvey.domain import grades as grade_domain
-from evalsurvey.domain import schemes as scheme_domain
-from evalsurvey.domain.findings_sheet import read_findings_sheet, write_findings_sheet
-from evalsurvey.domain.schemes import FindingEntry, FindingsRefused
+from evalsurvey.domain.assessment import grades as grade_domain
+from evalsurvey.domain.assessment import schemes as scheme_domain
+from evalsurvey.domain.assessment.schemes import FindingEntry, FindingsRefused
+from evalsurvey.domain.files.findings_sheet import read_findings_sheet, write_findings_sheet
 from evalsurvey.errors import LARGE_UPLOADS
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, current_lang, label, sep

@@ -24,7 +24,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from evalsurvey.domain.evidence import max_bytes
+from evalsurvey.domain.assessment.evidence import max_bytes
 from evalsurvey.i18n import LABELS, N_, _, _l, at_most
 from evalsurvey.models import ResponseStatus, Role
 from evalsurvey.models.cycles import PERIODS

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from evalsurvey.domain.assessment.grades import RULE_MESSAGES, Preview, rule_problem
 from evalsurvey.domain.checks import text_problem
-from evalsurvey.domain.grades import RULE_MESSAGES, Preview, rule_problem
 from evalsurvey.i18n import N_, _
 from evalsurvey.scoring.grading import GradingError, parse_rules
 

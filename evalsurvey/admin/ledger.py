@@ -18,9 +18,9 @@ from evalsurvey.admin.blueprint import (
     scope,
 )
 from evalsurvey.admin.findings import evidence_folder, form_status, send_evidence
-from evalsurvey.domain import ledger as ledger_domain
 from evalsurvey.domain.access import RESULT_SOURCES
-from evalsurvey.domain.evidence import store_evidence
+from evalsurvey.domain.assessment import ledger as ledger_domain
+from evalsurvey.domain.assessment.evidence import store_evidence
 from evalsurvey.extensions import db
 from evalsurvey.i18n import LABELS, N_, _, label
 from evalsurvey.models import Cycle, CycleScheme, RectificationItem, Role, Unit

@@ -22,11 +22,12 @@ from evalsurvey.admin.blueprint import (
     require_unit,
     scope,
 )
-from evalsurvey.domain import links as link_domain
-from evalsurvey.domain import paper, queries
+from evalsurvey.domain import queries
+from evalsurvey.domain.assessment.evidence import MIMETYPES
+from evalsurvey.domain.collecting import links as link_domain
+from evalsurvey.domain.collecting import paper
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.evidence import MIMETYPES
-from evalsurvey.domain.tables import PEOPLE_HEADERS, read_table
+from evalsurvey.domain.files.tables import PEOPLE_HEADERS, read_table
 from evalsurvey.domain.units import ImportError_
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, current_lang, pick

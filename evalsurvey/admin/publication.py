@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp
-from evalsurvey.domain import publication as publication_domain
-from evalsurvey.domain import results as results_domain
+from evalsurvey.domain.assessment import publication as publication_domain
 from evalsurvey.domain.checks import db_int
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.results import cycle as cycle_results
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_, _, label
 from evalsurvey.models import Cycle, Objection
@@ -64,7 +64,7 @@ def publish_results(cycle_id: int):
     reasons = [b.error().text(_) for b in blockers]
     # what would be published now, shown before the office confirms
     preview = (
-        results_domain.current_result(cycle, unit_type)
+        cycle_results.current_result(cycle, unit_type)
         if not published_now(cycle, unit_type)
         else None
     )

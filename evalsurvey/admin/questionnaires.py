@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp, confirm_page, download
-from evalsurvey.domain import questionnaires as qdomain
 from evalsurvey.domain.checks import db_int, load_json
+from evalsurvey.domain.collecting import questionnaires as qdomain
+from evalsurvey.domain.collecting.responses import COMMENT_MAX
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.responses import COMMENT_MAX
 from evalsurvey.extensions import db
 from evalsurvey.i18n import LABELS, _
 from evalsurvey.models import Questionnaire
@@ -109,7 +109,7 @@ def questionnaire_json(qid: int):
 
 @bp.route("/questionnaires/<int:qid>/publish", methods=["GET", "POST"])
 @admin_only
-def publish_questionnaire(qid: int):
+def freeze_questionnaire(qid: int):
     q = db.get_or_404(Questionnaire, qid)
     form = forms.ConfirmForm()
     if form.validate_on_submit():

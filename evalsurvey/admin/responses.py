@@ -19,12 +19,13 @@ from evalsurvey.admin.blueprint import (
     scope,
     stream_download,
 )
-from evalsurvey.domain import exports, interchange, queries
-from evalsurvey.domain import responses as response_domain
-from evalsurvey.domain import review_queue as queue_domain
+from evalsurvey.domain import queries
+from evalsurvey.domain.assessment.evidence import MIMETYPES
 from evalsurvey.domain.checks import check_date, db_int
+from evalsurvey.domain.collecting import responses as response_domain
+from evalsurvey.domain.collecting import suspects
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.evidence import MIMETYPES
+from evalsurvey.domain.files import exports, interchange
 from evalsurvey.extensions import db
 from evalsurvey.i18n import LABELS, _, label, pick
 from evalsurvey.models import Channel, Cycle, RaterGroup, Response, ResponseStatus, Unit
@@ -48,7 +49,7 @@ def responses(cycle_id: int):
     since, until = _day(request.args.get("from", "")), _day(request.args.get("to", ""))
     flagged = None
     if reason:
-        flags = queue_domain.flags_of(cycle)
+        flags = suspects.flags_of(cycle)
         flagged = {rid for rid, f in flags.items() if reason in (f.get("reasons") or [])}
     counts = queries.response_counts(cycle, access, unit_ids)
     groups = list(db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)))
@@ -133,7 +134,7 @@ def review_queue(cycle_id: int):
     """Suspect responses by reason and unit; reviewers decide them with a reason."""
     cycle = db.get_or_404(Cycle, cycle_id)
     access = scope()
-    groups = queue_domain.review_queue(cycle, access)
+    groups = suspects.review_queue(cycle, access)
     form = forms.ConfirmForm()
     if request.method == "POST":
         if not access.can_review:
@@ -148,7 +149,7 @@ def review_queue(cycle_id: int):
             ids = set(request.form.getlist("ids"))
             picked = [r for g in groups for r, _r, _d in g.entries if r.public_id in ids]
         done = run_action(
-            queue_domain.decide,
+            suspects.decide,
             picked,
             request.form.get("decision", ""),
             request.form.get("reason", ""),
@@ -178,7 +179,7 @@ def response_detail(public_id: str):
         abort(404)
     if db.session.scalar(access.rows(query)) is None:
         abort(403)  # another unit's, or a group whose rows this person may not read
-    flags = queue_domain.flags_of(found.cycle).get(found.public_id, {})
+    flags = suspects.flags_of(found.cycle).get(found.public_id, {})
     q = found.questionnaire
     return render_template(
         "admin/response.html",
@@ -186,7 +187,7 @@ def response_detail(public_id: str):
         items=[(item, found.answers.get(item.code)) for item in q.items],
         flags=flags,
         flag_sentence=flag_sentence,
-        siblings=queue_domain.siblings(found, access),
+        siblings=suspects.siblings(found, access),
         identities=access.identities,
     )
 

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import analysts, bp, readers, scope
 from evalsurvey.admin.composite import chosen_unit_type
-from evalsurvey.domain import results as results_domain
-from evalsurvey.domain import review as review_domain
+from evalsurvey.domain.assessment import grade_review
+from evalsurvey.domain.assessment.publication import publication_of
+from evalsurvey.domain.assessment.standing import proposals_of
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.publication import publication_of
 from evalsurvey.domain.queries import get_by_code
-from evalsurvey.domain.standing import proposals_of
+from evalsurvey.domain.results import cycle as cycle_results
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, label, sep
 from evalsurvey.models import Cycle, Unit
@@ -26,23 +26,23 @@ from evalsurvey.web import run_action
 
 def _review_notice(cycle: Cycle, unit: Unit, score: float) -> str:
     """What saving a proposal says: "已申报。", and when the upper level must re-review it
-    (see :func:`evalsurvey.domain.review.must_review`) that it will, and why."""
+    (see :func:`evalsurvey.domain.assessment.grade_review.must_review`) that it will, and why."""
     # the scores' reasons only: whether the unit was drawn in the sample is not the body's
     reasons = tuple(
-        r for r in review_domain.must_review(cycle, unit.type).get(unit.code, ()) if r != DRAWN
+        r for r in grade_review.must_review(cycle, unit.type).get(unit.code, ()) if r != DRAWN
     )
     if not reasons:
         return _("已申报。")
     words = []
-    computed = review_domain.suggestions(cycle, unit.type).get(unit.code)
-    for reason in review_domain.shown_reasons(reasons):
+    computed = grade_review.suggestions(cycle, unit.type).get(unit.code)
+    for reason in grade_review.shown_reasons(reasons):
         if reason == MARGIN and computed is not None:
             words.append(
                 _(
                     "与计算得分 {computed} 相差 {difference} 分，超过允许的 {margin} 分",
                     computed=f"{computed[0]:g}",
                     difference=f"{abs(score - computed[0]):.2f}",
-                    margin=f"{review_domain.review_margin():g}",
+                    margin=f"{grade_review.review_margin():g}",
                 )
             )
         else:
@@ -71,7 +71,7 @@ def _act(cycle: Cycle, unit_type: str) -> str:
             abort(404)
         if not access.may_propose_for(unit):
             abort(403)
-        proposal = review_domain.propose(
+        proposal = grade_review.propose(
             cycle,
             unit,
             _number(request.form.get("score", "")),
@@ -88,8 +88,8 @@ def _act(cycle: Cycle, unit_type: str) -> str:
             raw_seed = request.form.get("seed", "").strip()
             if raw_seed and not raw_seed.isdigit():
                 raise DomainError("随机种子必须是非负整数。", "seed")
-            rate = request.form.get("rate", "").strip() or review_domain.DEFAULT_RATE
-            draw = review_domain.draw_sample(
+            rate = request.form.get("rate", "").strip() or grade_review.DEFAULT_RATE
+            draw = grade_review.draw_sample(
                 cycle, unit_type, current_user.username, rate, int(raw_seed) if raw_seed else None
             )
             return _("已抽取复核样本，随机种子 {seed}。", seed=draw.seed)
@@ -98,7 +98,7 @@ def _act(cycle: Cycle, unit_type: str) -> str:
             proposal = proposals_of(cycle, unit_type).get(code)
             if proposal is None:
                 abort(404)
-            review_domain.review(
+            grade_review.review(
                 proposal,
                 _number(request.form.get("score", "")),
                 request.form.get("note", ""),
@@ -140,13 +140,13 @@ def review(cycle_id: int):
     ]
     figures = {u.code for u in units if access.may_see_results(cycle, u)}
     proposals = proposals_of(cycle, unit_type)
-    result = results_domain.cycle_result(cycle, unit_type)
+    result = cycle_results.cycle_result(cycle, unit_type)
     standing = {r.unit: r for r in (result.ranking() if result else [])}
-    stale = results_domain.staleness(cycle, unit_type)
-    draw = review_domain.draw_of(cycle, unit_type)
+    stale = cycle_results.staleness(cycle, unit_type)
+    draw = grade_review.draw_of(cycle, unit_type)
     redrawn = None
     if draw is not None and access.office:
-        redrawn = review_domain.redraw(draw, unit_type)
+        redrawn = grade_review.redraw(draw, unit_type)
     return render_template(
         "admin/review.html",
         cycle=cycle,
@@ -155,7 +155,7 @@ def review(cycle_id: int):
         units=units,
         figures=figures,
         proposals=proposals,
-        suggestions=review_domain.suggestions(cycle, unit_type),
+        suggestions=grade_review.suggestions(cycle, unit_type),
         standing=standing,
         # a unit added after the composite was computed has none yet: nothing to propose on
         in_composite={u.unit for u in result.units} if result else set(),
@@ -163,15 +163,15 @@ def review(cycle_id: int):
         stale=stale if access.office else None,
         stale_units=set(stale.stale_proposals),
         recompute_type=unit_type,
-        grades=review_domain.grade_codes(cycle, unit_type),
+        grades=grade_review.grade_codes(cycle, unit_type),
         to_review={
-            code: review_domain.shown_reasons(reasons)
-            for code, reasons in review_domain.must_review(cycle, unit_type, proposals).items()
+            code: grade_review.shown_reasons(reasons)
+            for code, reasons in grade_review.must_review(cycle, unit_type, proposals).items()
         },
-        margin=review_domain.review_margin(),
+        margin=grade_review.review_margin(),
         draw=draw,
         redrawn=redrawn,
-        top=review_domain.top_grades(cycle, unit_type),
+        top=grade_review.top_grades(cycle, unit_type),
         access=access,
         form=form,
         error=error,
@@ -185,8 +185,8 @@ def inflation(cycle_id: int):
     """Per lower-level body: proposed against reviewed, as a table and a chart."""
     cycle = db.get_or_404(Cycle, cycle_id)
     types, unit_type = chosen_unit_type(cycle)
-    grades = review_domain.grade_codes(cycle, unit_type)
-    bodies = review_domain.inflation_by_body(cycle, unit_type)
+    grades = grade_review.grade_codes(cycle, unit_type)
+    bodies = grade_review.inflation_by_body(cycle, unit_type)
     names = {u.code: u.name for u in db.session.scalars(select(Unit))}
     charts = {}
     for b in bodies:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp, confirm_page, download, readers
-from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.domain.assessment import schemes as scheme_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_, _, label, pick, sep
@@ -143,11 +143,11 @@ def scheme_file(scheme_id: int, fmt: str):
 
 @bp.route("/schemes/<int:scheme_id>/publish", methods=["GET", "POST"])
 @admin_only
-def publish_scheme(scheme_id: int):
+def freeze_scheme(scheme_id: int):
     version = db.get_or_404(SchemeVersion, scheme_id)
     form = forms.ConfirmForm()
     if form.validate_on_submit():
-        if run_action(scheme_domain.publish_scheme, version):
+        if run_action(scheme_domain.freeze_scheme_version, version):
             flash(_("已发布 {label}，此版本今后不可修改。", label=version.label))
         return redirect(url_for("admin.scheme", scheme_id=version.id))
     return confirm_page(

@@ -10,7 +10,7 @@ from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp
 from evalsurvey.domain import units as unit_domain
 from evalsurvey.domain.checks import db_int
-from evalsurvey.domain.tables import UNIT_HEADERS, read_table
+from evalsurvey.domain.files.tables import UNIT_HEADERS, read_table
 from evalsurvey.domain.units import ImportError_, import_units
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _

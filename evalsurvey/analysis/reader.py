@@ -47,7 +47,7 @@ class Columns:
     """The coded identity columns of a response table, filled row by row.
 
     Both readers of responses (the interchange CSV here, the database in
-    :mod:`evalsurvey.domain.analysis`) add rows through this, so a table is coded the
+    :mod:`evalsurvey.domain.results.analysis`) add rows through this, so a table is coded the
     same way whatever it was read from.
     """
 

@@ -17,8 +17,10 @@ from evalsurvey.cli.backup import backup_command, restore_command
 from evalsurvey.cli.findings import findings_sheet_command
 from evalsurvey.cli.scoring import grade_command, scheme_group, score_command
 from evalsurvey.cli.serve import serve_command
-from evalsurvey.domain import interchange, links, queries
+from evalsurvey.domain import queries
+from evalsurvey.domain.collecting import links
 from evalsurvey.domain.errors import DomainError
+from evalsurvey.domain.files import interchange
 from evalsurvey.domain.units import ImportError_, csv_lines
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, in_language
@@ -365,7 +367,7 @@ def analyze_command(
 
 
 def _analyze_cycle(ctx, cycle_code, unit_type, weights, method, min_n, rater_min_effect) -> dict:
-    from evalsurvey.domain import analysis as cycle_analysis
+    from evalsurvey.domain.results import analysis as cycle_analysis
 
     app = current_app._get_current_object() if has_app_context() else None
     app = app or ctx.ensure_object(ScriptInfo).load_app()
@@ -380,7 +382,7 @@ def _analyze_cycle(ctx, cycle_code, unit_type, weights, method, min_n, rater_min
         if not runs:
             raise click.ClickException(f"cycle {cycle_code} has no responses")
         # the cycle's result reads this analysis only once its composite is recomputed
-        from evalsurvey.domain.results import staleness
+        from evalsurvey.domain.results.cycle import staleness
 
         for run in runs:
             stale = staleness(cycle, run.unit_type) if run.unit_type else None

@@ -24,7 +24,7 @@ def findings_sheet_command(cycle_code: str, unit_type: str, out_path: str, lang:
     """Write the findings spreadsheet of every active unit of a type, filled with the
     cycle's findings so far (fill it in and upload it on the cycle's findings page)."""
     from evalsurvey.admin.findings_bulk import findings_workbook
-    from evalsurvey.domain import schemes as scheme_domain
+    from evalsurvey.domain.assessment import schemes as scheme_domain
 
     cycle = db.session.scalar(select(Cycle).where(Cycle.code == cycle_code))
     if cycle is None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from evalsurvey.domain import publication as publication_domain
+from evalsurvey.domain.assessment import publication as publication_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, _l, at_most

@@ -21,15 +21,15 @@ from markupsafe import Markup
 from sqlalchemy import select, text
 from werkzeug.wrappers import Response as HTTPResponse
 
-from evalsurvey.domain import responses as collect
-from evalsurvey.domain.links import PublicLink, public_link
-from evalsurvey.domain.questionnaires import (
+from evalsurvey.domain.collecting import responses as collect
+from evalsurvey.domain.collecting.links import PublicLink, public_link
+from evalsurvey.domain.collecting.questionnaires import (
     QuestionnaireError,
     QuestionnaireView,
     choices,
     questionnaire_of,
 )
-from evalsurvey.domain.responses import COMMENT_MAX
+from evalsurvey.domain.collecting.responses import COMMENT_MAX
 from evalsurvey.errors import Message, csrf_page, page
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, current_lang, datetime_local

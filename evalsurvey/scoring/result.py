@@ -1,7 +1,7 @@
 """The typed result of a cycle for one unit type: every number a page, file or report shows.
 
 One :class:`CycleResult` is built from the stored inputs (the composite run, the satisfaction
-analysis, the proposals and reviews, the grading rules) by :mod:`evalsurvey.domain.results`;
+analysis, the proposals and reviews, the grading rules) by :mod:`evalsurvey.domain.results.cycle`;
 publication freezes it. It becomes JSON only where it is stored (:meth:`CycleResult.to_json`)
 and is read back into the same types (:meth:`CycleResult.from_json`), so no reader indexes a
 document by key.
@@ -122,7 +122,7 @@ class CycleResult:
     min_n: int
     grade_labels: Mapping[str, str]  # grade code → label, best first
     units: tuple[UnitResult, ...]
-    # the inputs it was built from, part → digest (see :mod:`evalsurvey.domain.results`)
+    # the inputs it was built from, part → digest (see :mod:`evalsurvey.domain.results.cycle`)
     inputs: Mapping[str, str] = field(default_factory=dict)
 
     def unit_result(self, code: str) -> UnitResult | None:

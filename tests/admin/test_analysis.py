@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from evalsurvey.domain import analysis
-from evalsurvey.domain import responses as response_domain
+from evalsurvey.domain.collecting import responses as response_domain
+from evalsurvey.domain.results import analysis
 from evalsurvey.extensions import db
 from evalsurvey.models import AnalysisRun, AuditLog, Response, Role
 from evalsurvey.models.types import utcnow

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from evalsurvey.domain import cycles as cycle_domain
-from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.domain.assessment import schemes as scheme_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import CycleStatus, Finding, Role, SchemeVersion
 from evalsurvey.scoring import parse_scheme
@@ -75,7 +75,7 @@ def test_import_publish_and_assign_through_the_pages(app, client):
 
 def _assessed_cycle():
     version = scheme_domain.import_scheme(json.loads(RUBRIC.read_text(encoding="utf-8")))
-    scheme_domain.publish_scheme(version)
+    scheme_domain.freeze_scheme_version(version)
     cycle = make_cycle()
     scheme_domain.assign_scheme(cycle, "agency_branch", version)
     db.session.commit()
@@ -145,7 +145,7 @@ def test_a_published_cycle_takes_no_findings(app, client):
 
 
 def test_a_panel_sheet_from_the_scheme_and_no_one_rates_their_own_unit(app, client):
-    from evalsurvey.domain import links as link_domain
+    from evalsurvey.domain.collecting import links as link_domain
     from evalsurvey.domain.errors import DomainError
     from evalsurvey.models import Questionnaire
     from tests.factories import make_link

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from evalsurvey.domain import questionnaires as qdomain
+from evalsurvey.domain.collecting import questionnaires as qdomain
 from evalsurvey.extensions import db
 from evalsurvey.models import Questionnaire
 from tests.factories import hidden_fields, login, make_link, make_staff
@@ -78,7 +78,7 @@ def test_built_item_by_item_equals_the_imported_json_and_previews_as_the_phone(a
     }
     preview = client.get(f"/admin/questionnaires/{q.id}/preview").get_data(as_text=True)
     assert "不能提交" in preview
-    qdomain.publish(q)
+    qdomain.freeze_version(q)
     db.session.commit()
     link = make_link(questionnaire=q)
     phone = app.test_client().get(f"/s/{link.code}").get_data(as_text=True)
@@ -93,7 +93,7 @@ def test_preview_shows_unsaved_edits_and_items_copy_from_an_earlier_version(app,
     login(client, "adm")
     token = hidden_fields(client.get("/admin/questionnaires").get_data(as_text=True))["csrf_token"]
     earlier = qdomain.create_draft(TARGET)
-    qdomain.publish(earlier)
+    qdomain.freeze_version(earlier)
     draft = qdomain.new_questionnaire("NEWQ", "新问卷")
     db.session.commit()
     url = f"/admin/questionnaires/{draft.id}/build"

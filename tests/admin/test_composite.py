@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from evalsurvey import demo
-from evalsurvey.domain import composite as composite_domain
+from evalsurvey.domain.assessment import composite as composite_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle
 from tests.factories import hidden_fields, login
@@ -71,7 +71,7 @@ def test_a_units_page_shows_every_term_of_its_result(app, client):
 
 
 def test_grades_with_reasons_on_the_composite_page(app, client):
-    from evalsurvey.domain import grades
+    from evalsurvey.domain.assessment import grades
 
     demo.load(n_responses=400, seed=5)
     cycle = db.session.scalar(db.select(Cycle))

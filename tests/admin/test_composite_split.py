@@ -8,7 +8,7 @@ import re
 import pytest
 
 from evalsurvey import demo
-from evalsurvey.domain import composite as composite_domain
+from evalsurvey.domain.assessment import composite as composite_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle
 from evalsurvey.scoring.composite import split_weights

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from evalsurvey.domain import consultation as consultation_domain
-from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.domain.assessment import consultation as consultation_domain
+from evalsurvey.domain.assessment import schemes as scheme_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.models import Adjustment, RectificationItem, Role

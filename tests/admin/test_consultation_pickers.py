@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from evalsurvey.domain import grades
-from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.domain.assessment import grades
+from evalsurvey.domain.assessment import schemes as scheme_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import Adjustment, Finding, RectificationItem, Role
 from tests import evidence_samples as samples
@@ -31,7 +31,7 @@ def _seeded_cycle():
         version = scheme_domain.import_scheme(
             json.loads((SCHEMES / f"{name}.json").read_text(encoding="utf-8"))
         )
-        scheme_domain.publish_scheme(version)
+        scheme_domain.freeze_scheme_version(version)
         scheme_domain.assign_scheme(cycle, unit_type, version)
     grades.set_rules(cycle, "community", grades.DEFAULT_STARS)
     db.session.commit()

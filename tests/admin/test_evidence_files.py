@@ -9,9 +9,9 @@ import os
 
 from sqlalchemy import select
 
-from evalsurvey.domain import ledger as ledger_domain
-from evalsurvey.domain import schemes as scheme_domain
-from evalsurvey.domain.evidence import evidence_path, store_evidence
+from evalsurvey.domain.assessment import ledger as ledger_domain
+from evalsurvey.domain.assessment import schemes as scheme_domain
+from evalsurvey.domain.assessment.evidence import evidence_path, store_evidence
 from evalsurvey.extensions import db
 from evalsurvey.models import Adjustment, Finding, RectificationItem, Role
 from tests import evidence_samples as samples

@@ -16,10 +16,10 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from evalsurvey.config import ConfigError
-from evalsurvey.domain import ledger as ledger_domain
-from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.domain.assessment import ledger as ledger_domain
+from evalsurvey.domain.assessment import schemes as scheme_domain
+from evalsurvey.domain.assessment.evidence import EvidenceTooLarge, check_evidence
 from evalsurvey.domain.errors import DomainError
-from evalsurvey.domain.evidence import EvidenceTooLarge, check_evidence
 from evalsurvey.extensions import db
 from evalsurvey.models import Adjustment, Finding, RectificationItem, Role
 from tests import evidence_samples as samples

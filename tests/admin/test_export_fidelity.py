@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from evalsurvey.domain import interchange
+from evalsurvey.domain.files import interchange
 from evalsurvey.extensions import db
 from evalsurvey.models import Response
 from tests.factories import login, make_cycle, make_link, make_response, make_staff

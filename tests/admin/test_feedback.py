@@ -10,11 +10,11 @@ import pypdf
 from sqlalchemy import select
 
 from evalsurvey import demo
-from evalsurvey.domain import composite as composite_domain
 from evalsurvey.domain import cycles as cycle_domain
-from evalsurvey.domain import publication as publication_domain
-from evalsurvey.domain import schemes as scheme_domain
-from evalsurvey.domain.analysis import latest_runs
+from evalsurvey.domain.assessment import composite as composite_domain
+from evalsurvey.domain.assessment import publication as publication_domain
+from evalsurvey.domain.assessment import schemes as scheme_domain
+from evalsurvey.domain.results.analysis import latest_runs
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, CycleStatus, Response, Role, Unit
 from tests.factories import login, make_staff

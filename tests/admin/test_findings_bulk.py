@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import delete, func, select
 
-from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.domain.assessment import schemes as scheme_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, Finding, Role
 from evalsurvey.scoring.schemes import Veto
@@ -60,7 +60,7 @@ def community_cycle():
     """A cycle assessing communities by the seed-002 scheme, two communities, an inspector."""
     data = json.loads((DATA / "community_002.json").read_text(encoding="utf-8"))
     version = scheme_domain.import_scheme(data)
-    scheme_domain.publish_scheme(version)
+    scheme_domain.freeze_scheme_version(version)
     cycle = make_cycle()
     scheme_domain.assign_scheme(cycle, "community", version)
     db.session.commit()

@@ -34,9 +34,10 @@ from sqlalchemy import func, select
 
 from evalsurvey import demo
 from evalsurvey.cells import DANGEROUS
-from evalsurvey.domain import interchange, paper
-from evalsurvey.domain import links as link_domain
-from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.domain.assessment import schemes as scheme_domain
+from evalsurvey.domain.collecting import links as link_domain
+from evalsurvey.domain.collecting import paper
+from evalsurvey.domain.files import interchange
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, Item, LinkMode, RaterGroup, Response, Unit
 from evalsurvey.scoring.workbook import read_workbook

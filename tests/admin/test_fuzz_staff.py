@@ -203,7 +203,7 @@ def test_unknown_unit_types_are_refused_in_grade_and_composite_settings(office):
 
 
 def test_the_domain_refuses_unknown_unit_types(office):
-    from evalsurvey.domain import composite, grades
+    from evalsurvey.domain.assessment import composite, grades
     from evalsurvey.domain.errors import DomainError
 
     _client, cycle, _token = office
@@ -379,7 +379,7 @@ FUZZ = settings(
 
 def _staff_pages(app, client):
     """Every staff GET page with its path filled in, and every form those pages show."""
-    from evalsurvey.domain import consultation as consultation_domain
+    from evalsurvey.domain.assessment import consultation as consultation_domain
     from evalsurvey.models import Role
     from tests.admin.staff_forms import Form, forms_of
     from tests.test_authorization import _params, _url

@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from evalsurvey import demo
-from evalsurvey.domain import grades as grade_domain
-from evalsurvey.domain.results import current_result
+from evalsurvey.domain.assessment import grades as grade_domain
+from evalsurvey.domain.results.cycle import current_result
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle
 from tests.factories import login

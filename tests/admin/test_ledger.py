@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from evalsurvey.domain import ledger as ledger_domain
-from evalsurvey.domain import schemes as scheme_domain
+from evalsurvey.domain.assessment import ledger as ledger_domain
+from evalsurvey.domain.assessment import schemes as scheme_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import RectificationItem, Role
 from evalsurvey.models.types import utcnow
@@ -122,7 +122,7 @@ def test_items_from_results_reach_a_contact_once_published_or_confirmed(app, cli
     (then the unit works on it, as above) — its points still only after publication."""
     from evalsurvey import demo
     from evalsurvey.domain import cycles as cycle_domain
-    from evalsurvey.domain import publication as publication_domain
+    from evalsurvey.domain.assessment import publication as publication_domain
     from evalsurvey.models import Cycle, CycleStatus, Unit
 
     demo.load(n_responses=200, seed=5)

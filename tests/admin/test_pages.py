@@ -417,7 +417,7 @@ def test_posters_name_code_and_parent_and_filter_by_street(app, client):
 
 
 def test_invitation_slips_print_unnamed_invitations_in_random_order(app, client):
-    from evalsurvey.domain import links as link_domain
+    from evalsurvey.domain.collecting import links as link_domain
     from evalsurvey.models import LinkMode
 
     link = make_link(mode=LinkMode.INVITE, group="member")

@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 
 from evalsurvey.analysis.report import Options
-from evalsurvey.domain import composite as composite_domain
+from evalsurvey.domain.assessment import composite as composite_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import Role
 from evalsurvey.models.types import utcnow

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from evalsurvey import demo
 from evalsurvey.admin import feedback as feedback_views
 from evalsurvey.domain import cycles as cycle_domain
-from evalsurvey.domain import publication as publication_domain
+from evalsurvey.domain.assessment import publication as publication_domain
 from evalsurvey.domain.units import create_unit
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, CycleStatus

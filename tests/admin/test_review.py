@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from sqlalchemy import select
 
 from evalsurvey import demo
-from evalsurvey.domain.standing import proposals_of
+from evalsurvey.domain.assessment.standing import proposals_of
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, ReviewDraw, Role
 from tests.factories import hidden_fields, login, make_staff

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from evalsurvey.domain import cycles as cycle_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import CycleStatus, Publication, Role
-from tests.domain.test_review import _district
+from tests.domain.assessment.test_grade_review import _district
 from tests.factories import hidden_fields, login, make_staff
 
 

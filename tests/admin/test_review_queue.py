@@ -8,9 +8,9 @@ import re
 from sqlalchemy import select
 
 from evalsurvey import demo
-from evalsurvey.domain import analysis as cycle_analysis
 from evalsurvey.domain.access import Scope
-from evalsurvey.domain.review_queue import flags_of, review_queue
+from evalsurvey.domain.collecting.suspects import flags_of, review_queue
+from evalsurvey.domain.results import analysis as cycle_analysis
 from evalsurvey.extensions import db
 from evalsurvey.models import AuditLog, Cycle, Response, ResponseStatus, StaffUser
 from tests.factories import hidden_fields, login

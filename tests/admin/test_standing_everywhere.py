@@ -16,14 +16,14 @@ import re
 from sqlalchemy import select
 
 from evalsurvey import demo
-from evalsurvey.domain import composite as composite_domain
 from evalsurvey.domain import cycles as cycle_domain
-from evalsurvey.domain import grades as grade_domain
-from evalsurvey.domain import review as review_domain
+from evalsurvey.domain.assessment import composite as composite_domain
+from evalsurvey.domain.assessment import grade_review
+from evalsurvey.domain.assessment import grades as grade_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import AnalysisRun, Cycle, CycleStatus, Publication, Role, Unit
 from evalsurvey.scoring.review import MARGIN, TOP_GRADE, TOP_SCORE
-from tests.domain.test_review import _district
+from tests.domain.assessment.test_grade_review import _district
 from tests.factories import hidden_fields, login, make_staff
 
 COMPUTED = {"C0101": 87.01, "C0102": 88.0, "C0103": 70.29, "C0104": 80.5, "C0105": 60.0}
@@ -104,9 +104,9 @@ def test_every_page_and_file_ranks_on_the_standing_score(app):
     # C0101 proposed 85 (top range: re-reviewed, 85 stands); C0103 proposed 72 (not singled
     # out: it stands as proposed); C0105 proposed 70 (10 points over: pending until reviewed)
     for code, score in (("C0101", 85), ("C0103", 72), ("C0105", 70)):
-        review_domain.propose(cycle, units[code], score, "", "", "s01")
-    review_domain.draw_sample(cycle, "community", "insp", rate=0, seed=1)
-    review_domain.review(review_domain.proposals_of(cycle, "community")["C0101"], 85, "", "insp")
+        grade_review.propose(cycle, units[code], score, "", "", "s01")
+    grade_review.draw_sample(cycle, "community", "insp", rate=0, seed=1)
+    grade_review.review(grade_review.proposals_of(cycle, "community")["C0101"], 85, "", "insp")
     db.session.commit()
 
     expected = {"C0102": 88.0, "C0101": 85.0, "C0104": 80.5, "C0103": 72.0, "C0105": 60.0}
@@ -126,7 +126,7 @@ def test_every_page_and_file_ranks_on_the_standing_score(app):
     assert "得分 85" in row and results["C0101"][2] in row and "87.01" in row
 
     # reviewed, closed and published: the public page agrees with every other
-    review_domain.review(review_domain.proposals_of(cycle, "community")["C0105"], 65, "", "insp")
+    grade_review.review(grade_review.proposals_of(cycle, "community")["C0105"], 65, "", "insp")
     cycle_domain.transition(cycle, CycleStatus.CLOSED)
     db.session.commit()
     publish = f"/admin/cycles/{cycle.id}/publish?type=community"
@@ -183,7 +183,7 @@ def test_the_publish_page_needs_its_unit_type(app):
 
 def test_the_publish_page_warns_beforehand_and_refuses_as_an_error(app):
     cycle, units, admin = _setup(app)
-    review_domain.propose(cycle, units["C0101"], 99, "", "", "s01")
+    grade_review.propose(cycle, units["C0101"], 99, "", "", "s01")
     db.session.commit()
     url = f"/admin/cycles/{cycle.id}/publish?type=community"
     page = admin.get(url)
@@ -203,12 +203,12 @@ def test_the_publish_page_warns_beforehand_and_refuses_as_an_error(app):
     assert db.session.scalar(select(Publication)) is None
 
     cycle_domain.transition(cycle, CycleStatus.CLOSED)
-    review_domain.draw_sample(cycle, "community", "insp", rate=0, seed=1)
+    grade_review.draw_sample(cycle, "community", "insp", rate=0, seed=1)
     db.session.commit()
     text = admin.get(url).get_data(as_text=True)
     assert "只能公示已关闭周期" not in text and "须先抽取复核样本" not in text
     assert "（C0101）" in text and "<button disabled>" in text
-    review_domain.review(review_domain.proposals_of(cycle, "community")["C0101"], 80, "", "insp")
+    grade_review.review(grade_review.proposals_of(cycle, "community")["C0101"], 80, "", "insp")
     db.session.commit()
     text = admin.get(url).get_data(as_text=True)
     assert "目前还不能公示" not in text and "<button>确认公示</button>" in text
@@ -234,17 +234,17 @@ def test_a_proposal_that_will_be_re_reviewed_says_so_and_why(app):
     # within the margin and below the top grades: nothing to add
     assert propose("C0105", "61") == "已申报。"
     # drawn in the sample: re-reviewed, but the body is not told which units were drawn
-    review_domain.draw_sample(cycle, "community", "insp", rate=1, seed=1)
+    grade_review.draw_sample(cycle, "community", "insp", rate=1, seed=1)
     db.session.commit()
-    assert "C0105" in review_domain.draw_of(cycle, "community").units
+    assert "C0105" in grade_review.draw_of(cycle, "community").units
     assert propose("C0105", "61.5") == "已申报。"
 
 
 def test_the_review_reasons_do_not_repeat_themselves(app):
-    assert review_domain.shown_reasons((TOP_SCORE, TOP_GRADE, MARGIN)) == (TOP_SCORE, MARGIN)
-    assert review_domain.shown_reasons((TOP_GRADE,)) == (TOP_GRADE,)  # e.g. by promotion
+    assert grade_review.shown_reasons((TOP_SCORE, TOP_GRADE, MARGIN)) == (TOP_SCORE, MARGIN)
+    assert grade_review.shown_reasons((TOP_GRADE,)) == (TOP_GRADE,)  # e.g. by promotion
     cycle, units, admin = _setup(app)
-    review_domain.propose(cycle, units["C0103"], 99, "", "", "s01")
+    grade_review.propose(cycle, units["C0103"], 99, "", "", "s01")
     db.session.commit()
     text = admin.get(f"/admin/cycles/{cycle.id}/review?type=community").get_data(as_text=True)
     assert "得分达到前两个等级；与计算得分相差超过允许幅度" in text
@@ -259,9 +259,9 @@ def test_the_unit_page_and_the_change_follow_the_standing_score(app):
     run = composite_domain.latest_composite(cycle, "community")
     last = max((e for e in run.result["units"] if e["rank"]), key=lambda e: e["rank"])
     unit = db.session.scalar(select(Unit).where(Unit.code == last["unit"]))
-    proposal = review_domain.propose(cycle, unit, 99, "", "", "street")
-    review_domain.draw_sample(cycle, "community", "insp", rate=0, seed=1)
-    review_domain.review(proposal, 99, "", "insp")
+    proposal = grade_review.propose(cycle, unit, 99, "", "", "street")
+    grade_review.draw_sample(cycle, "community", "insp", rate=0, seed=1)
+    grade_review.review(proposal, 99, "", "insp")
     db.session.commit()
     before = grade_domain.previous_scores(cycle, "community")[unit.code]
     admin = app.test_client()

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from evalsurvey.domain import links as link_domain
-from evalsurvey.domain import paper
+from evalsurvey.domain.collecting import links as link_domain
+from evalsurvey.domain.collecting import paper
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.units import ImportError_
 from evalsurvey.extensions import db

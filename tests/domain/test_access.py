@@ -93,7 +93,7 @@ def test_results_wait_for_publication_for_every_unit_contact(app):
     review page. Published: everyone within their scope."""
     from evalsurvey import demo
     from evalsurvey.domain import cycles as cycle_domain
-    from evalsurvey.domain import publication as publication_domain
+    from evalsurvey.domain.assessment import publication as publication_domain
     from evalsurvey.models import Cycle, CycleStatus, StaffUser, Unit
 
     demo.load(n_responses=200, seed=5)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from evalsurvey.domain import analysis, grades
-from evalsurvey.domain import composite as composite_domain
+from evalsurvey.domain.assessment import composite as composite_domain
+from evalsurvey.domain.assessment import grades
 from evalsurvey.domain.cycles import earlier_than, in_time_order
+from evalsurvey.domain.results import analysis
 from evalsurvey.extensions import db
 from evalsurvey.models.types import utcnow
 from tests.factories import login, make_cycle, make_link, make_response, make_staff, make_unit

@@ -53,7 +53,7 @@ def test_units_import_from_gbk_bom_and_xlsx_with_chinese_headers(app):
 
     from openpyxl import Workbook
 
-    from evalsurvey.domain.tables import UNIT_HEADERS, read_table
+    from evalsurvey.domain.files.tables import UNIT_HEADERS, read_table
 
     chinese = "单位编码,单位名称,单位类型,上级单位编码\nS9,示范街道,街道,\nC91,示范社区,社区,S9\n"
     # what Excel on a Chinese Windows saves: GBK; and what it saves as "CSV UTF-8": a BOM

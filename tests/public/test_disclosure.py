@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from evalsurvey import demo
 from evalsurvey.domain import cycles as cycle_domain
-from evalsurvey.domain import publication as publication_domain
+from evalsurvey.domain.assessment import publication as publication_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle, CycleStatus, Objection, Publication
 from evalsurvey.models.types import utcnow
@@ -87,7 +87,7 @@ def test_the_public_page_lists_frozen_results_and_takes_objections(app, client):
 def test_results_stay_frozen_and_objections_close(app, client):
     cycle, published = _published_demo(app, client)
     before = publication_domain.public_rows(published)
-    from evalsurvey.domain import composite
+    from evalsurvey.domain.assessment import composite
 
     composite.set_weights(cycle, "community", {"inspection": 1.0})
     db.session.commit()

@@ -137,7 +137,7 @@ def test_fuzzed_posts_to_a_citizens_link(app, client):
 
 
 def test_fuzzed_posts_to_an_invitation(app, client):
-    from evalsurvey.domain import links as link_domain
+    from evalsurvey.domain.collecting import links as link_domain
 
     link = make_link(mode=LinkMode.INVITE, group="member")
     invitations = link_domain.create_invitations(link, [{"name": f"m{n}"} for n in range(150)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from evalsurvey.domain import links as link_domain
+from evalsurvey.domain.collecting import links as link_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import Channel, Invitation, LinkMode, Response
 from tests.factories import hidden_fields, make_link

@@ -278,7 +278,7 @@ def test_cycle_not_yet_open_says_when(app, client):
 def test_thank_you_page_answers_only_its_own_signed_acknowledgement(app, client):
     """The page needs no look-up: its token is signed after the row was stored, for that
     link; a bare key, an altered token or another link's token is not found."""
-    from evalsurvey.domain.responses import acknowledge
+    from evalsurvey.domain.collecting.responses import acknowledge
 
     link, other = make_link(), make_link()
     url = f"/s/{link.code}"
@@ -299,7 +299,7 @@ def test_thank_you_page_answers_only_its_own_signed_acknowledgement(app, client)
 def test_an_overlong_comment_is_said_plainly_and_nothing_is_lost(app, client):
     """The page's box stops at the limit; a post past it (a script, an old page) gets the
     form back with every answer and the comment kept, and a sentence in its language."""
-    from evalsurvey.domain.responses import COMMENT_MAX
+    from evalsurvey.domain.collecting.responses import COMMENT_MAX
 
     link = make_link()
     url = f"/s/{link.code}"

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from evalsurvey.domain import ledger as ledger_domain
+from evalsurvey.domain.assessment import ledger as ledger_domain
 from evalsurvey.extensions import db
 from evalsurvey.models import RectificationItem
 from evalsurvey.scoring.workdays import WorkCalendar, add_working_days, china_calendar

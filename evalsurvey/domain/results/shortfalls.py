@@ -1,0 +1,95 @@
+"""Why a unit has no score for a part of its result, as codes and numbers: a rater group with
+fewer scored responses than the cycle's minimum for it ("专家评分份数 4，少于本周期设定的 5
+份"), a group with none, an inspection not complete, another cycle without a composite.
+
+Read from the runs the cycle's result stands on (:func:`.results.cycle_result`: the
+published one once published): its composite run and the satisfaction analysis that run
+read, with the minimum that analysis used. Runs are never changed, so a published result's
+reasons stay as they were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evalsurvey.extensions import db
+from evalsurvey.models import AnalysisRun, Cycle, RaterGroup
+
+TOO_FEW = "too_few"  # fewer scored responses than the minimum
+NO_RESPONSES = "no_responses"  # none from the group
+NOT_ASSESSED = "not_assessed"  # the inspection is not complete
+NO_COMPOSITE = "no_composite"  # another cycle (a roll-up) has no composite for the unit
+DEFAULT_MIN_N = 5  # the analysis's own default (Options.min_n)
+
+
+@dataclass(frozen=True)
+class Gap:
+    component: str  # inspection, a rater group's code, cycle:CODE
+    reason: str
+    n: int = 0  # scored responses the analysis used
+    minimum: int = 0  # the minimum it applied
+
+
+def _analysis_of(composite: AnalysisRun | None) -> AnalysisRun | None:
+    analysis_id = (composite.options or {}).get("analysis_run") if composite else None
+    return db.session.get(AnalysisRun, analysis_id) if analysis_id else None
+
+
+def minimums(analysis: AnalysisRun | None) -> tuple[int, dict[str, int]]:
+    """The minimum an analysis applied: its default and each group's own."""
+    settings = ((analysis.result if analysis else None) or {}).get("settings") or {}
+    return int(settings.get("min_n", DEFAULT_MIN_N)), dict(settings.get("group_min_n") or {})
+
+
+def gaps(cycle: Cycle, unit_type: str) -> dict[str, dict[str, Gap]]:
+    """Unit → component → why it has no score: every part of the composite without one,
+    and every rater group the analysis saw for the unit below its minimum."""
+    from evalsurvey.domain.assessment.composite import CYCLE_PREFIX, INSPECTION
+    from evalsurvey.domain.results.cycle import cycle_result
+
+    result = cycle_result(cycle, unit_type)
+    if result is None or result.composite_run is None:
+        return {}
+    analysis = _analysis_of(db.session.get(AnalysisRun, result.composite_run))
+    default, own = minimums(analysis)
+    seen = {
+        u["unit"]: u.get("groups") or {}
+        for u in ((analysis.result if analysis else None) or {}).get("units", [])
+    }
+    out: dict[str, dict[str, Gap]] = {}
+    for unit in result.units:
+        found: dict[str, Gap] = {}
+        for group, entry in seen.get(unit.unit, {}).items():
+            least = int(own.get(group, default))
+            if entry.get("n_used", 0) < least:
+                found[group] = Gap(group, TOO_FEW, int(entry.get("n_used", 0)), least)
+        for term in unit.terms:
+            if term.score is not None or term.component in found:
+                continue
+            if term.component == INSPECTION:
+                found[term.component] = Gap(term.component, NOT_ASSESSED)
+            elif term.component.startswith(CYCLE_PREFIX):
+                found[term.component] = Gap(term.component, NO_COMPOSITE)
+            elif term.component not in seen.get(unit.unit, {}):
+                least = int(own.get(term.component, default))
+                found[term.component] = Gap(term.component, NO_RESPONSES, 0, least)
+        if found:
+            out[unit.unit] = found
+    return out
+
+
+def minimums_changed(cycle: Cycle, unit_type: str) -> bool:
+    """The cycle's minimum per group differs from the one the stored result's analysis
+    applied (a new analysis and composite would apply it)."""
+    from evalsurvey.domain.results.cycle import current_result
+
+    result = current_result(cycle, unit_type)
+    if result is None or result.composite_run is None:
+        return False
+    analysis = _analysis_of(db.session.get(AnalysisRun, result.composite_run))
+    if analysis is None or not analysis.result:
+        return False
+    default, own = minimums(analysis)
+    wanted = cycle.group_min_n or {}
+    groups = db.session.scalars(db.select(RaterGroup.code))
+    return any(int(own.get(g, default)) != int(wanted.get(g, DEFAULT_MIN_N)) for g in groups)
