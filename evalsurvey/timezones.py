@@ -31,3 +31,13 @@ def init_app(app: Flask) -> None:
     ZoneInfo(app.config["DISPLAY_TIMEZONE"])  # fail at start-up on a misspelt zone
 
     app.jinja_env.globals["display_timezone"] = lambda: app.config["DISPLAY_TIMEZONE"]
+    app.jinja_env.globals["zone_name"] = zone_name
+
+
+def zone_name() -> str:
+    """The display zone as its readers call it (中国（上海）时间, China (Shanghai) Time), not
+    its IANA name."""
+    from babel.dates import get_timezone_location
+    from flask_babel import get_locale
+
+    return get_timezone_location(zone(), locale=get_locale())
