@@ -79,9 +79,9 @@ def test_every_items_example_is_accepted_through_the_pickers(app, client):
     assert "warning -5" in penalty["data-rule"] and "expulsion -20" in penalty["data-rule"]
     assert "类别:次数" in penalty["data-hint"] and "warning" in penalty["data-hint"]
     veto = next(o for o in items if o["value"] == "community/V1")
-    # the grades it bars by the labels of the cycle's rules; codes no rule names (the shipped
-    # scheme's five_star, four_star against the stars' star5, star4) are never shown raw
-    assert veto["data-rule"] == "否决：扣 20 分" and veto["data-example"] == "1"
+    # the grades it bars by the labels of the cycle's rules (the shipped scheme's star5, star4)
+    assert veto["data-rule"] == "否决：扣 20 分，且不得评为★★★★★，★★★★"
+    assert veto["data-example"] == "1"
     fields = hidden_fields(page)
     for n, option in enumerate(items, start=1):
         unit_type = option["data-type"]
