@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from evalsurvey import (
         admin,
+        api,
         audit,
         cli,
         errors,
@@ -81,5 +82,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     public_views.init_app(app)
     disclosure.init_app(app)
+    api.init_app(app)
     cli.init_app(app)
     return app

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from evalsurvey.models import (
     Adjustment,
+    ApiToken,
     AuditLog,
     CompositeSetting,
     Cycle,
@@ -59,9 +60,10 @@ AUDITED = (
     Adjustment,
     GradeProposal,
     ReviewDraw,
+    ApiToken,
 )
 # never copied into the log, even hashed
-SECRET_COLUMNS = {"password_hash"}
+SECRET_COLUMNS = {"password_hash", "secret_hash"}
 # derived documents (a publication's frozen rows and reports): the log keeps their size only,
 # the documents themselves stay on the publication, which never changes
 SUMMARISED_COLUMNS = {"rows", "reports"}
@@ -182,5 +184,23 @@ def record_reason(entity: object, action: str, reason: str) -> None:
             entity_id=entity.id,
             action=action,
             changes={"reason": [None, reason[:500]]},
+        )
+    )
+
+
+def record_use(token: object, method: str, path: str, status: int | None = None) -> None:
+    """An audit row for one use of an API token (actor: its owner), in the session."""
+    from evalsurvey.extensions import db
+
+    changes: dict[str, list[Any]] = {"method": [None, method], "path": [None, path[:300]]}
+    if status is not None:
+        changes["status"] = [None, status]
+    db.session.add(
+        AuditLog(
+            actor=token.user.username,  # type: ignore[attr-defined]
+            entity=type(token).__name__,
+            entity_id=token.id,  # type: ignore[attr-defined]
+            action="use",
+            changes=changes,
         )
     )

@@ -63,6 +63,8 @@ RATE_LIMIT_LINK = "300 per minute"  # one QR code from everywhere
 RATE_LIMIT_OBJECTION_DEVICE = "5 per 10 minutes; 20 per day"
 RATE_LIMIT_OBJECTION_NETWORK = "20 per 10 minutes; 100 per day"
 RATE_LIMIT_OBJECTION_UNIT = "60 per hour; 300 per day"
+# one API token: a client paging through results or pushing batches stays far below
+RATE_LIMIT_API_TOKEN = "600 per minute; 20000 per hour"
 # Sign-in is slowed, never locked (docs/design.md, "Rate limits and sign-in throttling"):
 # after SIGNIN_ACCOUNT_FREE_FAILURES failures of an account the next attempt waits 1 s after
 # the last failure, then 2, 4, 8, 16, then SIGNIN_BACKOFF_CAP seconds at most; one failure is

@@ -44,7 +44,13 @@ class Message(str):
 
 
 def page(status: int, message: str | None = None, title: str | None = None):
-    """Render the error page for ``status``: the staff layout for signed-in staff pages."""
+    """Render the error page for ``status``: the staff layout for signed-in staff pages;
+    under ``/api/v1`` a problem document instead (an API client never gets HTML)."""
+    from evalsurvey.api.problems import is_api_request, problem
+
+    if is_api_request():
+        # a form page's own words (400: "go back and fill in") do not fit a program
+        return problem(status, None if status == 400 else message), status
     staff = request.path.startswith(("/admin", "/auth")) and _signed_in()
     return (
         render_template(
@@ -166,6 +172,8 @@ EVIDENCE_PAGES = frozenset({"admin.unit_assessment", "admin.ledger_item", "admin
 LARGE_UPLOADS = {
     "admin.invitations": 1024 * 1024,  # a list of up to 5,000 people
     "admin.paper_forms": 5 * 1024 * 1024,  # a sheet of up to 5,000 typed forms
+    # a batch of up to 10,000 responses as JSON (a long comment each stays well inside)
+    "api.ingest_responses": 64 * 1024 * 1024,
 }
 
 

@@ -40,7 +40,12 @@ def current_lang() -> str:
         return "zh"
     environ = request.environ
     if "evalsurvey.lang" not in environ:  # asked dozens of times per page: decide once
-        chosen = request.args.get("lang") or request.cookies.get(COOKIE)
+        if request.path.startswith("/api/"):
+            # programs say what they read in Accept-Language (no cookie: a token is no browser)
+            best = request.accept_languages.best_match(["zh-CN", "zh", "en"]) or ""
+            chosen = request.args.get("lang") or best[:2]
+        else:
+            chosen = request.args.get("lang") or request.cookies.get(COOKIE)
         environ["evalsurvey.lang"] = chosen if chosen in LANGS else "zh"
     return environ["evalsurvey.lang"]
 
@@ -198,6 +203,7 @@ LABELS: dict[str, dict[str, str]] = {
         "reopen": N_("重新开放"),
         "paper": N_("录入纸质问卷"),
         "drop": N_("不予立项"),
+        "use": N_("使用"),
     },
     "entity": {
         "Unit": N_("单位"),
@@ -219,6 +225,7 @@ LABELS: dict[str, dict[str, str]] = {
         "Adjustment": N_("部门意见"),
         "GradeProposal": N_("等级申报"),
         "ReviewDraw": N_("复核抽样"),
+        "ApiToken": N_("接口令牌"),
     },
     "score_source": {
         "composite": N_("综合计算得分"),

@@ -203,6 +203,13 @@ def count_objection() -> None:
         )
 
 
+def count_api_use(token_id: int) -> int:
+    """Count one request of an API token (``RATE_LIMIT_API_TOKEN``); 0 if it had room, else
+    the seconds until it has (the API answers 429 with Retry-After). A token that does not
+    open anything is counted as a failed sign-in instead (:func:`signin_failed`)."""
+    return _spend("api-token", "RATE_LIMIT_API_TOKEN", str(token_id))
+
+
 # -- Sign-in: slowed, never locked ---------------------------------------------------------
 #
 # Failures are counted per account and per address as a leaky bucket: each failure adds one,

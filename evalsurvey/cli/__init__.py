@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from evalsurvey import audit
+from evalsurvey.cli.api_tokens import api_token_group
 from evalsurvey.cli.backup import backup_command, restore_command
 from evalsurvey.cli.findings import findings_sheet_command
 from evalsurvey.cli.scoring import grade_command, scheme_group, score_command
@@ -406,6 +407,7 @@ COMMANDS = [
     export_responses,
     import_responses,
     findings_sheet_command,
+    api_token_group,
 ]
 
 

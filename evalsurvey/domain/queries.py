@@ -102,7 +102,14 @@ def cycle_links(cycle: Cycle, scope: Scope | None = None) -> list[Link]:
     return list(db.session.scalars(query))
 
 
-def responses_page(
+def responses_page(cycle: Cycle, scope: Scope, *, page: int = 1, per_page: int = 50, **filters):
+    """A page of the cycle's responses this person may read, newest first, filtered as
+    :func:`responses_query` filters."""
+    query = responses_query(cycle, scope, **filters)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+
+def responses_query(
     cycle: Cycle,
     scope: Scope,
     *,
@@ -113,12 +120,10 @@ def responses_page(
     since: datetime | None = None,
     until: datetime | None = None,
     public_ids: set[str] | None = None,
-    page: int = 1,
-    per_page: int = 50,
 ):
-    """A page of the cycle's responses this person may read, newest first, filtered (by
-    unit subtree, rater group, status, channel, submission time from ``since`` up to
-    ``until``, and ``public_ids``: e.g. those flagged for one reason)."""
+    """The cycle's responses this person may read, newest first, filtered (by unit
+    subtree, rater group, status, channel, submission time from ``since`` up to ``until``,
+    and ``public_ids``: e.g. those flagged for one reason): the pages and the API."""
     query = _rows(cycle, scope, unit_ids)
     if group:
         query = query.where(RaterGroup.code == group)
@@ -132,7 +137,7 @@ def responses_page(
         query = query.where(Response.submitted_at < until)
     if public_ids is not None:
         query = query.where(Response.public_id.in_(public_ids or {""}))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    return query
 
 
 def recent_comments(

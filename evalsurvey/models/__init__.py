@@ -1,5 +1,6 @@
 """The data model, one module per area, re-exported here."""
 
+from evalsurvey.models.api_tokens import ApiToken, TokenScope
 from evalsurvey.models.audit import AuditLog
 from evalsurvey.models.consultation import Adjustment
 from evalsurvey.models.cycles import Cycle, CycleStatus
@@ -18,6 +19,7 @@ from evalsurvey.models.units import RaterGroup, Unit
 __all__ = [
     "Adjustment",
     "AnalysisRun",
+    "ApiToken",
     "AuditLog",
     "BlockedAttempt",
     "Channel",
@@ -45,5 +47,6 @@ __all__ = [
     "SchemeVersion",
     "SigninFailure",
     "StaffUser",
+    "TokenScope",
     "Unit",
 ]

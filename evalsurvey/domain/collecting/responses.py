@@ -225,6 +225,19 @@ def insert_rows(rows: list[dict[str, Any]]) -> None:
         db.session.execute(insert(Response), rows)
 
 
+def insert_new(rows: list[dict[str, Any]]) -> set[str]:
+    """Rows of :func:`response_row` whose ids are not stored yet, in one statement per
+    thousand (``INSERT … ON CONFLICT DO NOTHING RETURNING``): the public ids this call
+    stored. A row whose id a concurrent transaction is storing waits for it (PostgreSQL)
+    and is then skipped, so an id is stored exactly once."""
+    if not rows:
+        return set()
+    dialect = db.engine.dialect.name
+    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_(Response.__table__).on_conflict_do_nothing().returning(Response.public_id)
+    return set(db.session.scalars(statement, rows))
+
+
 def set_status(response: Response, status: str) -> None:
     """A person's decision on a response: it beats the statistics from now on."""
     if status not in set(ResponseStatus):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -28,7 +29,12 @@ from evalsurvey.domain.collecting.questionnaires import (
     format_value,
     parse_value,
 )
-from evalsurvey.domain.collecting.responses import add_response, new_public_id
+from evalsurvey.domain.collecting.responses import (
+    add_response,
+    insert_new,
+    new_public_id,
+    response_row,
+)
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.units import ImportError_, problem
 from evalsurvey.extensions import db
@@ -246,16 +252,9 @@ def import_responses(
             ]
         )
     item_columns = header[len(HEAD) : -1]
-    units = {u.code: u for u in db.session.scalars(select(Unit))}
-    groups = {g.code: g for g in db.session.scalars(select(RaterGroup))}
-    versions = {
-        q.label: q
-        for q in db.session.scalars(
-            select(Questionnaire).options(selectinload(Questionnaire.items))
-        )
-    }
+    known = Known.load()
     known_ids = set(db.session.scalars(select(Response.public_id)))
-    errors: list[tuple[int, str, str]] = []
+    errors: list[tuple[int, str, DomainError]] = []
     pending: list[dict[str, Any]] = []
     seen_ids: dict[str, int] = {}
     stored = 0
@@ -274,12 +273,9 @@ def import_responses(
             )
             continue
         row = dict(zip(header, cells, strict=True))
-        for column in [c for c, value in row.items() if "\x00" in value]:
-            errors.append(problem(n, column, NUL_MESSAGE))
-        rid = row["response_id"].strip() or new_public_id()
-        for column, limit in COLUMN_LIMITS.items():
-            if len(row[column].strip()) > limit:
-                errors.append(problem(n, column, "最多 {limit} 个字符。", limit=limit))
+        checked, problems = check_record(row, item_columns, known, default_channel)
+        errors.extend((n, column, error) for column, error in problems)
+        rid = checked["public_id"]
         if rid in known_ids:
             errors.append(problem(n, "response_id", "{id} 已经导入过。", id=rid))
         elif rid in seen_ids:
@@ -287,48 +283,6 @@ def import_responses(
                 problem(n, "response_id", "{id} 与第 {other} 行重复。", id=rid, other=seen_ids[rid])
             )
         seen_ids[rid] = n
-        q = versions.get(row["questionnaire"].strip())
-        if q is None:
-            errors.append(problem(n, "questionnaire", "未知的问卷 {q}。", q=row["questionnaire"]))
-        unit = units.get(row["unit"].strip())
-        if unit is None:
-            errors.append(problem(n, "unit", "找不到单位 {code}。", code=row["unit"]))
-        group = groups.get(row["rater_group"].strip())
-        if group is None:
-            errors.append(problem(n, "rater_group", "未知的评价群体 {g}。", g=row["rater_group"]))
-        channel = row["channel"].strip() or default_channel
-        if channel not in set(Channel):
-            errors.append(problem(n, "channel", "未知的渠道 {c}。", c=channel))
-        times: dict[str, datetime | None] = {}
-        for col in ("started_at", "submitted_at"):
-            raw = row[col].strip()
-            if not raw:
-                if col == "submitted_at":
-                    errors.append(problem(n, col, "为空。"))
-                times[col] = None
-                continue
-            try:
-                times[col] = check_date(_parse_time(raw), col)
-            except DomainError as exc:  # a year no assessment can be about
-                errors.append((n, col, exc))
-            except ValueError:
-                errors.append(problem(n, col, "不是带时区的 ISO 8601 时间：{value}", value=raw))
-        answers: dict[str, Any] = {}
-        if q is not None:
-            by_code = {i.code: i for i in q.items}
-            for col in item_columns:
-                raw = row[col]
-                item = by_code.get(col)
-                if item is None:
-                    if raw.strip():
-                        errors.append(problem(n, col, "不是问卷 {q} 的题目。", q=q.label))
-                    continue
-                try:
-                    answers[col] = parse_value(item, raw)
-                except QuestionnaireError as exc:
-                    errors.append((n, col, exc))
-            for code in by_code:
-                answers.setdefault(code, None)
         if len(errors) > 200:
             break
         if errors:
@@ -336,49 +290,260 @@ def import_responses(
         if len(pending) >= BATCH:
             stored += _store(cycle, pending)
             pending = []
-        pending.append(
-            {
-                "public_id": rid,
-                "questionnaire": q,
-                "unit": unit,
-                "rater_group": group,
-                "rater": row["rater"].strip(),
-                "rater_unit": row["rater_unit"].strip(),
-                "channel": channel,
-                "device": row["device"].strip(),
-                "answers": answers,
-                "started_at": times.get("started_at"),
-                "submitted_at": times.get("submitted_at"),
-                "comment": row["comment"],
-            }
-        )
+        pending.append(checked)
     if errors:
         raise ImportError_(errors)
     return stored + _store(cycle, pending)
 
 
+@dataclass(frozen=True)
+class Known:
+    """What a record's codes may name: units, rater groups, questionnaire versions."""
+
+    units: dict[str, Unit]
+    groups: dict[str, RaterGroup]
+    versions: dict[str, Questionnaire]
+
+    @classmethod
+    def load(cls) -> Known:
+        return cls(
+            {u.code: u for u in db.session.scalars(select(Unit))},
+            {g.code: g for g in db.session.scalars(select(RaterGroup))},
+            {
+                q.label: q
+                for q in db.session.scalars(
+                    select(Questionnaire).options(selectinload(Questionnaire.items))
+                )
+            },
+        )
+
+
+def check_record(
+    row: dict[str, Any], item_columns: Iterable[str], known: Known, default_channel: str
+) -> tuple[dict[str, Any], list[tuple[str, DomainError]]]:
+    """One interchange record (a CSV row, or an API response as the same fields): its
+    response's values, and every problem by field. The one place a record is judged; the
+    values are complete only when there is no problem. Cells are text (a multiple choice's
+    option codes may come as a list); the id a record names is not checked against others
+    here, since a file refuses any id stored before and the API answers with the stored one.
+    """
+    errors: list[tuple[str, DomainError]] = []
+
+    def add(column: str, message: str, **params: object) -> None:
+        errors.append((column, DomainError(message, column, **params)))
+
+    for column, value in row.items():
+        values = value if isinstance(value, list) else [value]
+        if any("\x00" in v for v in values):
+            add(column, NUL_MESSAGE)
+    rid = row["response_id"].strip() or new_public_id()
+    for column, limit in COLUMN_LIMITS.items():
+        if len(row[column].strip()) > limit:
+            add(column, "最多 {limit} 个字符。", limit=limit)
+    q = known.versions.get(row["questionnaire"].strip())
+    if q is None:
+        add("questionnaire", "未知的问卷 {q}。", q=row["questionnaire"])
+    unit = known.units.get(row["unit"].strip())
+    if unit is None:
+        add("unit", "找不到单位 {code}。", code=row["unit"])
+    group = known.groups.get(row["rater_group"].strip())
+    if group is None:
+        add("rater_group", "未知的评价群体 {g}。", g=row["rater_group"])
+    channel = row["channel"].strip() or default_channel
+    if channel not in set(Channel):
+        add("channel", "未知的渠道 {c}。", c=channel)
+    times: dict[str, datetime | None] = {}
+    for col in ("started_at", "submitted_at"):
+        raw = row[col].strip()
+        if not raw:
+            if col == "submitted_at":
+                add(col, "为空。")
+            times[col] = None
+            continue
+        try:
+            times[col] = check_date(_parse_time(raw), col)
+        except DomainError as exc:  # a year no assessment can be about
+            errors.append((col, exc))
+        except ValueError:
+            add(col, "不是带时区的 ISO 8601 时间：{value}", value=raw)
+    answers: dict[str, Any] = {}
+    if q is not None:
+        by_code = {i.code: i for i in q.items}
+        for col in item_columns:
+            raw = row[col]
+            item = by_code.get(col)
+            if item is None:
+                if any(v.strip() for v in (raw if isinstance(raw, list) else [raw])):
+                    add(col, "不是问卷 {q} 的题目。", q=q.label)
+                continue
+            try:
+                answers[col] = parse_value(item, raw)
+            except QuestionnaireError as exc:
+                errors.append((col, exc))
+        for code in by_code:
+            answers.setdefault(code, None)
+    return {
+        "public_id": rid,
+        "questionnaire": q,
+        "unit": unit,
+        "rater_group": group,
+        "rater": row["rater"].strip(),
+        "rater_unit": row["rater_unit"].strip(),
+        "channel": channel,
+        "device": row["device"].strip(),
+        "answers": answers,
+        "started_at": times.get("started_at"),
+        "submitted_at": times.get("submitted_at"),
+        "comment": row["comment"],
+    }, errors
+
+
+def _fields(cycle: Cycle, p: dict[str, Any]) -> dict[str, Any]:
+    """:func:`response_row`'s fields for a checked record of ``cycle``."""
+    return {
+        "public_id": p["public_id"],
+        "cycle_id": cycle.id,
+        "unit_id": p["unit"].id,
+        "rater_group_id": p["rater_group"].id,
+        "questionnaire_id": p["questionnaire"].id,
+        "channel": p["channel"],
+        "started_at": p["started_at"],
+        "submitted_at": p["submitted_at"],
+        "answers": p["answers"],
+        "comment": p["comment"],
+        "device": p["device"],
+        "rater": p["rater"],
+        "rater_unit": p["rater_unit"],
+    }
+
+
 def _store(cycle: Cycle, pending: list[dict[str, Any]]) -> int:
     """Add checked rows to the session, flush them and let them go (memory stays flat)."""
-    made = []
-    for p in pending:
-        made.append(
-            add_response(
-                public_id=p["public_id"],
-                cycle_id=cycle.id,
-                unit_id=p["unit"].id,
-                rater_group_id=p["rater_group"].id,
-                questionnaire_id=p["questionnaire"].id,
-                channel=p["channel"],
-                started_at=p["started_at"],
-                submitted_at=p["submitted_at"],
-                answers=p["answers"],
-                comment=p["comment"],
-                device=p["device"],
-                rater=p["rater"],
-                rater_unit=p["rater_unit"],
-            )
-        )
+    made = [add_response(**_fields(cycle, p)) for p in pending]
     db.session.flush()
     for response in made:
         db.session.expunge(response)
     return len(made)
+
+
+# what makes two records of one response_id the same response
+SAME = (
+    "cycle_id",
+    "unit_id",
+    "rater_group_id",
+    "questionnaire_id",
+    "channel",
+    "started_at",
+    "submitted_at",
+    "answers",
+    "comment",
+    "device",
+    "rater",
+    "rater_unit",
+)
+FIXED = frozenset(HEAD + TAIL)
+
+
+def _differs(row: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+    return [f for f in SAME if row[f] != stored[f]]
+
+
+class Conflict(Exception):
+    """Records whose response_id is stored with other content: (index, fields that differ)."""
+
+    def __init__(self, conflicts: list[tuple[int, str, list[str]]]):
+        self.conflicts = conflicts  # (index, response_id, differing fields)
+        super().__init__(f"{len(conflicts)} response_id(s) stored with other content")
+
+
+@dataclass(frozen=True)
+class Ingested:
+    ids: list[str]  # every record's response_id, in order
+    stored: int  # rows this call stored
+    existing: int  # records of responses stored before (left as they were)
+
+
+def ingest_records(
+    cycle: Cycle,
+    records: list[dict[str, Any]],
+    scope: Scope,
+    default_channel: str = Channel.IMPORT,
+) -> Ingested:
+    """Store interchange records (an API batch) in ``cycle``: all or nothing, idempotent by
+    response_id. A record whose id is stored with the same content is that response
+    (nothing is stored again); with other content the batch is refused
+    (:class:`Conflict`). Problems are raised together as :class:`ImportError_`, each by
+    the record's index (from 0) and field. Rows are built by the pages' builder
+    (:func:`response_row`: review status valid, the device and channel given as evidence)
+    and inserted once per id even under concurrent batches (``ON CONFLICT DO NOTHING``
+    on the unique id, then the winner's row is compared). The caller commits, or rolls
+    back on any exception."""
+    known = Known.load()
+    errors: list[tuple[int, str, DomainError]] = []
+    rows: dict[str, dict[str, Any]] = {}
+    first: dict[str, int] = {}
+    ids: list[str] = []
+    for index, record in enumerate(records):
+        items = [c for c in record if c not in FIXED]
+        checked, problems = check_record(record, items, known, default_channel)
+        errors.extend((index, column, error) for column, error in problems)
+        unit = checked["unit"]
+        if unit is not None and not scope.sees_unit(unit):
+            errors.append(
+                (index, "unit", DomainError("无权为单位 {code} 提交答卷。", "unit", code=unit.code))
+            )
+        if len(errors) > 200:
+            break
+        if errors:
+            continue
+        row = response_row(**_fields(cycle, checked))
+        rid = row["public_id"]
+        ids.append(rid)
+        if rid in rows:
+            if _differs(row, rows[rid]):
+                errors.append(
+                    (
+                        index,
+                        "response_id",
+                        DomainError(
+                            "{id} 与第 {other} 条的 response_id 相同，内容却不同。",
+                            "response_id",
+                            id=rid,
+                            other=first[rid],
+                        ),
+                    )
+                )
+            continue
+        rows[rid], first[rid] = row, index
+    if errors:
+        raise ImportError_(errors)
+    stored_before = _stored(list(rows))
+    _check_same(rows, stored_before, first)
+    new = [row for rid, row in rows.items() if rid not in stored_before]
+    inserted = insert_new(new)
+    lost = [row["public_id"] for row in new if row["public_id"] not in inserted]
+    if lost:  # a concurrent batch stored them first: theirs stands if it is the same
+        _check_same(rows, _stored(lost), first)
+    return Ingested(ids, len(inserted), len(rows) - len(inserted))
+
+
+def _stored(public_ids: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    columns = [Response.public_id] + [getattr(Response, f) for f in SAME]
+    for start in range(0, len(public_ids), 1000):
+        chunk = public_ids[start : start + 1000]
+        for values in db.session.execute(select(*columns).where(Response.public_id.in_(chunk))):
+            found[values[0]] = dict(zip(SAME, values[1:], strict=True))
+    return found
+
+
+def _check_same(
+    rows: dict[str, dict[str, Any]], stored: dict[str, dict[str, Any]], first: dict[str, int]
+) -> None:
+    conflicts = [
+        (first[rid], rid, diff)
+        for rid, values in stored.items()
+        if (diff := _differs(rows[rid], values))
+    ]
+    if conflicts:
+        raise Conflict(sorted(conflicts))
