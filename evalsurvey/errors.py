@@ -167,7 +167,9 @@ def _non_utf8_form() -> bool:
 FILE_FIELDS = frozenset({"file", "imp-file", "evidence", "people_file", "paper-file"})
 # Pages whose form carries an evidence file of up to EVIDENCE_MAX_BYTES: a file past it
 # comes back as the form with what was typed (evalsurvey/uploads.py).
-EVIDENCE_PAGES = frozenset({"admin.unit_assessment", "admin.ledger_item", "admin.consultation"})
+EVIDENCE_PAGES = frozenset(
+    {"admin.unit_assessment", "admin.ledger_item", "admin.consultation", "admin.findings_grid"}
+)
 # Other pages that take a file larger than the 64 KiB every other body is held to.
 LARGE_UPLOADS = {
     "admin.invitations": 1024 * 1024,  # a list of up to 5,000 people

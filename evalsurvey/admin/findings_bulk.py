@@ -18,6 +18,7 @@ from evalsurvey.admin.findings import evidence_folder
 from evalsurvey.admin.schemes import rule_words
 from evalsurvey.domain.assessment import grades as grade_domain
 from evalsurvey.domain.assessment import schemes as scheme_domain
+from evalsurvey.domain.assessment.evidence import EvidenceTooLarge, max_bytes
 from evalsurvey.domain.assessment.schemes import FindingEntry, FindingsRefused
 from evalsurvey.domain.files.findings_sheet import read_findings_sheet, write_findings_sheet
 from evalsurvey.errors import LARGE_UPLOADS
@@ -25,16 +26,15 @@ from evalsurvey.extensions import db
 from evalsurvey.i18n import _, current_lang, label, sep
 from evalsurvey.models import Cycle, CycleScheme, Finding, Unit
 from evalsurvey.scoring.schemes import Extra, Node, Scheme, Veto
+from evalsurvey.uploads import DRAIN_FACTOR, megabytes
 from evalsurvey.web import run_action
-from evalsurvey.xlsxread import DEFAULT_LIMITS, MB
+from evalsurvey.xlsxread import DEFAULT_LIMITS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# Bodies larger than the 64 KiB of other pages: the grid may carry an evidence file per
-# element (a few 10 MB files at once; each file is then checked by its element), the
-# spreadsheet a workbook as large as the bounded reader takes.
-GRID_BODY = 4 * 10 * MB + 64 * 1024
-LARGE_UPLOADS.setdefault("admin.findings_grid", GRID_BODY)
+# The grid is an evidence page (errors.EVIDENCE_PAGES): a file past the limit comes back
+# beside its element with everything typed. The spreadsheet takes a workbook as large as
+# the bounded reader does.
 LARGE_UPLOADS.setdefault("admin.findings_sheet", DEFAULT_LIMITS.file_bytes + 64 * 1024)
 
 STARS = re.compile(r"^(?:star(\d)|(one|two|three|four|five)_star)$")
@@ -144,6 +144,7 @@ def findings_grid(cycle_id: int, unit_id: int):
     typed: dict[str, dict[str, str]] = {}  # element → field → what was posted
     problems: dict[str, dict[str, list[str]]] = {}  # element → field → messages
     form_problems: list[str] = []
+    too_large = False
     chosen: dict[str, str] = {}  # element → the file name chosen (not kept after an error)
     # the section whose save button was pressed: the page comes back there
     at = request.form.get("at", "") if request.method == "POST" else request.args.get("at", "")
@@ -161,8 +162,23 @@ def findings_grid(cycle_id: int, unit_id: int):
             form_problems.append(_("上传的文件与要素对不上，请重新选择文件后保存。"))
             files, owners = [], []
         uploads = {o: f for o, f in zip(owners, files, strict=True) if f and f.filename}
+        # past the body's cap (files of several times the limit together) reading stopped:
+        # the elements after that point were not received, and their stored values stay
+        unread = [item.code for item in items if f"value-{item.code}" not in request.form]
+        too_large = bool(unread)
+        if unread:
+            form_problems.append(
+                _(
+                    "一次提交的佐证材料过多（合计不能超过 {mb} MB），从 {code} 起的要素没有读到，"
+                    "什么也没有保存。请分几次选择文件保存。",
+                    mb=megabytes(DRAIN_FACTOR * max_bytes()),
+                    code=unread[0],
+                )  # fmt: skip
+            )
         entries = []
         for item in items:
+            if item.code in unread:
+                continue
             row = {k: request.form.get(f"{k}-{item.code}", "") for k in ("value", "note", "reason")}
             typed[item.code] = row
             upload = uploads.get(item.code)
@@ -196,6 +212,8 @@ def findings_grid(cycle_id: int, unit_id: int):
                 return redirect(back + (f"#save-{at[4:]}" if at else ""))
             if isinstance(done.error, FindingsRefused):
                 for problem in done.error.problems:
+                    # a file past the limit: 413, as the other evidence pages answer
+                    too_large |= isinstance(problem.error, EvidenceTooLarge)
                     field = problem.field if problem.field in ("value", "note", "reason",
                                                                "evidence") else "value"  # fmt: skip
                     problems.setdefault(problem.where, {}).setdefault(field, []).append(
@@ -231,9 +249,10 @@ def findings_grid(cycle_id: int, unit_id: int):
         words=lambda item: item_words(item, cycle, unit.type),
         hint=value_hint,
         kind=kind,
+        evidence_note=_(forms.EVIDENCE_LABEL, mb=megabytes(max_bytes())),
         is_veto=lambda item: isinstance(item, Veto),
         is_extra=lambda item: isinstance(item, Extra | Veto),
-    ), (400 if form_problems else 200)
+    ), (413 if too_large else 400 if form_problems else 200)
 
 
 # -- the spreadsheet ----------------------------------------------------------------------------

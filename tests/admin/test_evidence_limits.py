@@ -105,6 +105,16 @@ def _saved(model) -> bool:
         model.evidence != "")))  # fmt: skip
 
 
+def _taken(app, accepted, model, data: bytes) -> None:
+    """The post was saved with its file, stored byte for byte."""
+    assert accepted.status_code == 302, accepted.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    assert _saved(model)
+    (stored,) = _files(app)
+    with open(stored, "rb") as fh:
+        assert fh.read() == data
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_a_9_mb_pdf_is_taken_and_an_11_mb_one_comes_back_with_the_text(app, client, page):
     url, fields, model = PAGES[page](client)
@@ -130,13 +140,7 @@ def test_a_9_mb_pdf_is_taken_and_an_11_mb_one_comes_back_with_the_text(app, clie
 
     taken = samples.pdf(9 * MB)
     assert 9 * MB <= len(taken) < 10 * MB
-    accepted = _post(client, url, fields, taken, "scan.pdf")
-    assert accepted.status_code == 302, accepted.get_data(as_text=True)[:2000]
-    db.session.expire_all()
-    assert _saved(model)
-    (stored,) = _files(app)
-    with open(stored, "rb") as fh:
-        assert fh.read() == taken
+    _taken(app, _post(client, url, fields, taken, "scan.pdf"), model, taken)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -217,3 +221,64 @@ def test_a_pdf_locked_with_a_password_is_refused(app):
     writer.write(locked)
     with app.test_request_context():
         assert "设有打开密码" in _refused(locked.getvalue(), "a.pdf")
+
+
+def _grid(client):
+    """The findings grid of a unit, with the first element's value, note and file owner."""
+    cycle, _version = _assessed_cycle()
+    unit = make_unit("B1", type="agency_branch")
+    make_staff("insp", Role.INSPECTOR)
+    login(client, "insp")
+    url = f"/admin/cycles/{cycle.id}/units/{unit.id}/findings"
+    page = client.get(url).get_data(as_text=True)
+    values = {name: "" for name in re.findall(r'name="(value-[^"]+)"', page)}
+    return url, page, values
+
+
+def _grid_post(client, url: str, page: str, parts: list[tuple[str, object]]):
+    values = MultiDict([("csrf_token", hidden_fields(page)["csrf_token"]), *parts])
+    boundary, body = encode_multipart(values)
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_the_findings_grid_takes_9_mb_and_brings_11_mb_back_beside_its_element(app, client):
+    url, page, values = _grid(client)
+    assert "10 MB 以内" in page  # the grid states the limit
+    typed = [*values.items(), ("value-1.1", "1"), ("note-1.1", NOTE), ("evidence_for", "1.1")]
+
+    def post(data: bytes):
+        file = FileStorage(io.BytesIO(data), "scan.pdf")
+        return _grid_post(client, url, page, [*typed, ("evidence", file)])
+
+    refused = post(samples.pdf(11 * MB))
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 413  # the grid, not the bare "too large" page
+    assert "内容过大" not in html and "<form" in html and NOTE in html
+    assert "文件超过 10 MB 的上限，没有保存。请压缩或拆分后重新选择文件。" in html
+    assert not _saved(Finding) and _files(app) == []
+    taken = samples.pdf(9 * MB)
+    _taken(app, post(taken), Finding, taken)
+
+
+def test_the_findings_grid_past_its_body_cap_keeps_what_came_before(app, client):
+    """Files together past the four times the limit the body is read to: the text before
+    the cut is kept, nothing is saved, and the elements not read keep their stored values."""
+    app.config["EVIDENCE_MAX_BYTES"] = MB // 2
+    url, page, values = _grid(client)
+    first = ("value-1.1", "1"), ("note-1.1", NOTE), ("evidence_for", "1.1")
+    big = samples.pdf(3 * MB)
+
+    def file():
+        return ("evidence", FileStorage(io.BytesIO(big), "a.pdf"))
+
+    rest = [(k, "0") for k in values if k != "value-1.1"]
+    refused = _grid_post(client, url, page, [*first, file(), *rest])
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 413 and NOTE in html and "<form" in html
+    assert "一次提交的佐证材料过多（合计不能超过 2 MB）" in html
+    assert db.session.scalar(select(func.count()).select_from(Finding)) == 0
+    # a file far past the limit at the end of the form: beside its element, the text kept
+    refused = _grid_post(client, url, page, [*first, *rest, file()])
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 413 and NOTE in html, re.findall(r'class="err">([^<]*)', html)
+    assert "文件超过 0.5 MB 的上限" in html

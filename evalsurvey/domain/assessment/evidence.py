@@ -281,15 +281,18 @@ def _read_xml(book: zipfile.ZipFile, info: zipfile.ZipInfo, start) -> None:
                 return
 
 
-def store_evidence(folder: str, finding: Evidenced, filename: str, data: bytes) -> str:
+def store_evidence(
+    folder: str, finding: Evidenced, filename: str, data: bytes, checked: str | None = None
+) -> str:
     """Check (:func:`check_evidence`) and store one evidence file for ``finding`` (or a
     ledger item, or a department's adjustment: anything with a cycle, a unit and an
-    ``evidence`` name); returns its stored name.
+    ``evidence`` name); returns its stored name. ``checked``: the extension
+    :func:`check_evidence` already returned for these bytes (not read again).
 
     The stored name is random (it reveals nothing and cannot be guessed); the file goes
     under ``folder/<cycle>/<unit>/``. Flushed, not committed.
     """
-    ext = check_evidence(filename, data)
+    ext = checked or check_evidence(filename, data)
     target = os.path.join(folder, str(finding.cycle_id), str(finding.unit_id))
     os.makedirs(target, exist_ok=True)
     name = secrets.token_hex(12) + ext

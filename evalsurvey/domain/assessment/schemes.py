@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from evalsurvey.domain.assessment.evidence import store_evidence
+from evalsurvey.domain.assessment.evidence import check_evidence, store_evidence
 from evalsurvey.domain.checks import check_text
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.units import check_code
@@ -209,6 +209,7 @@ def record_findings(
     planned = []
     for entry in entries:
         key = (entry.unit.id, (entry.element or "").strip())
+        refused = False
         try:
             if key in seen:
                 raise DomainError("要素 {element} 出现了两次。", "element", element=key[1])
@@ -226,19 +227,29 @@ def record_findings(
             )
         except DomainError as exc:
             problems.append(EntryProblem(entry.where, exc.field, exc))
-            continue
-        planned.append((entry, version, key[1], value, note, reason, found, same))
+            refused = True
+        ext = None
+        if entry.evidence is not None:
+            # files are checked with the rows, so one refused file is named with every
+            # other problem and nothing is written
+            try:
+                ext = check_evidence(*entry.evidence)
+            except DomainError as exc:
+                problems.append(EntryProblem(entry.where, "evidence", exc))
+                continue
+        if not refused:
+            planned.append((entry, version, key[1], value, note, reason, found, same, ext))
     if problems:
         raise FindingsRefused(problems)
     written = []
-    for entry, version, element, value, note, reason, found, same in planned:
+    for entry, version, element, value, note, reason, found, same, ext in planned:
         if not same or found is None:
             found = _write_finding(
                 cycle, entry.unit, version, element, value, note, reason, actor, found
             )
         if entry.evidence is not None:
             try:
-                store_evidence(evidence_folder or "", found, *entry.evidence)
+                store_evidence(evidence_folder or "", found, *entry.evidence, checked=ext)
             except DomainError as exc:
                 problems.append(EntryProblem(entry.where, "evidence", exc))
                 continue
