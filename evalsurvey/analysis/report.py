@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
@@ -230,18 +231,26 @@ def analyze(table: ResponseTable, options: Options) -> dict:
 
     # -- flags on responses --------------------------------------------------------------
     n_groups = len(table.groups)
+    # each public response's own evidence of coming from a surge of its unit; invitations
+    # (single-use) are left out: timing alone cannot make them suspect
+    surge = stats.surge_suspicion(
+        table.unit,
+        table.submitted,
+        score,
+        table.submitted - table.started,
+        device=table.device,
+        network=table.network,
+        invited=table.invited,
+        questionnaire=table.questionnaire,
+        day_offset=options.day_offset,
+        earlier=table.earlier_rates,
+        items=items,
+    )
     flag_sets = [
         stats.speeders(table.submitted - table.started, table.questionnaire),
         stats.duplicates(table.device, table.unit, table.submitted, options.duplicate_window),
-        stats.bursts(
-            table.unit,
-            table.submitted,
-            options.burst_window,
-            day_offset=options.day_offset,
-            earlier=table.earlier_rates,
-            # one response per single-use invitation: timing alone cannot make it suspect
-            exempt=table.invited,
-        ),
+        surge.flags(),
+        surge.in_surge(),
         stats.network_repeats(table.network, table.device, table.unit, table.submitted)
         if table.network is not None
         else stats.Flags.empty("network"),
@@ -279,10 +288,20 @@ def analyze(table: ResponseTable, options: Options) -> dict:
     # -- scores ----------------------------------------------------------------------------
     n_units = len(table.units)
     used = ~suspect & ~np.isnan(score) & ~conflict
+    # the bounded-influence score counts the surge's suspects too, at their weights: it must
+    # hold whatever the flags say
+    in_flood = np.zeros(n, bool)
+    for i, found in reasons.items():
+        in_flood[i] = "surge" in found and not dropped[i]
+    counted = (used | in_flood) & ~np.isnan(score) & ~conflict
     group_scores: dict[str, dict] = {}
     for g, gname in enumerate(table.groups):
         group_scores[gname] = _group_scores(
             table, g, used, score, satisfied, sat_eligible, options, matrices.get(g), n_units
+        )
+        mine = counted & (table.group == g)
+        group_scores[gname]["bounded"] = stats.bounded_scores(
+            score[mine], table.unit[mine], surge.weight[mine], n_units
         )
     unit_n = np.bincount(table.unit, minlength=n_units)
     unit_used = np.bincount(table.unit[used], minlength=n_units)
@@ -295,6 +314,19 @@ def analyze(table: ResponseTable, options: Options) -> dict:
     for r in ranks[~np.isnan(ranks)]:
         rank_counts[r] = rank_counts.get(r, 0) + 1
 
+    surge_days: dict[int, list[dict]] = {}
+    for found in surge.surges:
+        surge_days.setdefault(found.unit, []).append(
+            {
+                "date": (_EPOCH + timedelta(days=found.day)).isoformat(),
+                "count": found.count,
+                "expected": round(found.expected, 1),
+                "excess": round(found.excess, 1),
+                # does the surge differ from the unit's ordinary responses? if not, it is
+                # reported and condemns no response
+                "distinct": bool(surge.distinct[found.unit]),
+            }
+        )
     units_out = []
     for u, uname in enumerate(table.units):
         groups = {}
@@ -310,6 +342,8 @@ def analyze(table: ResponseTable, options: Options) -> dict:
             }
             if gs["n_used"][u] < options.min_for(gname):
                 entry.update(score=None, ci95=None, status="too few responses")
+            if gs["method"] == "mean" and entry.get("score") is not None:
+                entry.update(_bounded(gs["bounded"], u))
             if gs["sat_n"][u] > 0 and entry.get("score") is not None:
                 k, m = int(gs["sat_k"][u]), int(gs["sat_n"][u])
                 low, high = stats.wilson_interval(k, m)
@@ -329,6 +363,7 @@ def analyze(table: ResponseTable, options: Options) -> dict:
                 "status": "scored" if scored else "too few responses",
                 "missing_groups": missing[u],
                 "groups": groups,
+                "surges": surge_days.get(u, []),
             }
         )
     units_out.sort(key=lambda e: (e["rank"] is None, e["rank"] or 0, e["unit"]))
@@ -378,7 +413,9 @@ def analyze(table: ResponseTable, options: Options) -> dict:
             "weights": weights_used,
             "missing_policy": "renormalize",
             "duplicate_window_s": options.duplicate_window,
-            "burst_window_s": options.burst_window,
+            "surge_alpha": stats.SURGE_ALPHA,
+            "surge_distinct_alpha": stats.DISTINCT_ALPHA,
+            "surge_posterior": stats.SUSPECT_POSTERIOR,
             "rater_min_effect": options.rater_min_effect,
             "rater_robust_z": options.rater_robust_z,
         },
@@ -395,6 +432,23 @@ def analyze(table: ResponseTable, options: Options) -> dict:
         "units": units_out,
         "reliability": _reliability(table, matrices),
     }
+
+
+_EPOCH = date(1970, 1, 1)
+
+
+def _bounded(found: stats.BoundedScores, u: int) -> dict:
+    """A unit's bounded-influence score beside what its surges would have made of the plain
+    mean (every surge response counted as an ordinary one)."""
+    out = {
+        "bounded_score": _round(found.bounded[u]),
+        "bounded_ci95": _ci(found.bounded[u], found.bounded_half[u]),
+        "effective_n": _round(found.effective_n[u]),
+        "with_surge_score": _round(found.plain[u]),
+        "with_surge_ci95": _ci(found.plain[u], found.plain_half[u]),
+        "surge_shift": _round(found.shift[u]),
+    }
+    return out
 
 
 def _plain(found: dict) -> dict:
@@ -418,6 +472,10 @@ _SENTENCES = {
     "{window_hours:g} h",
     "burst": "{count:.0f} submissions for this unit within {window_minutes:g} min; its usual "
     "rate gives {expected:.2f}",
+    "surge": "one of {count:.0f} submissions for this unit that day, where its ordinary "
+    "traffic gives {expected:.1f}; fits the surge's profile with probability {posterior:.0%}",
+    "in_surge": "submitted on a surge day ({count:.0f} against {expected:.1f} ordinarily) "
+    "but looks like the unit's ordinary responses (surge probability {posterior:.0%})",
     "network": "{count:.0f} of this unit's {of:.0f} submissions from new devices within "
     "{window_hours:.0f} h came from one network (one network usually holds at most "
     "{usual_share:.0%})",

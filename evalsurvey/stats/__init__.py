@@ -35,6 +35,16 @@ from evalsurvey.stats.scores import (
     trimmed_mean,
     wilson_interval,
 )
+from evalsurvey.stats.surges import (
+    DISTINCT_ALPHA,
+    SURGE_ALPHA,
+    SUSPECT_POSTERIOR,
+    BoundedScores,
+    Surge,
+    Suspicion,
+    bounded_scores,
+    surge_suspicion,
+)
 from evalsurvey.stats.weighting import (
     AHPResult,
     CombineResult,
@@ -44,6 +54,14 @@ from evalsurvey.stats.weighting import (
 )
 
 __all__ = [
+    "BoundedScores",
+    "DISTINCT_ALPHA",
+    "SURGE_ALPHA",
+    "SUSPECT_POSTERIOR",
+    "Surge",
+    "Suspicion",
+    "bounded_scores",
+    "surge_suspicion",
     "AHPResult",
     "CombineResult",
     "Flags",

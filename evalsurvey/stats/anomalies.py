@@ -5,8 +5,8 @@ here every flag carries its numbers in ``details``.
 
 Reason codes (a fixed vocabulary, used in the analysis JSON):
 
-per response  ``speeder``, ``duplicate``, ``burst``, ``network``, ``straightline``,
-              ``outlier``
+per response  ``speeder``, ``duplicate``, ``surge``, ``in_surge`` (not suspect),
+              ``burst`` (stored runs only), ``network``, ``straightline``, ``outlier``
 per rater     ``flat_rater``, ``lenient``, ``severe``, ``collusion``, ``own_unit``
 
 Which flags make a response *suspect* (kept, excluded from scores until reviewed)
@@ -28,9 +28,20 @@ from scipy import stats as sps
 
 from evalsurvey.stats.raters import RaterEffects, rater_effects
 
-RESPONSE_REASONS = ("speeder", "duplicate", "burst", "network", "straightline", "outlier")
+# ``surge`` and ``in_surge`` come from :mod:`evalsurvey.stats.surges`; ``burst`` (the rule
+# that marked every response of a surging window) stays in the vocabulary for stored runs
+RESPONSE_REASONS = (
+    "speeder",
+    "duplicate",
+    "surge",
+    "in_surge",
+    "burst",
+    "network",
+    "straightline",
+    "outlier",
+)
 RATER_REASONS = ("flat_rater", "lenient", "severe", "collusion", "own_unit")
-SUSPECT_RESPONSE_REASONS = frozenset({"speeder", "duplicate", "burst", "network"})
+SUSPECT_RESPONSE_REASONS = frozenset({"speeder", "duplicate", "surge", "burst", "network"})
 SUSPECT_RATER_REASONS = frozenset({"flat_rater", "collusion", "own_unit"})
 MAD_TO_SD = 1.4826  # MAD of a normal distribution × 1.4826 = its SD
 

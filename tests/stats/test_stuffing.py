@@ -3,9 +3,9 @@ than all honest citizens of a window together. Its responses are suspect with pr
 and recall ≥ 0.95, honest citizens are not, and the window's score stays within 2 points of
 its honest score — whether the flood lasts a hundred minutes or is spread over two days.
 
-The burst rule's baseline is each window's usual hourly rate on its quieter days
-(:func:`evalsurvey.stats.usual_rates`), which a flood cannot raise; the bot's changing
-devices and networks play no part in the rule, so changing them does not hide it.
+The surge model's baseline is each window's ordinary hourly rate on its days that are not
+surges (:func:`evalsurvey.stats.surge_suspicion`), which a flood cannot raise; within a surge
+each response is judged on its own evidence (tests/stats/test_surges.py for the full set).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def test_a_bot_that_outnumbers_the_honest_is_caught(tmp_path, seed, flood):
     # ...except the few who rated the window while the flood ran, whom time cannot tell apart
     times = {r[0]: datetime.fromisoformat(r[9]).timestamp() for r in rows}
     start, end = min(times[b] for b in bot), max(times[b] for b in bot)
-    bursty = {r["response_id"] for r in report["responses"] if "burst" in r["reasons"]}
+    bursty = {r["response_id"] for r in report["responses"] if "surge" in r["reasons"]}
     assert all(start - 43200 <= times[h] <= end + 43200 for h in bursty & honest)
 
     honest_rows, _none = _cycle(seed, None)
@@ -118,7 +118,7 @@ def test_a_bot_that_outnumbers_the_honest_is_caught(tmp_path, seed, flood):
 def test_honest_traffic_alone_raises_no_burst(tmp_path):
     rows, _bot = _cycle(7, None)
     report = _report(tmp_path, rows)
-    assert not [r for r in report["responses"] if "burst" in r["reasons"]]
+    assert not [r for r in report["responses"] if "surge" in r["reasons"]]
 
 
 def _networks(rows, bot, seed: int, bot_prefixes: int = 1):
