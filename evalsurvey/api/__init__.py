@@ -49,8 +49,8 @@ def field_errors(error: ValidationError) -> list[dict[str, Any]]:
     out = []
     for e in error.errors()[:200]:
         loc = [p for p in e["loc"] if p not in ("batch", "one")]
-        if loc[:1] == ["responses"]:
-            loc = loc[1:]
+        if loc[:1] == ["responses"] and len(loc) > 1 and isinstance(loc[1], int):
+            loc = loc[1:]  # a batch's response: named by its index
         index = loc.pop(0) if loc and isinstance(loc[0], int) else None
         words = PYDANTIC_WORDS.get(e["type"])
         detail = _(words, **(e.get("ctx") or {})) if words else e["msg"]

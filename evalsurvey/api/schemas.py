@@ -45,7 +45,7 @@ class Page(BaseModel):
 class PageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cursor: str | None = Field(None, max_length=40)
+    cursor: str | None = Field(None, pattern=r"^[0-9]{1,9}$", description="opaque")
     limit: int = Field(100, ge=1, le=LIMIT_MAX)
 
 

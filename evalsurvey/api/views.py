@@ -62,7 +62,7 @@ def _cursor(raw: str | None) -> int:
     """The id a page starts after (cursors are ids; a client treats them as opaque)."""
     if not raw:
         return 0
-    if not raw.isdigit() or len(raw) > 10:
+    if not raw.isdigit() or len(raw) > 9:
         raise ApiProblem(
             422,
             _("请求内容有误。"),
