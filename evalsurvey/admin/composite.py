@@ -76,6 +76,15 @@ GAP_WORDS = {
 }
 
 
+def _gap_words(gap: shortfalls.Gap, names: dict[str, str]) -> str:
+    return _(
+        GAP_WORDS[gap.reason],
+        group=names.get(gap.component, gap.component),
+        n=gap.n,
+        min=gap.minimum,
+    )
+
+
 @bp.app_template_global()
 def score_gaps(cycle: Cycle, unit_type: str) -> dict[str, dict[str, str]]:
     """Unit → component → why it has no score, in the reader's language (the composite
@@ -85,18 +94,21 @@ def score_gaps(cycle: Cycle, unit_type: str) -> dict[str, dict[str, str]]:
     if key not in cache:
         names = component_names(cycle)
         cache[key] = {
-            unit: {
-                component: _(
-                    GAP_WORDS[gap.reason],
-                    group=names.get(component, component),
-                    n=gap.n,
-                    min=gap.minimum,
-                )
-                for component, gap in found.items()
-            }
+            unit: {component: _gap_words(gap, names) for component, gap in found.items()}
             for unit, found in shortfalls.gaps(cycle, unit_type).items()
         }
     return cache[key]
+
+
+@bp.app_template_global()
+def report_gaps(report: dict, cycle: Cycle, unit: Unit) -> dict[str, str]:
+    """Component → why it has no score, for one feedback report: from the reasons the report
+    carries (frozen with it; one unit's PDF then reads no other unit), else, for reports made
+    before they did, from the cycle's result."""
+    if "gaps" not in report:
+        return score_gaps(cycle, unit.type).get(unit.code, {})
+    names = component_names(cycle)
+    return {g[0]: _gap_words(shortfalls.Gap(*g), names) for g in report["gaps"]}
 
 
 @bp.get("/cycles/<int:cycle_id>/composite")

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from evalsurvey.domain.assessment.schemes import cycle_scheme, scheme_of
 from evalsurvey.domain.results.analysis import latest_runs
+from evalsurvey.domain.results.shortfalls import seen_by
 from evalsurvey.extensions import db
 from evalsurvey.models import (
     Adjustment,
@@ -62,6 +63,7 @@ def unit_reports(
     findings: dict[tuple[int, str], Finding] = {
         (f.unit_id, f.element): f for f in db.session.scalars(found_query)
     }
+    seen = seen_by(result.composite_run)  # why a part has no score, frozen with the report
     analysis = latest_runs(cycle).get(unit_type)
     reliability = (analysis.result or {}).get("reliability", {}) if analysis else {}
     groups = {g.code: g for g in db.session.scalars(select(RaterGroup))}
@@ -140,6 +142,10 @@ def unit_reports(
                 for t in entry.terms
             ],
             "missing": list(entry.missing),
+            "gaps": [
+                [g.component, g.reason, g.n, g.minimum]
+                for g in seen.unit_gaps(row.unit, entry.terms).values()
+            ],
             "inspection": {
                 "scheme": inspection.scheme,
                 "title": scheme.title if scheme else "",

@@ -41,38 +41,69 @@ def minimums(analysis: AnalysisRun | None) -> tuple[int, dict[str, int]]:
     return int(settings.get("min_n", DEFAULT_MIN_N)), dict(settings.get("group_min_n") or {})
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What the analysis a composite read saw: its minimums and each unit's groups."""
+
+    default: int
+    own: dict[str, int]
+    groups: dict[str, dict]  # unit code -> group code -> the analysis's entry
+
+    def unit_gaps(self, unit: str, terms) -> dict[str, Gap]:
+        """Why each part of one unit's result has no score; ``terms`` are the composite's
+        terms of the unit (objects or dicts with ``component`` and ``score``)."""
+        from evalsurvey.domain.assessment.composite import CYCLE_PREFIX, INSPECTION
+
+        seen = self.groups.get(unit, {})
+        found: dict[str, Gap] = {}
+        for group, entry in seen.items():
+            least = int(self.own.get(group, self.default))
+            if entry.get("n_used", 0) < least:
+                found[group] = Gap(group, TOO_FEW, int(entry.get("n_used", 0)), least)
+        for term in terms:
+            component, score = (
+                (term["component"], term["score"])
+                if isinstance(term, dict)
+                else (term.component, term.score)
+            )
+            if score is not None or component in found:
+                continue
+            if component == INSPECTION:
+                found[component] = Gap(component, NOT_ASSESSED)
+            elif component.startswith(CYCLE_PREFIX):
+                found[component] = Gap(component, NO_COMPOSITE)
+            elif component not in seen:
+                least = int(self.own.get(component, self.default))
+                found[component] = Gap(component, NO_RESPONSES, 0, least)
+        return found
+
+
+def seen_by(composite_run: int | None) -> Seen:
+    """The analysis the composite run ``composite_run`` read (decoded once per caller)."""
+    analysis = _analysis_of(db.session.get(AnalysisRun, composite_run)) if composite_run else None
+    default, own = minimums(analysis)
+    return Seen(
+        default,
+        own,
+        {
+            u["unit"]: u.get("groups") or {}
+            for u in ((analysis.result if analysis else None) or {}).get("units", [])
+        },
+    )
+
+
 def gaps(cycle: Cycle, unit_type: str) -> dict[str, dict[str, Gap]]:
     """Unit → component → why it has no score: every part of the composite without one,
     and every rater group the analysis saw for the unit below its minimum."""
-    from evalsurvey.domain.assessment.composite import CYCLE_PREFIX, INSPECTION
     from evalsurvey.domain.results.cycle import cycle_result
 
     result = cycle_result(cycle, unit_type)
     if result is None or result.composite_run is None:
         return {}
-    analysis = _analysis_of(db.session.get(AnalysisRun, result.composite_run))
-    default, own = minimums(analysis)
-    seen = {
-        u["unit"]: u.get("groups") or {}
-        for u in ((analysis.result if analysis else None) or {}).get("units", [])
-    }
+    seen = seen_by(result.composite_run)
     out: dict[str, dict[str, Gap]] = {}
     for unit in result.units:
-        found: dict[str, Gap] = {}
-        for group, entry in seen.get(unit.unit, {}).items():
-            least = int(own.get(group, default))
-            if entry.get("n_used", 0) < least:
-                found[group] = Gap(group, TOO_FEW, int(entry.get("n_used", 0)), least)
-        for term in unit.terms:
-            if term.score is not None or term.component in found:
-                continue
-            if term.component == INSPECTION:
-                found[term.component] = Gap(term.component, NOT_ASSESSED)
-            elif term.component.startswith(CYCLE_PREFIX):
-                found[term.component] = Gap(term.component, NO_COMPOSITE)
-            elif term.component not in seen.get(unit.unit, {}):
-                least = int(own.get(term.component, default))
-                found[term.component] = Gap(term.component, NO_RESPONSES, 0, least)
+        found = seen.unit_gaps(unit.unit, unit.terms)
         if found:
             out[unit.unit] = found
     return out
