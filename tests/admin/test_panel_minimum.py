@@ -159,3 +159,20 @@ def test_a_communitys_assessment_page_says_why_its_panel_has_no_score(app, clien
     assert re.search(r"第三方专家评审组评分份数 \d，少于本周期设定的 8 份", page)
     page = _text(client.get(f"/admin/cycles/{cycle.id}/composite?type=community"))
     assert re.search(r"第三方专家评审组评分份数 \d，少于本周期设定的 8 份", page)
+
+
+def test_the_dashboards_coverage_counts_each_group_against_the_cycles_minimum(app, client):
+    cycle, (w1, w2) = _setup(client)
+    url = f"/admin/cycles/{cycle.id}/dashboard?type=service_window"
+    page = _text(client.get(url))
+    # five for the panel by default: W1's four experts are too few, W2's six and the citizens
+    # (six each) are not
+    assert "政务服务窗口（第三方专家评审组 4 份，至少 5 份）" in page
+    assert "社保窗口（" not in page and "群众 6 份" not in page
+    assert _set_minimum(client, cycle, "4").status_code in (302, 303)
+    page = _text(client.get(url))
+    assert "政务服务窗口（" not in page  # four experts meet the cycle's minimum of four
+    assert _set_minimum(client, cycle, "7").status_code in (302, 303)
+    page = _text(client.get(url))
+    assert "政务服务窗口（第三方专家评审组 4 份，至少 7 份）" in page
+    assert "社保窗口（第三方专家评审组 6 份，至少 7 份）" in page

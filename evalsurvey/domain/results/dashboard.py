@@ -21,7 +21,7 @@ from evalsurvey.domain.results.analysis import latest_runs
 from evalsurvey.domain.results.cycle import cycle_result
 from evalsurvey.domain.results.feedback import panel_agreement, rectification_items
 from evalsurvey.extensions import db
-from evalsurvey.models import Cycle, RaterGroup, Response, Unit
+from evalsurvey.models import Cycle, RaterGroup, Response, ResponseStatus, Unit
 from evalsurvey.timezones import to_local
 
 
@@ -123,28 +123,39 @@ def cycle_dashboard(cycle: Cycle, unit_type: str, scope: Scope, gap_points: floa
         )
     )
     out.daily = per_day(times)
-    rows_by_unit = dict(
-        db.session.execute(
-            scope.units(
-                select(Response.unit_id, func.count())
-                .where(Response.cycle_id == cycle.id)
-                .group_by(Response.unit_id)
-            )
-        ).all()
-    )
+    out.coverage = coverage(cycle, units.values(), scope, out.min_n)
+    return out
+
+
+def coverage(cycle: Cycle, units, scope: Scope, default: int) -> list[dict]:
+    """Per parent unit: its units, those without a response, and those where a rater group
+    has fewer responses (not excluded) than the cycle's minimum for that group (``default``
+    where the cycle sets none): ``too_few`` holds (unit name, group code, n, minimum)."""
+    wanted = cycle.group_min_n or {}
+    groups = dict(db.session.execute(select(RaterGroup.id, RaterGroup.code)).all())
+    counts: dict[int, dict[str, int]] = {}
+    for unit_id, group_id, n in db.session.execute(
+        scope.units(
+            select(Response.unit_id, Response.rater_group_id, func.count())
+            .where(Response.cycle_id == cycle.id, Response.status != ResponseStatus.EXCLUDED)
+            .group_by(Response.unit_id, Response.rater_group_id)
+        )
+    ):
+        counts.setdefault(unit_id, {})[groups.get(group_id, "")] = n
     parents: dict[str, dict] = {}
-    for unit in units.values():
+    for unit in units:
         parent = unit.parent.name if unit.parent else "—"
         entry = parents.setdefault(parent, {"parent": parent, "units": 0, "none": [],
                                             "too_few": []})  # fmt: skip
         entry["units"] += 1
-        n = rows_by_unit.get(unit.id, 0)
-        if n == 0:
+        seen = counts.get(unit.id, {})
+        if not seen:
             entry["none"].append(unit.name)
-        elif n < out.min_n:
-            entry["too_few"].append(unit.name)
-    out.coverage = sorted(parents.values(), key=lambda p: p["parent"])
-    return out
+        for group, n in sorted(seen.items()):
+            least = int(wanted.get(group, default))
+            if n < least:
+                entry["too_few"].append((unit.name, group, n, least))
+    return sorted(parents.values(), key=lambda p: p["parent"])
 
 
 @dataclass
@@ -154,6 +165,11 @@ class UnitDashboard:
     counts: list[tuple[str, int]] = field(default_factory=list)  # rater group → responses
     daily: list[tuple[str, int]] = field(default_factory=list)  # local day → submissions
     flags: dict[str, int] = field(default_factory=dict)  # reason → responses (office only)
+    # office only, from the latest analysis: the unit's surge days (date, count, expected,
+    # distinct) and per rater group its plain mean beside the bounded-influence score and
+    # what the surges would have made of it (see stats.surges)
+    surges: list[dict] = field(default_factory=list)
+    bounded: list[dict] = field(default_factory=list)
     trend: list[dict] = field(default_factory=list)  # cycle, name, score, rank, of, label
     items: list = field(default_factory=list)  # rectification items
 
@@ -216,6 +232,13 @@ def unit_dashboard(cycle: Cycle, unit: Unit, scope: Scope) -> UnitDashboard:
                 for reason in r.get("reasons", [])
             ).most_common()
         )
+        mine = next((u for u in result.get("units", []) if u.get("unit") == unit.code), {})
+        out.surges = list(mine.get("surges", []))
+        out.bounded = [
+            {"group": code, **entry}
+            for code, entry in sorted(mine.get("groups", {}).items())
+            if entry.get("bounded_score") is not None
+        ]
     out.trend = unit_trend(unit, scope)
     # items drawn from results reach a contact once published or confirmed
     out.items = [i for i in rectification_items(cycle, unit) if scope.may_see_item(i)]
