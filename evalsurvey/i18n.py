@@ -179,6 +179,8 @@ LABELS: dict[str, dict[str, str]] = {
         "speeder": N_("答题过快"),
         "duplicate": N_("同一设备重复提交"),
         "burst": N_("短时集中提交"),
+        "surge": N_("集中提交中的可疑答卷"),
+        "in_surge": N_("集中提交期间的正常答卷"),
         "network": N_("同一网络的新设备集中提交"),
         "straightline": N_("所有题选同一项"),
         "outlier": N_("偏离同组太远"),
@@ -256,6 +258,7 @@ LABELS: dict[str, dict[str, str]] = {
         "drawn": N_("随机抽中"),
     },
     "extra_kind": {"bonus": N_("加分"), "penalty": N_("减分"), "veto": N_("否决")},
+    "token_scope": {"read": N_("只读"), "write": N_("读写（可写入答卷）")},
 }
 
 

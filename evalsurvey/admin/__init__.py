@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     # importing the areas registers their views on the blueprint
     from evalsurvey.admin import (  # noqa: F401
         analysis,
+        api_tokens,
         audit,
         composite,
         consultation,
