@@ -97,6 +97,8 @@ CODES = {
     "speeder",
     "duplicate",
     "burst",
+    "surge",
+    "in_surge",
     "straightline",
     "outlier",
     "flat_rater",

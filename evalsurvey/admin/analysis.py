@@ -21,6 +21,14 @@ SENTENCES = {
     "speeder": N_("用时 {seconds:.0f} 秒，通常为 {typical_seconds:.0f} 秒"),
     "duplicate": N_("同一设备在 {window_hours:g} 小时内已评价该单位 {earlier:.0f} 次"),
     "burst": N_("{window_minutes:g} 分钟内 {count:.0f} 份，按平时速度约 {expected:.1f} 份"),
+    "surge": N_(
+        "该单位当天 {count:.0f} 份，平常约 {expected:.1f} 份；"
+        "本份属于集中提交的可能性 {posterior:.0%}"
+    ),
+    "in_surge": N_(
+        "提交于集中提交当天（{count:.0f} 份，平常约 {expected:.1f} 份），但与平常答卷一致"
+        "（属于集中提交的可能性 {posterior:.0%}）"
+    ),
     "network": N_(
         "{window_hours:.0f} 小时内该单位 {of:.0f} 份新设备答卷中 {count:.0f} 份来自同一网络"
         "（通常一个网络最多约占 {usual_share:.0%}）"
