@@ -69,11 +69,7 @@ def mark_values(text: str) -> Markup:
 
 
 def _scheme_error(exc: SchemeError) -> str:
-    where = exc.where
-    if getattr(exc, "sheet", None):
-        where = _("工作表 {sheet} 第 {row} 行 {column} 列", sheet=exc.sheet, row=exc.row,
-                  column=exc.column)  # fmt: skip
-    return _("方案有误：{where}（{code}）", where=where, code=exc.code)
+    return scheme_domain.scheme_error_text(exc, _)
 
 
 @bp.route("/schemes", methods=["GET", "POST"])

@@ -57,7 +57,9 @@ def test_import_publish_and_assign_through_the_pages(app, client):
         data={**fields, "file": (io.BytesIO(json.dumps(bad).encode()), "bad.json")},
         content_type="multipart/form-data",
     )
-    assert resp.status_code == 400 and "方案有误：1（children_sum）" in resp.get_data(as_text=True)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "方案有误（1）：下级指标分值合计" in html
+    assert "children_sum" not in html  # the problem in words, not its code
     confirm = client.get(f"/admin/schemes/{version.id}/publish").get_data(as_text=True)
     client.post(f"/admin/schemes/{version.id}/publish", data=hidden_fields(confirm))
     db.session.refresh(version)

@@ -7,6 +7,7 @@ feeds the scoring with the findings and the satisfaction scores of the stored an
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,9 +44,101 @@ class SchemeInvalid(DomainError):
 
     def __init__(self, error: SchemeError):
         self.error = error
-        super().__init__(
-            N_("方案有误：{where}（{code}）"), None, where=error.where, code=error.code
+        super().__init__(SCHEME_PROBLEM, None, where=error.where, problem=error.code)
+
+    def text(self, translate=None) -> str:
+        return scheme_error_text(self.error, translate)
+
+
+# Every SchemeError code (scoring.schemes and scoring.workbook) as a sentence; the
+# placeholders are the error's own details, fields named in words (SCHEME_FIELDS)
+SCHEME_MESSAGES = {
+    "missing": N_("缺少“{field}”。"),
+    "not_a_number": N_("“{field}”必须是数字（现为 {value}）。"),
+    "not_positive": N_("“{field}”必须大于 0（现为 {value}）。"),
+    "not_text": N_("“{field}”必须是文字。"),
+    "not_an_object": N_("这一项的格式不对。"),
+    "not_a_list": N_("“{field}”必须是一组值。"),
+    "unknown_rule": N_("没有“{rule}”这种计分规则。"),
+    "bad_order": N_("名次顺序只能是从高到低或从低到高。"),
+    "no_categories": N_("按次计分至少要有一个类别。"),
+    "zero_points": N_("一个类别的分值不能为 0。"),
+    "no_tiers": N_("分档规则至少要有一档。"),
+    "bad_tier": N_("每一档要写成“下限:得分”。"),
+    "duplicate_bound": N_("有两档的下限相同。"),
+    "rest_not_last": N_("“其余”一档必须写在最后。"),
+    "bad_rank": N_("名次必须是从小到大的整数。"),
+    "negative_tier": N_("一档的得分不能为负数（{points}）。"),
+    "tier_above_element": N_("一档给 {points} 分，超过了要素的 {element} 分。"),
+    "duplicate_code": N_("编码重复。"),
+    "too_deep": N_("方案最多 {levels} 级。"),
+    "rule_on_indicator": N_("有下级指标的指标不能有自己的计分规则。"),
+    "children_sum": N_("下级指标分值合计 {children} 分，与本指标的 {points} 分不符。"),
+    "no_rule": N_("考核要素必须有计分规则。"),
+    "negative_in_tree": N_("考核要素的类别分值必须为正数（减分项写在减分部分）。"),
+    "unknown_method": N_("没有“{method}”这种考核方法。"),
+    "no_methods": N_("考核要素至少要有一种考核方法。"),
+    "extra_rule": N_("加分和减分项只能按次计分。"),
+    "bonus_sign": N_("加分项的分值必须为正数。"),
+    "penalty_sign": N_("减分项的分值必须为负数。"),
+    "bad_version": N_("版本必须是从 1 开始的整数。"),
+    "no_indicators": N_("方案没有任何指标。"),
+    "total_sum": N_("一级指标分值合计 {indicators} 分，与总分 {total} 分不符。"),
+    "not_a_workbook": N_("这不是一个 .xlsx 工作簿。"),
+    "missing_sheet": N_("缺少这个工作表。"),
+    "missing_column": N_("表头缺少这一列。"),
+    "one_level": N_("名称只能写在一个级别的列中。"),
+    "no_parent": N_("上面的行中没有它的上级指标。"),
+    "bad_rule_text": N_("读不懂计分规则“{text}”。"),
+    "unknown_kind": N_("类别只能是加分、减分或否决（现为“{kind}”）。"),
+}
+OTHER_SCHEME_PROBLEM = N_("方案内容有误。")
+SCHEME_FIELDS = {
+    "code": N_("编码"),
+    "title": N_("名称"),
+    "points": N_("分值"),
+    "total": N_("总分"),
+    "version": N_("版本"),
+    "bonus_cap": N_("加分上限"),
+    "indicators": N_("指标"),
+    "children": N_("下级指标"),
+    "rule": N_("计分规则"),
+    "methods": N_("考核方法"),
+    "deduct": N_("扣分"),
+    "tiers": N_("分档"),
+    "cap": N_("上限"),
+    "bars": N_("取消资格"),
+    "bonus": N_("加分项"),
+    "penalties": N_("减分项"),
+    "vetoes": N_("否决项"),
+    "rater_group": N_("评价群体"),
+    "note": N_("说明"),
+}
+
+
+SCHEME_PROBLEM = N_("方案有误（{where}）：{problem}")
+WORKBOOK_PLACE = N_("工作表 {sheet} 第 {row} 行 {column} 列")
+
+
+def scheme_error_text(error: SchemeError, translate=None) -> str:
+    """A scheme problem as a sentence: where (the node, or the workbook's sheet, row and
+    column) and what, every detail in words; ``translate`` is a gettext."""
+    t = translate or (lambda message: message)
+    params: dict[str, Any] = defaultdict(str, {
+        k: f"{v:g}" if isinstance(v, float) else v for k, v in error.detail.items()
+    })  # fmt: skip
+    field = str(error.detail.get("field", ""))
+    if field in SCHEME_FIELDS:
+        params["field"] = t(SCHEME_FIELDS[field])
+    problem = t(SCHEME_MESSAGES.get(error.code, OTHER_SCHEME_PROBLEM)).format_map(params)
+    where = error.where
+    if getattr(error, "sheet", None):
+        where = t(WORKBOOK_PLACE).format(
+            sheet=error.sheet,
+            row=error.row,
+            column=error.column,  # type: ignore[attr-defined]
         )
+    return t(SCHEME_PROBLEM).format(where=where, problem=problem)
 
 
 def scheme_of(version: SchemeVersion) -> Scheme:

@@ -95,3 +95,27 @@ def test_unit_results_read_satisfaction_from_the_stored_run(app):
     assert c1.elements["5.1.1"].points == 5.25
     assert c1.elements["5.1.2"].points is None  # no member responses: not assessed
     assert not c1.complete and "5.1.2" in c1.not_assessed
+
+
+def test_every_scheme_problem_reads_as_a_sentence_in_both_languages(app):
+    """Every SchemeError code of the scoring package has a sentence (issue 17: the scheme
+    page showed `children_sum`), its numbers and field in words."""
+    import re
+    from pathlib import Path
+
+    from evalsurvey.i18n import _, in_language
+    from evalsurvey.scoring.schemes import SchemeError
+
+    root = Path(scheme_domain.__file__).resolve().parents[2] / "scoring"
+    source = (root / "schemes.py").read_text() + (root / "workbook.py").read_text()
+    codes = set(re.findall(r'(?:SchemeError|_fail)\(\s*"([a-z_]+)"', source))
+    assert {"children_sum", "missing", "bad_rule_text"} <= codes
+    assert codes <= set(scheme_domain.SCHEME_MESSAGES)
+    error = SchemeError("children_sum", "1", children=18.0, points=20)
+    zh = scheme_domain.scheme_error_text(error)
+    assert zh == "方案有误（1）：下级指标分值合计 18 分，与本指标的 20 分不符。"
+    with in_language("en"):
+        en = scheme_domain.scheme_error_text(error, _)
+        missing = scheme_domain.scheme_error_text(SchemeError("missing", "1.2", field="points"), _)
+    assert "children_sum" not in en and "18" in en and "20" in en
+    assert "points" not in missing.replace("Points", "")
