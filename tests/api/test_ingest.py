@@ -5,6 +5,7 @@ batches on PostgreSQL store each response exactly once."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -56,6 +57,8 @@ def test_batch_is_stored_through_the_pages_row_builder(client, world):
     assert row.answers["attitude"] == 5 and row.answers["topics"] == ["x", "z"]
     assert row.answers["nps"] is None and row.comment == "窗口很好 👍"
     assert row.unit.code == "C1" and row.cycle.code == "2026H2"
+    assert row.submitted_at == datetime(2026, 11, 23, 1, 4, 15, tzinfo=UTC)
+    assert row.started_at == datetime(2026, 11, 23, 1, 2, 0, tzinfo=UTC)
 
 
 def test_one_response_alone(client, world):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, Signer, URLSafeTimedSerializer
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -226,16 +227,38 @@ def insert_rows(rows: list[dict[str, Any]]) -> None:
 
 
 def insert_new(rows: list[dict[str, Any]]) -> set[str]:
-    """Rows of :func:`response_row` whose ids are not stored yet, in one statement per
-    thousand (``INSERT … ON CONFLICT DO NOTHING RETURNING``): the public ids this call
-    stored. A row whose id a concurrent transaction is storing waits for it (PostgreSQL)
-    and is then skipped, so an id is stored exactly once."""
+    """Rows of :func:`response_row` whose ids are not stored yet (``INSERT … ON CONFLICT DO
+    NOTHING RETURNING``): the public ids this call stored. A row whose id a concurrent
+    transaction is storing waits for it (PostgreSQL) and is then skipped, so an id is
+    stored exactly once.
+
+    On PostgreSQL the rows travel as one JSON parameter read by ``json_populate_recordset``:
+    a multi-row VALUES list of 10,000 rows cost psycopg seconds to parse on the client."""
     if not rows:
         return set()
-    dialect = db.engine.dialect.name
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert_(Response.__table__).on_conflict_do_nothing().returning(Response.public_id)
-    return set(db.session.scalars(statement, rows))
+    table = Response.__table__
+    if db.engine.dialect.name != "postgresql":
+        statement = sqlite_insert(table).on_conflict_do_nothing().returning(table.c.public_id)
+        return set(db.session.scalars(statement, rows))
+    defaults = {
+        c.name: c.default.arg
+        for c in table.columns
+        if c.default is not None and c.default.is_scalar and c.name != "id"
+    }
+    columns = ", ".join(c.name for c in table.columns if c.name != "id")
+    payload = json.dumps([{**defaults, **row} for row in rows], default=_json_value)
+    statement = text(
+        f"INSERT INTO responses ({columns}) SELECT {columns} FROM "
+        "json_populate_recordset(NULL::responses, CAST(:rows AS json)) "
+        "ON CONFLICT DO NOTHING RETURNING public_id"
+    )
+    return set(db.session.scalars(statement, {"rows": payload}))
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def set_status(response: Response, status: str) -> None:
