@@ -140,5 +140,6 @@ def init_app(app: Flask) -> None:
 
     csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a forged form to ride on
     app.register_blueprint(bp)
+    app.json.ensure_ascii = False  # names and comments readable as they are (UTF-8)
     # an ApiProblem from a hook that runs outside the blueprint's handlers
     app.register_error_handler(ApiProblem, from_exception)

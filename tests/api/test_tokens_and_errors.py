@@ -194,3 +194,20 @@ def test_command_prints_the_token_once(runner, world):
     assert runner.invoke(args=["api-token", "revoke", str(token.id)]).exit_code == 0
     db.session.expire_all()
     assert db.session.get(ApiToken, token.id).revoked_at is not None
+
+
+def test_the_document_and_its_page_need_no_token_and_load_nothing_from_elsewhere(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"] == "3.1.0"
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert "/cycles/{code}/responses" in document["paths"]
+    page = client.get("/api/v1/docs")
+    html = page.get_data(as_text=True)
+    assert (
+        page.status_code == 200 and "script-src 'self'" in page.headers["Content-Security-Policy"]
+    )
+    assert "http://" not in html and "https://" not in html and "<script>" not in html
+    for asset in ("swagger-ui.css", "swagger-ui-bundle.js"):
+        with client.get(f"/api/v1/docs/assets/{asset}") as r:
+            assert r.status_code == 200 and len(r.data) > 10_000
+    assert client.get("/api/v1/docs/assets/LICENSE").status_code == 404
