@@ -82,6 +82,20 @@ class Bot:
             raise ValueError("ratio must be positive, days at least 1, prefixes >= 0")
 
 
+# the bots the tests and the benchmark measure: every variant issue 18 names
+BOTS = {
+    "office": Bot(),
+    "day24": Bot(spread="day24"),
+    "minutes": Bot(spread="minutes"),
+    "half": Bot(ratio=0.5),
+    "triple": Bot(ratio=3.0),
+    "mobile-prefixes": Bot(prefixes=0),
+    "few-prefixes": Bot(prefixes=8, ratio=2.0),
+    "shifted": Bot(answers="shifted"),
+    "shifted-mobile-half": Bot(answers="shifted", prefixes=0, ratio=0.5),
+}
+
+
 @dataclass
 class Month:
     """Generated responses as arrays, one entry per response, with the truth in ``label``."""

@@ -12,22 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks.floodgen import BEIJING, BOT, HONEST, MEMBER, Bot, month
+from benchmarks.floodgen import BEIJING, BOT, BOTS, HONEST, MEMBER, Bot, month
 from evalsurvey.analysis.report import Options, analyze
 from evalsurvey.stats import bounded_scores, surge_suspicion
 
 OPTIONS = Options(scale=(1.0, 5.0), day_offset=BEIJING)
-BOTS = {
-    "office": Bot(),
-    "day24": Bot(spread="day24"),
-    "minutes": Bot(spread="minutes"),
-    "half": Bot(ratio=0.5),
-    "triple": Bot(ratio=3.0),
-    "mobile-prefixes": Bot(prefixes=0),
-    "few-prefixes": Bot(prefixes=8, ratio=2.0),
-    "shifted": Bot(answers="shifted"),
-    "shifted-mobile-half": Bot(answers="shifted", prefixes=0, ratio=0.5),
-}
 
 
 def _run(data):
