@@ -20,7 +20,6 @@ from evalsurvey.domain.assessment import grades as grade_domain
 from evalsurvey.domain.assessment import publication as publication_domain
 from evalsurvey.domain.assessment.evidence import MIMETYPES
 from evalsurvey.domain.assessment.schemes import cycle_scheme, scheme_of
-from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.files import exports
 from evalsurvey.domain.results import cycle as cycle_results
 from evalsurvey.domain.results import shortfalls
@@ -312,12 +311,8 @@ def recompute_composite(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     unit_type = request.form.get("type", "")
     if forms.ConfirmForm().validate_on_submit():
-        try:
-            composite_domain.run_composite(cycle, unit_type, current_user.username)
+        if run_action(composite_domain.run_composite, cycle, unit_type, current_user.username):
             flash(_("已重新计算综合结果。"))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.text(_))
     return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
-from evalsurvey.admin.blueprint import bp, readers, require_unit, scope, show_error
+from evalsurvey.admin.blueprint import bp, readers, require_unit, scope
 from evalsurvey.admin.composite import component_names
 from evalsurvey.admin.schemes import rule_words
 from evalsurvey.domain.assessment import schemes as scheme_domain
@@ -24,6 +24,7 @@ from evalsurvey.domain.results import cycle as cycle_results
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
 from evalsurvey.models import Cycle, CycleScheme, Finding, Role, Unit
+from evalsurvey.web import run_action
 
 
 @bp.get("/cycles/<int:cycle_id>/assessment")
@@ -59,6 +60,22 @@ def assessment(cycle_id: int):
     return render_template("admin/assessment.html", cycle=cycle, tables=tables, hidden=hidden)
 
 
+def _record_with_evidence(cycle: Cycle, unit: Unit, form) -> None:
+    """One finding and its evidence file: both stored or neither."""
+    found = scheme_domain.record_finding(
+        cycle,
+        unit,
+        form.element.data,
+        form.value.data,
+        form.note.data,
+        current_user.username,
+        form.reason.data,
+    )
+    upload = form.evidence.data
+    if upload is not None and getattr(upload, "filename", ""):
+        store_evidence(evidence_folder(), found, upload.filename, upload.read())
+
+
 @bp.route("/cycles/<int:cycle_id>/units/<int:unit_id>", methods=["GET", "POST"])
 @readers
 def unit_assessment(cycle_id: int, unit_id: int):
@@ -85,28 +102,13 @@ def unit_assessment(cycle_id: int, unit_id: int):
         if not can_record:
             abort(403)
         if form.validate():
-            try:
-                found = scheme_domain.record_finding(
-                    cycle,
-                    unit,
-                    form.element.data,
-                    form.value.data,
-                    form.note.data,
-                    current_user.username,
-                    form.reason.data,
-                )
-                upload = form.evidence.data
-                if upload is not None and getattr(upload, "filename", ""):
-                    store_evidence(evidence_folder(), found, upload.filename, upload.read())
-                db.session.commit()
+            done = run_action(_record_with_evidence, cycle, unit, form, form=form)
+            if done:
                 flash(_("已记录 {element}。", element=form.element.data))
                 return redirect(
                     url_for("admin.unit_assessment", cycle_id=cycle.id, unit_id=unit.id)
                 )
-            except DomainError as exc:
-                db.session.rollback()
-                show_error(form, exc)
-                refused = exc
+            refused = done.error
     if not scope().may_see_results(cycle, unit):
         # before publication a unit's contact sees the scheme, never its figures
         return render_template(

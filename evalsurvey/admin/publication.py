@@ -10,7 +10,6 @@ from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp
 from evalsurvey.domain.assessment import publication as publication_domain
 from evalsurvey.domain.checks import db_int
-from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.results import cycle as cycle_results
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_, _, label
@@ -96,15 +95,13 @@ def objections(cycle_id: int):
         if found.publication_id != published.id:
             flash(_("不允许的操作。"))
         else:
-            try:
-                publication_domain.answer_objection(
-                    found, request.form.get("answer", ""), current_user.username
-                )
-                db.session.commit()
+            if run_action(
+                publication_domain.answer_objection,
+                found,
+                request.form.get("answer", ""),
+                current_user.username,
+            ):
                 flash(_("已答复。"))
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.text(_))
         return redirect(url_for("admin.objections", cycle_id=cycle.id, type=unit_type))
     rows = (
         db.session.scalars(

@@ -18,12 +18,12 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from evalsurvey.domain.assessment import publication as publication_domain
-from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, _l, at_most
 from evalsurvey.models import Cycle, Objection
 from evalsurvey.public.views import _device_id, _with_device_cookie
 from evalsurvey.ratelimit import count_objection
+from evalsurvey.web import run_action
 
 bp = Blueprint("disclosure", __name__)
 
@@ -40,6 +40,15 @@ class ObjectionForm(FlaskForm):
     contact = StringField(_l("联系方式（选填，不公开）"), validators=[Optional(), at_most(200)])
 
 
+def _objection(published, form: ObjectionForm) -> None:
+    publication_domain.submit_objection(
+        published, form.unit.data, form.text.data, form.name.data, form.contact.data
+    )
+    # counted once it is an objection to store: an empty or overlong post costs the citizen
+    # nothing, and 429 (nothing stored) when a limit is spent
+    count_objection()
+
+
 @bp.route("/p/<cycle_code>/<unit_type>", methods=["GET", "POST"])
 def disclosure(cycle_code: str, unit_type: str):
     cycle = db.session.scalar(select(Cycle).where(Cycle.code == cycle_code))
@@ -50,22 +59,11 @@ def disclosure(cycle_code: str, unit_type: str):
     form = ObjectionForm()
     form.unit.choices = [("", "—")] + [(r.unit, r.name) for r in rows]
     if form.validate_on_submit():
-        try:
-            publication_domain.submit_objection(
-                published, form.unit.data, form.text.data, form.name.data, form.contact.data
-            )
-            # counted once it is an objection to store: an empty or overlong post costs the
-            # citizen nothing, and 429 (nothing stored) when a limit is spent
-            count_objection()
-            db.session.commit()
+        if run_action(_objection, published, form, form=form):
             flash(_("您的异议已收到，答复将在本页公布。"))
             return redirect(
                 url_for("disclosure.disclosure", cycle_code=cycle_code, unit_type=unit_type), 303
             )
-        except DomainError as exc:
-            db.session.rollback()
-            target = getattr(form, exc.field or "", None)
-            (target.errors if target is not None else form.form_errors).append(exc.text(_))
     answered = db.session.scalars(
         select(Objection)
         .where(Objection.publication_id == published.id, Objection.answer != "")
