@@ -128,9 +128,9 @@ def _pdf_fonts(data: bytes) -> set[str]:
     return fonts
 
 
-def test_an_emoji_in_a_comment_is_drawn_with_an_emoji_font(app, client):
-    """A comment's 👍 was a box: the PDF now embeds a colour emoji font for it, beside the
-    CJK font (Debian's fonts-noto-color-emoji, installed by `make fonts`)."""
+def _report_fonts(client, comment: str) -> set[str]:
+    """The fonts embedded in C0101's feedback PDF when every comment reads ``comment``
+    (the HTML report shows the comment as written)."""
     import pytest
 
     if not _has_font(EMOJI_FONT):
@@ -139,14 +139,20 @@ def test_an_emoji_in_a_comment_is_drawn_with_an_emoji_font(app, client):
     cycle = db.session.scalar(select(Cycle))
     unit = db.session.scalar(select(Unit).where(Unit.code == "C0101"))
     for r in db.session.scalars(select(Response).where(Response.unit_id == unit.id)):
-        r.comment = "办事很快👍"
+        r.comment = comment
     db.session.commit()
     login(client, "admin", PASSWORD)
     url = f"/admin/cycles/{cycle.id}/units/{unit.id}/report"
-    assert "办事很快👍" in client.get(url).get_data(as_text=True)
+    assert comment in client.get(url).get_data(as_text=True)
     pdf = client.get(url + ".pdf")
     assert pdf.status_code == 200
-    fonts = _pdf_fonts(pdf.data)
+    return _pdf_fonts(pdf.data)
+
+
+def test_an_emoji_in_a_comment_is_drawn_with_an_emoji_font(app, client):
+    """A comment's 👍 was a box: the PDF now embeds a colour emoji font for it, beside the
+    CJK font (Debian's fonts-noto-color-emoji, installed by `make fonts`)."""
+    fonts = _report_fonts(client, "办事很快👍")
     assert any("Noto-Color-Emoji" in f for f in fonts), fonts
     assert any("WenQuanYi" in f for f in fonts), fonts
 
@@ -155,19 +161,6 @@ def test_the_emoji_font_draws_only_emoji(app, client):
     """Named in the body's font list, the colour emoji font was asked about every digit and
     space and took over the numbers (twice the PDF's drawing time); now it is a face for the
     emoji code points only, so a report without an emoji embeds none of it."""
-    import pytest
-
-    if not _has_font(EMOJI_FONT):
-        pytest.skip(f"{EMOJI_FONT} is not installed (make fonts)")
-    demo.load(n_responses=300, seed=9)
-    cycle = db.session.scalar(select(Cycle))
-    unit = db.session.scalar(select(Unit).where(Unit.code == "C0101"))
-    for r in db.session.scalars(select(Response).where(Response.unit_id == unit.id)):
-        r.comment = "办事很快，2026 年 12 月 5 日 10:30"
-    db.session.commit()
-    login(client, "admin", PASSWORD)
-    pdf = client.get(f"/admin/cycles/{cycle.id}/units/{unit.id}/report.pdf")
-    assert pdf.status_code == 200
-    fonts = _pdf_fonts(pdf.data)
+    fonts = _report_fonts(client, "办事很快，2026 年 12 月 5 日 10:30")
     assert not any("Emoji" in f for f in fonts), fonts
     assert any("WenQuanYi" in f for f in fonts), fonts
