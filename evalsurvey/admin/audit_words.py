@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from evalsurvey.extensions import db
-from evalsurvey.i18n import N_, _, datetime_local, label, pick, sep
+from evalsurvey.i18n import N_, _, current_lang, datetime_local, label, pick, sep
 from evalsurvey.models import (
     AnalysisRun,
     AuditLog,
@@ -32,6 +32,7 @@ from evalsurvey.models import (
     StaffUser,
     Unit,
 )
+from evalsurvey.scoring.categories import value_words as category_values
 from evalsurvey.scoring.grading import GradingError, parse_rules
 from evalsurvey.scoring.schemes import SchemeError, parse_scheme
 
@@ -483,6 +484,8 @@ def value_words(row: AuditLog, column: str, value: Any, names: Names) -> str:
         unit_type = (row.changes.get("unit_type") or [None, None])[1]
         labels = names.grades(cycle_id, unit_type) if cycle_id else {}
         return _joined(labels.get(v, _grade_fallback(v)) for v in value)
+    if column == "value" and entity in ("Finding", "Adjustment"):
+        return category_values(str(value), current_lang())
     if column == "element":
         return names.element(_after(row, "scheme_id"), str(value))
     if column == "item" and row.entity == "Adjustment":

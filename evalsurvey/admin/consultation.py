@@ -27,8 +27,9 @@ from evalsurvey.domain.assessment.grades import grade_labels_of
 from evalsurvey.domain.checks import db_int
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _, label, sep
+from evalsurvey.i18n import _, current_lang, label, sep
 from evalsurvey.models import Adjustment, Cycle, Role, Unit
+from evalsurvey.scoring.categories import category_name
 from evalsurvey.scoring.schemes import Veto
 from evalsurvey.web import run_action
 
@@ -64,7 +65,8 @@ def item_choices(cycle: Cycle, unit_type: str) -> list[ItemChoice]:
             )
             hint, example = _("发生即填 1。"), "1"
         else:
-            categories = list(item.rule.params["points"])
+            lang = current_lang()
+            categories = [category_name(c, lang) for c in item.rule.params["points"]]
             example = f"{categories[0]}:1"
             rule = rule_words(item.rule)
             hint = _(

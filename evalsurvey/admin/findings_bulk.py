@@ -25,6 +25,7 @@ from evalsurvey.errors import LARGE_UPLOADS
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, current_lang, label, sep
 from evalsurvey.models import Cycle, CycleScheme, Finding, Unit
+from evalsurvey.scoring.categories import category_name
 from evalsurvey.scoring.schemes import Extra, Node, Scheme, Veto
 from evalsurvey.uploads import DRAIN_FACTOR, megabytes
 from evalsurvey.web import run_action
@@ -76,7 +77,7 @@ def value_hint(item) -> str:
     if rule.type in ("tiers", "rank_tiers"):
         return _("实测数值")
     if rule.type == "per_occurrence":
-        return next(iter(rule.params["points"])) + ":1"
+        return category_name(next(iter(rule.params["points"])), current_lang()) + ":1"
     if rule.type == "manual" and isinstance(item, Node):
         return _("0–{max} 分", max=f"{item.points:g}")
     return ""

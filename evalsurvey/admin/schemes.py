@@ -15,10 +15,12 @@ from evalsurvey.admin.blueprint import admin_only, bp, confirm_page, download, r
 from evalsurvey.domain.assessment import schemes as scheme_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
-from evalsurvey.i18n import N_, _, label, pick, sep
+from evalsurvey.i18n import N_, _, current_lang, label, pick, sep
 from evalsurvey.models import Cycle, CycleScheme, RaterGroup, SchemeVersion
 from evalsurvey.models.units import UNIT_TYPES
 from evalsurvey.scoring import Rule, SchemeError
+from evalsurvey.scoring.categories import NAMES as CATEGORY_NAMES
+from evalsurvey.scoring.categories import category_name, value_words
 from evalsurvey.scoring.workbook import read_workbook, write_workbook
 from evalsurvey.web import run_action
 
@@ -43,8 +45,14 @@ def rule_words(rule: Rule | None) -> str:
         order = ORDER[p["order"]]
         return _("按名次（{order}）：", order=_(order)) + sep(",").join(parts)
     if rule.type == "per_occurrence":
-        # categories are the scheme's own codes (what findings are written with)
-        parts = [Markup("<code>{}</code> {}").format(c, f"{v:+g}") for c, v in p["points"].items()]
+        # a category by its name where it has one (a value may be written with it), else
+        # by the scheme's own code
+        parts = [
+            Markup("{} {}").format(category_name(c, current_lang()), f"{v:+g}")
+            if c in CATEGORY_NAMES
+            else Markup("<code>{}</code> {}").format(c, f"{v:+g}")
+            for c, v in p["points"].items()
+        ]
         text = Markup(_("每次计分：")) + Markup(sep(",")).join(parts)
         if p.get("cap") is not None:
             text += _("；合计不超过 {cap} 分", cap=f"{p['cap']:g}")
@@ -54,6 +62,12 @@ def rule_words(rule: Rule | None) -> str:
         name = pick(group.name, group.name_en) if group is not None else p["rater_group"]
         return _("{group} 满意度得分 × 分值 ÷ 100", group=name)
     return _("人工打分，须写明理由")
+
+
+@bp.app_template_filter("finding_value")
+def finding_value(raw: str) -> str:
+    """A finding's value with its categories by name (pages, reports and the PDF)."""
+    return value_words(raw, current_lang())
 
 
 VALUE_SYNTAX = re.compile(r"\b[A-Za-z_]+:\d+(?:\.\d+)?(?:;[A-Za-z_]+:\d+(?:\.\d+)?)*")

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from evalsurvey.scoring.categories import category_code
 from evalsurvey.scoring.schemes import Extra, Node, Rule, Scheme, Veto
 
 COLUMNS = ("unit", "element", "value", "note")
@@ -47,13 +48,14 @@ def parse_value(rule: Rule, raw: str, element_points: float | None) -> Any:
     raw = raw.strip()
     if rule.type == "per_occurrence":
         counts: dict[str, int] = {}
-        for part in raw.split(";"):
+        for part in raw.replace("；", ";").split(";"):
             if not part.strip():
                 continue
-            cat, sep, count = part.partition(":")
-            cat = cat.strip()
-            if cat not in rule.params["points"]:
-                raise ValueError("unknown_category", cat)
+            cat, sep, count = part.replace("：", ":").partition(":")
+            code = category_code(cat, rule.params["points"])
+            if code is None:
+                raise ValueError("unknown_category", cat.strip())
+            cat = code
             n = _count(count.strip() if sep else "1")
             counts[cat] = counts.get(cat, 0) + n
         return counts

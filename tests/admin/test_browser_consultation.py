@@ -41,9 +41,9 @@ def test_the_pickers_and_a_file_too_large_in_a_browser(app, client, live_server,
     )
     assert shown == ["community/B1", "community/P1", "community/V1"]
     desk.select_option("#item", "community/P1")
-    assert "case" in desk.inner_text("#item-rule")
-    assert "类别为 case" in desk.inner_text("#value-hint")
-    assert desk.get_attribute("#value", "placeholder") == "case:1"
+    assert "案例 -3" in desk.inner_text("#item-rule")
+    assert "类别为 案例" in desk.inner_text("#value-hint")
+    assert desk.get_attribute("#value", "placeholder") == "案例:1"
     desk.fill("#value", "case:1")
     desk.fill("#reason", "群众来信反映属实，已核实")
     big = tmp_path / "scan.pdf"

@@ -76,8 +76,13 @@ def test_every_items_example_is_accepted_through_the_pickers(app, client):
                      "agency_branch/V1"}  # fmt: skip
     penalty = next(o for o in items if o["value"] == "agency_branch/P2")
     assert penalty["text"].startswith("减分 P2 ")
-    assert "warning -5" in penalty["data-rule"] and "expulsion -20" in penalty["data-rule"]
-    assert "类别:次数" in penalty["data-hint"] and "warning" in penalty["data-hint"]
+    # categories by name (issue 17: no scheme code on the page), and a value written with them
+    assert (
+        penalty["data-rule"]
+        == "每次计分：警告或记过 -5，撤职或降级 -10，留党（用）察看 -15，开除 -20"
+    )
+    assert "类别:次数" in penalty["data-hint"] and "警告或记过" in penalty["data-hint"]
+    assert "warning" not in penalty["data-hint"] and penalty["data-example"] == "警告或记过:1"
     veto = next(o for o in items if o["value"] == "community/V1")
     # the grades it bars by the labels of the cycle's rules (the shipped scheme's star5, star4)
     assert veto["data-rule"] == "否决：扣 20 分，且不得评为★★★★★，★★★★"
@@ -94,10 +99,17 @@ def test_every_items_example_is_accepted_through_the_pickers(app, client):
         assert (found.unit_id, found.item, found.value) == (
             unit.id, option["value"].split("/")[1], option["data-example"])  # fmt: skip
     assert db.session.scalar(select(func.count()).select_from(Adjustment)) == len(items)
-    # the examples the issue named: the hint's own and the agency scheme's
+    # the examples the issue named: the hint's own and the agency scheme's (by name now)
     assert next(o for o in items if o["value"] == "agency_branch/P1")["data-example"] == (
-        "criticised:1"
+        "通报批评或约谈:1"
     )
+    # a value written with the code, the Chinese or the English name is the same value
+    from evalsurvey.scoring.findings import parse_value
+    from evalsurvey.scoring.schemes import Rule
+
+    rule = Rule("per_occurrence", {"points": {"criticised": -3, "warning": -5}})
+    for written in ("criticised:2", "通报批评或约谈：2", "Criticised or summoned:1;criticised:1"):
+        assert parse_value(rule, written, None) == {"criticised": 2}, written
 
 
 def test_a_refused_proposal_comes_back_with_the_pick_and_the_text(app, client):
@@ -113,7 +125,7 @@ def test_a_refused_proposal_comes_back_with_the_pick_and_the_text(app, client):
     # the picked item stays picked, and its rule and value's writing are shown
     picked = [o for o in _options(page, "item") if "selected" in o]
     assert [o["value"] for o in picked] == ["community/P1"]
-    assert "取值填 类别:次数（类别为 case）" in page and "<code>case:1</code>" in page
+    assert "取值填 类别:次数（类别为 案例）" in page and "<code>案例:1</code>" in page
     # an item of another type's scheme is named as such
     mismatch = client.post(url, data={**fields, **typed, "item": "agency_branch/P1"})
     assert mismatch.status_code == 400
