@@ -9,14 +9,20 @@ Three sheets, Chinese headers:
 - 加减分: one row per bonus, penalty or veto item: 类别 (加分/减分/否决), 编码, 名称, 计分规则
   (or 扣分 for a veto), 取消资格, 说明.
 
-计分规则 is written compactly so that people can type it::
+计分规则 is written in words an office reads and types (a category by its name where
+:mod:`evalsurvey.scoring.categories` has one, else its code)::
 
-    checklist 0.5                      (每缺一项扣 0.5 分)
-    tiers 0:10 80:15 90:20 100:25      (下限:得分)
-    rank_tiers desc 5:10 10:8 15:5 *:3 (名次上限:得分, * = 其余)
-    per_occurrence city:1 province:4 central:6 cap:5
-    survey citizen CITIZEN-WINDOW
-    manual
+    每缺一项扣 0.5 分
+    分档：0 以上 10 分，80 以上 15 分，90 以上 20 分，100 以上 25 分
+    按名次（从高到低）：前 5 名 10 分，前 10 名 8 分，前 15 名 5 分，其余 3 分
+    按次计分：市级 +1，省级 +4，中央级 +6；合计不超过 5 分
+    满意度测评：citizen，问卷 CITIZEN-WINDOW
+    人工打分
+
+and 取消资格 names grades in words (五星、四星; 优秀、先进). The compact form of earlier
+workbooks (``checklist 0.5``, ``tiers 0:10 80:15``, ``rank_tiers desc 5:10 *:3``,
+``per_occurrence city:1 cap:5``, ``survey citizen CITIZEN-WINDOW``, ``manual``; grades by
+code) is still read.
 
 JSON → workbook → JSON is lossless. Every error names the sheet, row and column. A title or
 note that begins like a formula (``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is
@@ -26,12 +32,15 @@ written as text with a leading ``'`` (:mod:`evalsurvey.cells`), which reading ta
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 
 from evalsurvey.cells import original, xlsx_row
+from evalsurvey.scoring.categories import NAMES as CATEGORY_NAMES
+from evalsurvey.scoring.categories import category_name
 from evalsurvey.scoring.schemes import Rule, Scheme, SchemeError, parse_scheme, scheme_to_json
 from evalsurvey.xlsxread import DEFAULT_LIMITS, Unreadable, XlsxBook, open_xlsx
 
@@ -57,23 +66,100 @@ def _num(x: float) -> str:
 
 
 def rule_text(rule: Rule) -> str:
-    """The compact form of a rule (see the module docstring)."""
+    """A rule in the workbook's words (see the module docstring)."""
     p = rule.params
     if rule.type == "checklist":
-        return f"checklist {_num(p['deduct'])}"
+        return f"每缺一项扣 {_num(p['deduct'])} 分"
     if rule.type == "tiers":
-        return "tiers " + " ".join(f"{_num(b)}:{_num(v)}" for b, v in p["tiers"])
+        return "分档：" + "，".join(f"{_num(b)} 以上 {_num(v)} 分" for b, v in p["tiers"])
     if rule.type == "rank_tiers":
-        tiers = " ".join(f"{'*' if r is None else r}:{_num(v)}" for r, v in p["tiers"])
-        return f"rank_tiers {p['order']} {tiers}"
+        tiers = "，".join(f"其余 {_num(v)} 分" if r is None else f"前 {r} 名 {_num(v)} 分"
+                         for r, v in p["tiers"])  # fmt: skip
+        return f"按名次（{ORDER_WORDS[p['order']]}）：{tiers}"
     if rule.type == "per_occurrence":
-        parts = [f"{c}:{_num(v)}" for c, v in p["points"].items()]
-        if p.get("cap") is not None:
-            parts.append(f"cap:{_num(p['cap'])}")
-        return "per_occurrence " + " ".join(parts)
+        parts = "，".join(f"{category_name(c)} {_signed(v)}" for c, v in p["points"].items())
+        cap = f"；合计不超过 {_num(p['cap'])} 分" if p.get("cap") is not None else ""
+        return f"按次计分：{parts}{cap}"
     if rule.type == "survey":
-        return " ".join(x for x in ("survey", p["rater_group"], p.get("questionnaire")) if x)
-    return "manual"
+        questionnaire = f"，问卷 {p['questionnaire']}" if p.get("questionnaire") else ""
+        return f"满意度测评：{p['rater_group']}{questionnaire}"
+    return "人工打分"
+
+
+ORDER_WORDS = {"desc": "从高到低", "asc": "从低到高"}
+ORDER_CODES = {v: k for k, v in ORDER_WORDS.items()}
+NUMBER = r"-?\d+(?:\.\d+)?"
+WORDED = {
+    "checklist": re.compile(rf"每缺一项扣\s*({NUMBER})\s*分"),
+    "tiers": re.compile(r"分档[:：]\s*(.+)"),
+    "rank_tiers": re.compile(r"按名次[（(]\s*(从高到低|从低到高)\s*[）)][:：]\s*(.+)"),
+    "per_occurrence": re.compile(
+        r"按次计分[:：]\s*(.+?)(?:[；;]\s*合计不超过\s*(" + NUMBER + r")\s*分)?"
+    ),
+    "survey": re.compile(r"满意度测评[:：]\s*([^，,\s]+)(?:\s*[，,]\s*问卷\s*(\S+))?"),
+}
+TIER = re.compile(rf"({NUMBER})\s*以上\s*({NUMBER})\s*分")
+RANK = re.compile(rf"(?:前\s*(\d+)\s*名|(其余))\s*({NUMBER})\s*分")
+CATEGORY = re.compile(rf"(.+?)\s*([+-]{NUMBER.lstrip('-')})")
+
+
+def _signed(x: float) -> str:
+    return ("+" if x >= 0 else "-") + _num(abs(x))
+
+
+def _parts(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"[，,、]", text) if p.strip()]
+
+
+def _worded_rule(text: str) -> dict[str, Any] | None:
+    """The JSON form of a rule in the workbook's words, or None when it is not one."""
+    if text == "人工打分":
+        return {"type": "manual"}
+    for kind, pattern in WORDED.items():
+        found = pattern.fullmatch(text)
+        if found is None:
+            continue
+        if kind == "checklist":
+            return {"type": kind, "deduct": _number(found.group(1))}
+        if kind == "tiers":
+            tiers = [TIER.fullmatch(p) for p in _parts(found.group(1))]
+            if tiers and all(tiers):
+                bounds = [[_number(t.group(1)), _number(t.group(2))] for t in tiers]
+                return {"type": kind, "tiers": bounds}
+        if kind == "rank_tiers":
+            ranks = [RANK.fullmatch(p) for p in _parts(found.group(2))]
+            if ranks and all(ranks):
+                return {"type": kind, "order": ORDER_CODES[found.group(1)],
+                        "tiers": [[None if r.group(2) else int(r.group(1)), _number(r.group(3))]
+                                  for r in ranks]}  # fmt: skip
+        if kind == "per_occurrence":
+            pairs = [CATEGORY.fullmatch(p) for p in _parts(found.group(1))]
+            if pairs and all(pairs):
+                cap = found.group(2)
+                return {"type": kind,
+                        "points": {_category(m.group(1)): _number(m.group(2)) for m in pairs},
+                        "cap": _number(cap) if cap is not None else None}  # fmt: skip
+        if kind == "survey":
+            return {"type": kind, "rater_group": found.group(1),
+                    "questionnaire": found.group(2) or ""}  # fmt: skip
+    return None
+
+
+def _category(word: str) -> str:
+    """A category's code from its Chinese name (a word no name is taken as the code)."""
+    word = word.strip()
+    return next((code for code, (zh, _en) in CATEGORY_NAMES.items() if zh == word), word)
+
+
+# Grades a veto bars, in words: stars, and the grade codes the shipped rules use
+GRADE_WORDS = {f"star{n}": f"{'一二三四五'[n - 1]}星" for n in range(1, 6)} | {
+    "excellent": "优秀",
+    "advanced": "先进",
+    "good": "良好",
+    "meets": "达标",
+    "below": "不达标",
+}
+GRADE_CODES = {v: k for k, v in GRADE_WORDS.items()}
 
 
 def _number(text: str) -> float | int:
@@ -82,7 +168,11 @@ def _number(text: str) -> float | int:
 
 
 def parse_rule_text(text: str) -> dict[str, Any]:
-    """The JSON form of a compact rule; ``ValueError`` when it cannot be read."""
+    """The JSON form of a rule written in words or in the compact form of earlier
+    workbooks; ``ValueError`` when it cannot be read."""
+    worded = _worded_rule(" ".join(text.split()))
+    if worded is not None:
+        return worded
     words = text.split()
     if not words:
         raise ValueError("empty")
@@ -146,7 +236,7 @@ def write_workbook(scheme: Scheme) -> bytes:
     for key, kind in KINDS.items():
         for item in data[key]:
             if key == "vetoes":
-                bars = "、".join(item["bars"]) or None
+                bars = "、".join(GRADE_WORDS.get(g, g) for g in item["bars"]) or None
                 row = [kind, item["code"], item["title"], None, item["deduct"], bars,
                        item.get("note")]  # fmt: skip
             else:
@@ -320,7 +410,9 @@ def _read_extras(wb: XlsxBook, data: dict, rows_of: dict[str, tuple[str, int]]) 
             except ValueError:
                 raise _fail("not_a_number", EXTRAS, row_no, "扣分") from None
             bars = cells[col["取消资格"]]
-            item["bars"] = [b for b in bars.replace(",", "、").split("、") if b.strip()]
+            item["bars"] = [GRADE_CODES.get(b.strip(), b.strip())
+                            for b in bars.replace(",", "、").replace("，", "、").split("、")
+                            if b.strip()]  # fmt: skip
         else:
             try:
                 item["rule"] = parse_rule_text(cells[col["计分规则"]])

@@ -33,7 +33,57 @@ def test_workbook_round_trip_is_lossless(rubric, tmp_path):
     rows = list(wb["考核细则"].iter_rows(values_only=True))
     assert rows[0][:5] == ("一级指标", "二级指标", "三级指标", "编码", "分值")
     assert rows[1][0] == "组织建设" and rows[2][1].startswith("党支部组织健全")
-    assert rows[2][5] == "查阅资料" and rows[2][6] == "checklist 1"
+    assert rows[2][5] == "查阅资料" and rows[2][6] == "每缺一项扣 1 分"
+    extras = list(wb["加减分"].iter_rows(values_only=True))
+    rules = {row[1]: row[3] for row in extras[1:]}
+    assert rules["B1"] == "按次计分：市级 +1，省级 +4，中央级 +6"  # categories by name
+    assert next(row[5] for row in extras if row[1] == "V1") == "优秀、先进"  # grades in words
+
+
+def test_the_shipped_community_scheme_round_trips_and_reads_in_words(tmp_path):
+    """Issue 17: rules and vetoes in words (not `checklist 0.5`, `five_star、four_star`)."""
+    path = RUBRIC.parent / "community_002.json"
+    scheme = parse_scheme(json.loads(path.read_text(encoding="utf-8")))
+    data = write_workbook(scheme)
+    assert read_workbook(data) == scheme
+    (tmp_path / "c.xlsx").write_bytes(data)
+    wb = load_workbook(tmp_path / "c.xlsx")
+    cells = [str(c) for sheet in wb for row in sheet.iter_rows(values_only=True) for c in row if c]
+    text = " ".join(cells)
+    for code in ("checklist", "tiers", "per_occurrence", "rank_tiers", "manual", "star5",
+                 "street", "recognised", "case"):  # fmt: skip
+        assert code not in text, code
+    assert "按名次（从高到低）：前 5 名 2 分，前 15 名 1 分，其余 0 分" in cells
+    assert "五星、四星" in cells and "人工打分" in cells
+
+
+RULES = [
+    ("checklist 0.5", {"type": "checklist", "deduct": 0.5}),
+    ("每缺一项扣 0.5 分", {"type": "checklist", "deduct": 0.5}),
+    ("tiers 0:10 80:15", {"type": "tiers", "tiers": [[0, 10], [80, 15]]}),
+    ("分档：0 以上 10 分，80 以上 15 分", {"type": "tiers", "tiers": [[0, 10], [80, 15]]}),
+    ("rank_tiers asc 3:5 *:1", {"type": "rank_tiers", "order": "asc",
+                                "tiers": [[3, 5], [None, 1]]}),
+    ("按名次（从低到高）：前 3 名 5 分，其余 1 分", {"type": "rank_tiers", "order": "asc",
+                                            "tiers": [[3, 5], [None, 1]]}),
+    ("per_occurrence city:1 own:2 cap:5", {"type": "per_occurrence",
+                                           "points": {"city": 1, "own": 2}, "cap": 5}),
+    ("按次计分：市级 +1，own +2；合计不超过 5 分", {"type": "per_occurrence",
+                                          "points": {"city": 1, "own": 2}, "cap": 5}),
+    ("survey citizen CITIZEN-WINDOW", {"type": "survey", "rater_group": "citizen",
+                                       "questionnaire": "CITIZEN-WINDOW"}),
+    ("满意度测评：citizen，问卷 CITIZEN-WINDOW", {"type": "survey", "rater_group": "citizen",
+                                            "questionnaire": "CITIZEN-WINDOW"}),
+    ("manual", {"type": "manual"}),
+    ("人工打分", {"type": "manual"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("written, rule", RULES)
+def test_rules_are_read_in_words_and_in_the_earlier_compact_form(written, rule):
+    from evalsurvey.scoring.workbook import parse_rule_text
+
+    assert parse_rule_text(written) == rule
 
 
 def _edit(rubric, tmp_path, sheet: str, cell: str, value) -> bytes:
