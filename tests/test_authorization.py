@@ -8,6 +8,7 @@ import re
 from sqlalchemy import select
 
 from evalsurvey import demo
+from evalsurvey.domain import api_tokens
 from evalsurvey.domain.assessment import consultation as consultation_domain
 from evalsurvey.domain.collecting.responses import acknowledge
 from evalsurvey.extensions import db
@@ -144,6 +145,32 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.units": (ADMIN, 200),
     "admin.edit_unit": (ADMIN, 200),
     "admin.import_units_view": (ADMIN, 302),
+    "admin.api_token_list": (READERS, 200),
+    # the spare viewer's token: only its owner and the admin may revoke it
+    "admin.api_token_revoke": (ADMIN, 302),
+    # the JSON API: a session cookie opens nothing (a token is needed: tests/api)
+    "api.openapi_json": (PUBLIC, 200),
+    "api.docs": (PUBLIC, 200),
+    "api.docs_asset": (PUBLIC, 200),
+    **{
+        f"api.{name}": (PUBLIC, 401)
+        for name in (
+            "list_units",
+            "get_unit",
+            "list_rater_groups",
+            "list_questionnaires",
+            "list_cycles",
+            "get_cycle",
+            "list_links",
+            "link_qr",
+            "list_responses",
+            "list_counts",
+            "get_results",
+            "get_published_results",
+            "list_rectification_items",
+            "ingest_responses",
+        )
+    },
 }
 
 
@@ -175,6 +202,14 @@ def _params(app) -> dict[str, str]:
         "status": "closed",
         "fmt": "json",  # scheme files; the QR code and results get theirs below
         "filename": "print.js",
+        "name": "swagger-ui.css",  # an API docs asset
+        "token_id": api_tokens.create_token(
+            db.session.scalar(
+                select(StaffUser)
+                .where(StaffUser.username.in_(["spare", "admin"]))
+                .order_by(StaffUser.username.desc())  # the spare viewer's where it exists
+            )
+        )[0].id,
     }
 
 
@@ -403,7 +438,12 @@ def _contact_reads(app, client, params: dict, unit_pages: bool = False) -> dict[
     read = {}
     for rule in app.url_map.iter_rules():
         allowed, _status = EXPECTED[rule.endpoint]
-        if "GET" not in rule.methods or rule.endpoint in ("auth.logout", "static", "public.thanks"):
+        if "GET" not in rule.methods or rule.endpoint in (
+            "auth.logout",
+            "static",
+            "public.thanks",
+            "api.docs_asset",
+        ):
             continue
         if unit_pages and not {"unit_id", "item_id"} & set(rule.arguments):
             continue
