@@ -222,3 +222,30 @@ class LedgerBulkForm(CheckedForm):
     owner = StringField(_l("责任人"), validators=[Optional(), at_most(120)])
     due_on = DateField(_l("整改期限"), validators=[Optional()])
     note = TextAreaField(_l("情况说明（销号时填写）"), validators=[Optional(), at_most(2000)])
+
+
+# The two-level review page's three posts (admin/review.py): one form each. The fields stay
+# text here (control characters refused by CheckedForm): the domain says why a score or a
+# note is refused, in the words the page shows beside it.
+class ProposalForm(CheckedForm):
+    """A lower-level body proposes a unit's score (the grade follows from the rules)."""
+
+    unit = StringField()
+    score = StringField()
+    grade = StringField()
+    note = StringField()
+
+
+class DrawForm(CheckedForm):
+    """The upper level draws the sample it re-reviews (rate, and a seed to repeat it)."""
+
+    rate = StringField()
+    seed = StringField()
+
+
+class ReviewScoreForm(CheckedForm):
+    """The upper level enters its reviewed score for a proposal."""
+
+    unit = StringField()
+    score = StringField()
+    note = StringField()

@@ -60,52 +60,56 @@ def _number(raw: str) -> float:
         raise DomainError("得分必须是 0 到 100 之间的数字。", "score") from None
 
 
-def _act(cycle: Cycle, unit_type: str) -> str:
-    """One posted action: ``propose`` (a body), ``draw`` or ``review`` (the upper level).
-    Returns what to say once it is stored."""
-    action = request.form.get("action", "")
-    access = scope()
-    if action == "propose":
-        unit = get_by_code(Unit, request.form.get("unit", ""))
-        if unit is None or unit.type != unit_type:
-            abort(404)
-        if not access.may_propose_for(unit):
-            abort(403)
-        proposal = grade_review.propose(
-            cycle,
-            unit,
-            _number(request.form.get("score", "")),
-            request.form.get("grade", ""),  # none from the page: the rules give the grade
-            request.form.get("note", ""),
-            current_user.username,
-        )
-        db.session.flush()
-        return _review_notice(cycle, unit, proposal.score)
-    elif action in ("draw", "review"):
-        if not access.can_review:
-            abort(403)
-        if action == "draw":
-            raw_seed = request.form.get("seed", "").strip()
-            if raw_seed and not raw_seed.isdigit():
-                raise DomainError("随机种子必须是非负整数。", "seed")
-            rate = request.form.get("rate", "").strip() or grade_review.DEFAULT_RATE
-            draw = grade_review.draw_sample(
-                cycle, unit_type, current_user.username, rate, int(raw_seed) if raw_seed else None
-            )
-            return _("已抽取复核样本，随机种子 {seed}。", seed=draw.seed)
-        else:
-            code = request.form.get("unit", "")
-            proposal = proposals_of(cycle, unit_type).get(code)
-            if proposal is None:
-                abort(404)
-            grade_review.review(
-                proposal,
-                _number(request.form.get("score", "")),
-                request.form.get("note", ""),
-                current_user.username,
-            )
-            return _("已保存复核得分。")
-    abort(400)
+def _propose(cycle: Cycle, unit_type: str, form: forms.ProposalForm) -> str:
+    """A lower-level body proposes a unit's score; returns what to say once it is stored."""
+    unit = get_by_code(Unit, form.unit.data or "")
+    if unit is None or unit.type != unit_type:
+        abort(404)
+    if not scope().may_propose_for(unit):
+        abort(403)
+    proposal = grade_review.propose(
+        cycle,
+        unit,
+        _number(form.score.data),
+        form.grade.data or "",  # none from the page: the rules give the grade
+        form.note.data or "",
+        current_user.username,
+    )
+    db.session.flush()
+    return _review_notice(cycle, unit, proposal.score)
+
+
+def _draw(cycle: Cycle, unit_type: str, form: forms.DrawForm) -> str:
+    if not scope().can_review:
+        abort(403)
+    raw_seed = (form.seed.data or "").strip()
+    if raw_seed and not raw_seed.isdigit():
+        raise DomainError("随机种子必须是非负整数。", "seed")
+    rate = (form.rate.data or "").strip() or grade_review.DEFAULT_RATE
+    draw = grade_review.draw_sample(
+        cycle, unit_type, current_user.username, rate, int(raw_seed) if raw_seed else None
+    )
+    return _("已抽取复核样本，随机种子 {seed}。", seed=draw.seed)
+
+
+def _review_score(cycle: Cycle, unit_type: str, form: forms.ReviewScoreForm) -> str:
+    if not scope().can_review:
+        abort(403)
+    proposal = proposals_of(cycle, unit_type).get(form.unit.data or "")
+    if proposal is None:
+        abort(404)
+    grade_review.review(
+        proposal, _number(form.score.data), form.note.data or "", current_user.username
+    )
+    return _("已保存复核得分。")
+
+
+# each post names its action: the form that reads it and the function that does it
+ACTIONS = {
+    "propose": (forms.ProposalForm, _propose),
+    "draw": (forms.DrawForm, _draw),
+    "review": (forms.ReviewScoreForm, _review_score),
+}
 
 
 @bp.route("/cycles/<int:cycle_id>/review", methods=["GET", "POST"])
@@ -116,16 +120,25 @@ def review(cycle_id: int):
     form = forms.ConfirmForm()
     error = None  # (action, unit, field, message): a refused proposal or review, by its field
     if request.method == "POST":
-        if form.validate_on_submit():
-            done = run_action(_act, cycle, unit_type, show=False)
+        action = request.form.get("action", "")
+        if action not in ACTIONS:
+            abort(400)
+        form_class, act = ACTIONS[action]
+        posted = form_class()
+        if posted.validate_on_submit():
+            done = run_action(act, cycle, unit_type, posted, show=False)
             exc = done.error
-            action = request.form.get("action", "")
             if done:
                 flash(done.value)  # said only once it is stored
             elif exc.field and action in ("propose", "review"):
-                error = (action, request.form.get("unit", ""), exc.field, done.message)
+                error = (action, posted.data.get("unit") or "", exc.field, done.message)
             else:
                 flash(done.message)
+        elif posted.errors.keys() - {"csrf_token"} and action in ("propose", "review"):
+            field, messages = next((k, v) for k, v in posted.errors.items() if k != "csrf_token")
+            error = (action, posted.data.get("unit") or "", field, messages[0])
+        elif posted.errors.keys() - {"csrf_token"}:
+            flash(next(v[0] for k, v in posted.errors.items() if k != "csrf_token"))
         else:
             flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
         if error is None:

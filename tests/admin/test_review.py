@@ -76,3 +76,24 @@ def test_a_street_proposes_and_the_district_reviews(app, client):
     texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text]
     assert "申报" in texts and "复核后" in texts and "★★★★★" in texts and "★★★★" in texts
     assert street.get(f"/admin/cycles/{cycle.id}/review/inflation").status_code == 403
+
+
+def test_each_review_post_is_read_by_its_own_form(app, client):
+    """Propose, draw and review each have a form class (admin/forms.py): a note with a
+    control character is refused beside the unit's note, nothing stored; an unknown action
+    is a bad request, not a silent redirect."""
+    demo.load(n_responses=300, seed=7)
+    cycle = db.session.scalar(select(Cycle))
+    url = f"/admin/cycles/{cycle.id}/review?type=community"
+    login(client, "s01", "admin-demo-2026")
+    token = hidden_fields(client.get(url).get_data(as_text=True))["csrf_token"]
+    before = proposals_of(cycle, "community").get("C0101")
+    refused = client.post(url, data={"csrf_token": token, "type": "community",
+                                     "action": "propose", "unit": "C0101", "score": "93",
+                                     "note": "自评\x07优秀"})  # fmt: skip
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert 'class="err"' in page and "自评" in page  # said beside the field, text kept
+    assert proposals_of(cycle, "community").get("C0101") is before  # nothing stored
+    odd = client.post(url, data={"csrf_token": token, "type": "community", "action": "x"})
+    assert odd.status_code == 400
