@@ -70,6 +70,28 @@ def finding_value(raw: str) -> str:
     return value_words(raw, current_lang())
 
 
+# grade codes a scheme's vetoes name, in words (a cycle's rules may label them otherwise)
+GRADE_NAMES = {
+    "excellent": N_("优秀"),
+    "advanced": N_("先进"),
+    "good": N_("良好"),
+    "meets": N_("达标"),
+    "below": N_("不达标"),
+}
+
+
+@bp.app_template_filter("barred_grades")
+def barred_grades(codes) -> str:
+    """The grades a veto bars: stars as stars, the usual grade codes by name."""
+    words = []
+    for code in codes:
+        if code.startswith("star") and code[4:].isdigit():
+            words.append("★" * int(code[4:]))
+        else:
+            words.append(_(GRADE_NAMES[code]) if code in GRADE_NAMES else code)
+    return sep(",").join(words)
+
+
 VALUE_SYNTAX = re.compile(r"\b[A-Za-z_]+:\d+(?:\.\d+)?(?:;[A-Za-z_]+:\d+(?:\.\d+)?)*")
 
 

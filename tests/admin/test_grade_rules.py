@@ -274,7 +274,7 @@ def test_the_quota_preview_keeps_to_the_shares(app, client):
 
 
 def test_every_grading_problem_has_a_sentence():
-    source = Path(grade_domain.__file__).parent.parent / "scoring" / "grading.py"
+    source = Path(grade_domain.__file__).parents[2] / "scoring" / "grading.py"
     codes = set(re.findall(r'GradingError\("(\w+)"', source.read_text(encoding="utf-8")))
     assert codes and codes <= set(grade_domain.RULE_MESSAGES)
     for message in grade_domain.RULE_MESSAGES.values():
