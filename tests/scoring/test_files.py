@@ -203,3 +203,12 @@ def test_score_command_knows_the_units_when_given(tmp_path):
     doc = json.loads(out.read_text(encoding="utf-8"))
     b = next(u for u in doc["units"] if u["unit"] == "B")
     assert not b["complete"] and len(b["not_assessed"]) == 22  # listed, never counted as 0
+
+
+@pytest.mark.parametrize("name", ["community_002", "agency_branch_004"])
+def test_both_seed_schemes_ship_as_workbooks_equal_to_their_json(name):
+    """Issue 17: an office that writes its 考核细则 in Excel starts from these; they must
+    say what the JSON says (rewrite them with write_workbook when the JSON changes)."""
+    folder = RUBRIC.parent
+    scheme = parse_scheme(json.loads((folder / f"{name}.json").read_text(encoding="utf-8")))
+    assert read_workbook((folder / f"{name}.xlsx").read_bytes()) == scheme
