@@ -1,4 +1,5 @@
-"""A fresh SQLite database filled with citizen responses, for the database benchmarks.
+"""A fresh database (SQLite, or a PostgreSQL one given) filled with citizen responses, for
+the database benchmarks.
 
 The rows go in through the domain's own row builder (:func:`response_row`), in one bulk
 insert per unit, so filling a million takes about a minute.
@@ -12,10 +13,12 @@ from datetime import timedelta
 import numpy as np
 
 
-def citizen_cycle(units: int, per_unit: int, seed: int = 7, comment_share: float = 0.0):
-    """An app on a new SQLite database (upgraded), and the cycle it filled with
-    ``units × per_unit`` responses to the demo's citizen questionnaire. Call inside nothing;
-    returns ``(app, cycle_id)``."""
+def citizen_cycle(
+    units: int, per_unit: int, seed: int = 7, comment_share: float = 0.0, url: str | None = None
+):
+    """An app on a new database (upgraded), and the cycle it filled with ``units × per_unit``
+    responses to the demo's citizen questionnaire. The database is a new SQLite file, or
+    ``url`` (an empty one). Call inside nothing; returns ``(app, cycle_id)``."""
     from flask_migrate import upgrade
     from sqlalchemy import insert
 
@@ -30,8 +33,9 @@ def citizen_cycle(units: int, per_unit: int, seed: int = 7, comment_share: float
     from evalsurvey.models import Response
     from evalsurvey.models.types import utcnow
 
-    folder = tempfile.mkdtemp(prefix="evalsurvey-bench-")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3"})
+    if url is None:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='evalsurvey-bench-')}/bench.sqlite3"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     rng = np.random.default_rng(seed)
     with app.app_context():
         upgrade()

@@ -19,18 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer
 
 from evalsurvey import stats
-from evalsurvey.analysis.reader import Columns, InputError, ResponseTable
+from evalsurvey.analysis.reader import InputError, ResponseTable
 from evalsurvey.analysis.report import OptionError, Options, analyze
-from evalsurvey.domain.collecting.questionnaires import cycle_questionnaires, format_value
+from evalsurvey.domain.collecting.questionnaires import cycle_questionnaires
 from evalsurvey.domain.cycles import earlier_than
+from evalsurvey.domain.results.bulk import read_response_table
 from evalsurvey.domain.results.cycle import forget, responses_digest
 from evalsurvey.extensions import db
 from evalsurvey.models import (
     AnalysisRun,
-    Channel,
     Cycle,
     ItemType,
-    Questionnaire,
     RaterGroup,
     Response,
     ResponseStatus,
@@ -65,85 +64,10 @@ def _epoch(value) -> float:
 def response_table(cycle: Cycle, unit_ids: Iterable[int] | None = None) -> ResponseTable:
     """The cycle's responses (``excluded`` left out) as the analysis's typed table.
 
-    Reads plain column tuples (no ORM objects: a million rows stay a matter of seconds);
-    units, groups and questionnaire versions are looked up once each.
+    Read in bulk (PostgreSQL's COPY, SQLite's plain cursor; see
+    :mod:`evalsurvey.domain.results.bulk`): a million rows in seconds.
     """
-    query = (
-        select(
-            Response.public_id,
-            Response.questionnaire_id,
-            Response.unit_id,
-            Response.rater_group_id,
-            Response.rater,
-            Response.device,
-            Response.network,
-            Response.rater_unit,
-            Response.started_at,
-            Response.submitted_at,
-            Response.status,
-            Response.reviewed,
-            Response.answers,
-            Response.channel,
-        )
-        .where(Response.cycle_id == cycle.id, Response.status != ResponseStatus.EXCLUDED)
-        .order_by(Response.id)
-    )
-    if unit_ids is not None:
-        query = query.where(Response.unit_id.in_(list(unit_ids)))
-    unit_code = dict(db.session.execute(select(Unit.id, Unit.code)).all())
-    group_code = dict(db.session.execute(select(RaterGroup.id, RaterGroup.code)).all())
-    label = {
-        qid: f"{code}@{version}"
-        for qid, code, version in db.session.execute(
-            select(Questionnaire.id, Questionnaire.code, Questionnaire.version)
-        )
-    }
-    columns = Columns()
-    ids: list[str] = []
-    started: list[float] = []
-    submitted: list[float] = []
-    decision: list[int] = []
-    answers: list[dict] = []
-    rows = db.session.execute(query.execution_options(yield_per=5000))
-    networks: dict[str, int] = {}
-    network: list[int] = []
-    invited: list[bool] = []
-    for rid, qid, uid, gid, rater, device, net, rater_unit, start, end, status, reviewed, \
-            ans, channel in rows:  # fmt: skip
-        ids.append(rid)
-        invited.append(channel == Channel.INVITE)
-        network.append(networks.setdefault(net, len(networks)) if net else -1)
-        columns.add(label[qid], unit_code[uid], group_code[gid], rater, device, rater_unit)
-        started.append(_epoch(start))
-        submitted.append(_epoch(end))
-        # a person's decision: suspect stays out until made valid; a reviewed valid stays in
-        decision.append(-1 if status == ResponseStatus.SUSPECT else 1 if reviewed else 0)
-        answers.append(ans)
-    scales = item_scales(cycle)
-    scored = [c for c in scales if any(a.get(c) is not None for a in answers)]
-    empty = [c for c in scales if c not in scored]
-    items = np.full((len(ids), len(scored)), np.nan)
-    for j, code in enumerate(scored):
-        for i, a in enumerate(answers):
-            value = a.get(code)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                items[i, j] = float(value)
-    text_items = sorted(
-        {c for a in answers for c, v in a.items() if c not in scales and format_value(v) != ""}
-    )
-    return columns.table(
-        response_id=ids,
-        started=np.array(started, np.float64),
-        submitted=np.array(submitted, np.float64),
-        items=items,
-        network=np.array(network, np.int64),
-        item_names=scored,
-        text_items=text_items,
-        empty_items=empty,
-        row=np.arange(2, len(ids) + 2, dtype=np.int64),
-        decision=np.array(decision, np.int8),
-        invited=np.array(invited, dtype=bool),
-    )
+    return read_response_table(cycle.id, list(item_scales(cycle)), unit_ids)
 
 
 def cycle_options(cycle: Cycle, **overrides) -> Options:
