@@ -259,7 +259,7 @@ OPTION_MESSAGES = {
 }
 
 
-@main.command("analyze")
+@main.command("analyze", with_appcontext=False)  # a file needs no app; --cycle loads it
 @click.argument("responses", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--cycle", "cycle_code", help="analyze this cycle's stored responses instead")
 @click.option("--unit-type", help="with --cycle: only units of this type (default: each type)")
