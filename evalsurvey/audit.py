@@ -63,10 +63,10 @@ AUDITED = (
     ApiToken,
 )
 # never copied into the log, even hashed
-SECRET_COLUMNS = {"password_hash", "secret_hash"}
+SECRET_COLUMNS = {"password_hash", "secret_hash", "session_token"}  # a session token signs one in
 # derived documents (a publication's frozen rows and reports): the log keeps their size only,
 # the documents themselves stay on the publication, which never changes
-SUMMARISED_COLUMNS = {"rows", "reports"}
+SUMMARISED_COLUMNS = {"rows", "reports", "result"}
 _cli_actor = "system"
 
 

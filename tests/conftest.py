@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from hypothesis import settings
 from sqlalchemy import text
 
-from evalsurvey import create_app
+from evalsurvey import audit, create_app
 from evalsurvey.extensions import db
 
 # CI must be reproducible (same examples every run); locally, hypothesis explores new ones.
@@ -137,6 +137,7 @@ def app_in_context(database_url: str, config: dict):
         yield app
         db.session.remove()
         db.engine.dispose()
+    audit.set_cli_actor("system")  # a command run by a test names no later test's changes
 
 
 @pytest.fixture

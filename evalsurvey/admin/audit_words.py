@@ -182,7 +182,15 @@ SECRET = {"password_hash", "session_token", "secret_hash"}
 # never listed: the row's own id, and what the row's time and actor already say
 QUIET = {"id"}
 # an actor that is no staff account
-ACTORS = {"system": N_("系统（命令行）"), "anonymous": N_("未登录的访问者")}
+ACTORS = {
+    "system": N_("系统（命令行）"),
+    "anonymous": N_("未登录的访问者"),
+    # the commands that name themselves (cli: audit.set_cli_actor)
+    "demo": N_("演示数据（命令行）"),
+    "import-responses": N_("导入答卷（命令行）"),
+    "create-admin": N_("创建管理员（命令行）"),
+    "api-token": N_("接口令牌（命令行）"),
+}
 # the sentence of each action; {what} is the object in words
 ACTIONS = {
     "create": N_("新建{what}"),

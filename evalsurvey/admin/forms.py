@@ -25,6 +25,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from evalsurvey.domain.assessment.evidence import max_bytes
+from evalsurvey.domain.checks import DB_INT_MAX
 from evalsurvey.i18n import LABELS, N_, _, _l, at_most
 from evalsurvey.models import ResponseStatus, Role
 from evalsurvey.models.cycles import PERIODS
@@ -249,3 +250,17 @@ class ReviewScoreForm(CheckedForm):
     unit = StringField()
     score = StringField()
     note = StringField()
+
+
+class PublishForm(CheckedForm):
+    """Publishing results (公示): the reason an admin gives to publish past what is stale or
+    missing (the domain decides whether one is needed)."""
+
+    reason = TextAreaField()
+
+
+class ObjectionAnswerForm(CheckedForm):
+    """The office's answer to one objection, published on the 公示 page."""
+
+    objection = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=DB_INT_MAX)])
+    answer = TextAreaField()

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp
 from evalsurvey.domain.assessment import publication as publication_domain
-from evalsurvey.domain.checks import db_int
 from evalsurvey.domain.results import cycle as cycle_results
 from evalsurvey.extensions import db
 from evalsurvey.i18n import N_, _, label
@@ -43,9 +42,9 @@ def _unit_type() -> str:
 def publish_results(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     unit_type = _unit_type()
-    form = forms.ConfirmForm()
+    form = forms.PublishForm()
     refused = None  # the refusal of a post, shown as an error on this page
-    reason = request.form.get("reason", "") if request.method == "POST" else ""
+    reason = form.reason.data or ""
     if form.validate_on_submit():
         done = run_action(
             publication_domain.publish_results,
@@ -89,19 +88,23 @@ def objections(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     unit_type = _unit_type()
     published = publication_domain.publication_of(cycle, unit_type)
-    form = forms.ConfirmForm()
+    form = forms.ObjectionAnswerForm()
     if request.method == "POST" and form.validate_on_submit() and published is not None:
-        found = db.get_or_404(Objection, request.form.get("objection", type=db_int) or 0)
+        found = db.get_or_404(Objection, form.objection.data)
         if found.publication_id != published.id:
             flash(_("不允许的操作。"))
         else:
             if run_action(
                 publication_domain.answer_objection,
                 found,
-                request.form.get("answer", ""),
+                form.answer.data or "",
                 current_user.username,
             ):
                 flash(_("已答复。"))
+        return redirect(url_for("admin.objections", cycle_id=cycle.id, type=unit_type))
+    if request.method == "POST":
+        # only a tampered post names no objection (the page's form always does)
+        flash(_("不允许的操作。"))
         return redirect(url_for("admin.objections", cycle_id=cycle.id, type=unit_type))
     rows = (
         db.session.scalars(

@@ -114,7 +114,7 @@ def freeze_questionnaire(qid: int):
     form = forms.ConfirmForm()
     if form.validate_on_submit():
         # publish refuses only a version published already (by someone else meanwhile)
-        if run_action(qdomain.publish, q, show=False):
+        if run_action(qdomain.freeze_version, q, show=False):
             flash(_("已发布 {label}，此版本今后不可修改。", label=q.label))
         else:
             flash(_("该版本已经发布。"))

@@ -107,3 +107,21 @@ def test_the_audit_log_reads_as_sentences(app, client, lang):
         assert "Objection text: 满意度统计有误" in pages["Objection"]
         assert "Password: (not shown)" in pages["StaffUser"]
     assert unit_name in pages["Objection"]
+
+
+def test_every_command_that_names_itself_is_named_in_words(app):
+    # the actor of a command's changes is shown on the audit page; a raw command name
+    # ("import-responses") would be English on a Chinese page
+    from pathlib import Path
+
+    from evalsurvey.admin.audit_words import ACTORS, Names
+
+    cli = Path(__file__).parents[2] / "evalsurvey" / "cli"
+    named = {
+        m
+        for f in cli.glob("*.py")
+        for m in re.findall(r'set_cli_actor\("([^"]+)"\)', f.read_text(encoding="utf-8"))
+    }
+    assert named and named <= set(ACTORS)
+    with app.test_request_context("/?lang=zh"):
+        assert Names([]).actor("import-responses") == "导入答卷（命令行）"

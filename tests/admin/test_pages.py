@@ -394,6 +394,8 @@ def test_admin_creates_a_unit_contact_who_then_signs_in(app, client):
     assert user.unit_id == street.id and user.password_hash != "long-pass-99"
     entry = db.session.scalar(select(AuditLog).where(AuditLog.entity == "StaffUser"))
     assert entry.changes["password_hash"] == [None, "***"]  # never in the log
+    assert entry.changes["session_token"] == [None, "***"]  # nor what signs the account in
+    assert user.session_token not in json.dumps(entry.changes)
     client.post(f"/admin/staff/{user.id}/active", data={"csrf_token": token})
     db.session.refresh(user)
     assert not user.active

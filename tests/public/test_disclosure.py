@@ -11,7 +11,7 @@ from evalsurvey import demo
 from evalsurvey.domain import cycles as cycle_domain
 from evalsurvey.domain.assessment import publication as publication_domain
 from evalsurvey.extensions import db
-from evalsurvey.models import Cycle, CycleStatus, Objection, Publication
+from evalsurvey.models import AuditLog, Cycle, CycleStatus, Objection, Publication
 from evalsurvey.models.types import utcnow
 from tests.factories import hidden_fields, login
 
@@ -38,6 +38,10 @@ def _published_demo(app, client):
     )
     published = db.session.scalar(select(Publication))
     assert published is not None and published.unit_type == "community"
+    # the log keeps the size of the frozen documents, never the documents again
+    logged = db.session.scalar(select(AuditLog).where(AuditLog.entity == "Publication"))
+    for name in ("rows", "reports", "result"):
+        assert set(logged.changes[name][1] or {"count": 0}) == {"count"}, name
     return cycle, published
 
 
@@ -79,7 +83,7 @@ def test_the_public_page_lists_frozen_results_and_takes_objections(app, client):
             "type": "community",
         },
     )
-    assert missing.status_code == 404  # no objection named: not found, never a 500
+    assert missing.status_code == 302  # no objection named: refused, never a 500
     again = public.get(url).get_data(as_text=True)
     assert "经复核，统计无误。" in again and "13800000000" not in again and "王五" not in again
 

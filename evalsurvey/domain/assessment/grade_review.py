@@ -56,9 +56,12 @@ def review_margin() -> float:
     return float(current_app.config["REVIEW_MARGIN"])
 
 
-def _check_open(cycle: Cycle) -> None:
+def _check_open(cycle: Cycle, unit_type: str | None = None) -> None:
     if cycle.status not in OPEN_FOR_REVIEW:
         raise DomainError("只能在进行中或已关闭、尚未公示的周期中申报和复核。")
+    # a unit type is published on its own, the cycle stays closed: what is public stands
+    if unit_type is not None and publication_of(cycle, unit_type) is not None:
+        raise DomainError("该类单位的结果已经公示。")
 
 
 def _check_score(score: float) -> float:
@@ -93,9 +96,7 @@ def propose(
     chosen: it is the grade the cycle's rules give the score (vetoes, year-over-year
     promotion and quotas included), stored with the proposal; a ``grade`` given anyway must
     be that grade. A proposal may change until the upper level has reviewed it. Flushed."""
-    _check_open(cycle)
-    if publication_of(cycle, unit.type) is not None:
-        raise DomainError("该类单位的结果已经公示。")
+    _check_open(cycle, unit.type)
     codes = [code for code, _label in grade_codes(cycle, unit.type)]
     if not codes:
         raise DomainError("尚未设置该类单位的等级规则。")
@@ -233,7 +234,7 @@ def draw_sample(
 ) -> ReviewDraw:
     """Draw the re-review sample once: every proposal the scores single out and ``rate`` of
     the others, from a recorded seed (a random one unless given). Flushed."""
-    _check_open(cycle)
+    _check_open(cycle, unit_type)
     if draw_of(cycle, unit_type) is not None:
         raise DomainError("已经抽取过复核样本。")
     try:
@@ -271,7 +272,7 @@ def redraw(draw: ReviewDraw, unit_type: str) -> list[str]:
 
 def review(proposal: GradeProposal, score: float, note: str, actor: str) -> None:
     """The upper level's own score for a proposed unit; it stands from now on. Flushed."""
-    _check_open(proposal.cycle)
+    _check_open(proposal.cycle, proposal.unit.type)
     if actor == proposal.proposed_by:
         raise DomainError("不能复核自己的申报。")
     note = (note or "").strip()
