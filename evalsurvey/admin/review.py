@@ -40,7 +40,7 @@ def _review_notice(cycle: Cycle, unit: Unit, score: float) -> str:
             words.append(
                 _(
                     "与计算得分 {computed} 相差 {difference} 分，超过允许的 {margin} 分",
-                    computed=f"{computed[0]:g}",
+                    computed=f"{round(computed[0], 2):g}",  # as the pages show points
                     difference=f"{abs(score - computed[0]):.2f}",
                     margin=f"{grade_review.review_margin():g}",
                 )

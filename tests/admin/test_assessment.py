@@ -112,7 +112,7 @@ def test_an_inspector_records_findings_and_the_terms_add_up(app, client):
     page = client.get(url).get_data(as_text=True)
     # 100 − 2 (1.1) + 4 (B1, under the cap of 5) − 3 (P1) = 99
     assert "考评标准得分 99 分" in page and "要素得分合计 98" in page and "加分 4" in page
-    assert "减分 -3" in page
+    assert "减分 3" in page and "减分 -3" not in page  # deducted 3, no double negative
     assert db.session.scalar(select(db.func.count()).select_from(Finding)) == 24
     # the unit's contact reads no result of the open cycle (only once published), never
     # another unit's page, and cannot record

@@ -115,6 +115,9 @@ def test_preview_shows_unsaved_edits_and_items_copy_from_an_earlier_version(app,
     wrong = post(headers={"X-Preview": "1"}, action="preview", code="x", type="single", text="t",
                  options="a|唯一")  # fmt: skip
     assert wrong.status_code == 400 and "至少需要两项" in wrong.get_data(as_text=True)
+    twice = post(headers={"X-Preview": "1"}, action="preview", code="x", type="single", text="t",
+                 options="a|是\nb|否\na|不确定")  # fmt: skip
+    assert twice.status_code == 400 and "选项编码“a”重复" in twice.get_data(as_text=True)
     db.session.expire_all()
     assert qdomain.to_json(db.session.get(Questionnaire, draft.id)) == before  # nothing saved
     # nor the transient questionnaire a preview is drawn from

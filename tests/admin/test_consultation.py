@@ -62,6 +62,7 @@ def test_a_department_proposes_and_only_the_office_decides(app, client):
     # the problem becomes a ledger item to follow up
     item = db.session.scalar(db.select(RectificationItem))
     assert item.source == "consultation" and item.unit_id == unit.id and "P1" in item.title
+    assert item.title == "P1 群众来信反映属实"  # the department's finding, not the decision
 
 
 def test_rejections_change_nothing_and_occurrences_add_up(app):

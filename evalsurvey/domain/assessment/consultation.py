@@ -142,7 +142,8 @@ def decide(adjustment: Adjustment, approve: bool, decision: str, actor: str) -> 
                     unit_id=adjustment.unit_id,
                     source="consultation",
                     reference=f"A{adjustment.id}",
-                    title=f"{adjustment.item} {decision}"[:300],
+                    # the problem is what the department found, not the office's "同意"
+                    title=f"{adjustment.item} {adjustment.reason}"[:300],
                     detail=adjustment.value,
                 )
             )

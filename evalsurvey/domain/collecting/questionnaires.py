@@ -308,6 +308,11 @@ def from_json(data: Any) -> Questionnaire:
                     raise QuestionnaireError("{where}：每个选项都需要“code”和“text”。", where=where)
                 if ";" in str(o["code"]):
                     raise QuestionnaireError("{where}：选项编码不能包含“;”。", where=where)
+                if any(c["code"] == str(o["code"]) for c in clean):
+                    # an answer names its option by code: two alike could not be told apart
+                    raise QuestionnaireError(
+                        "{where}：选项编码“{code}”重复。", where=where, code=str(o["code"])
+                    )
                 clean.append(
                     {
                         "code": str(o["code"]),
