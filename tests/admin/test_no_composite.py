@@ -86,3 +86,24 @@ def test_a_unit_added_after_the_composite(app, client):
     assert NO_COMPOSITE in client.get(f"/admin/cycles/{cycle.id}/units/{unit.id}").get_data(
         as_text=True
     )
+
+
+def test_the_publish_preview_names_the_units_left_out_for_want_of_a_score(app, client):
+    # QA: windows without enough responses were silently missing from the 公示 preview
+    demo.load(n_responses=40, seed=7)
+    cycle = db.session.scalar(select(Cycle))
+    from evalsurvey.domain.results.cycle import cycle_result
+
+    left = [u.unit for u in cycle_result(cycle, "service_window").units if u.standing is None]
+    assert left  # 40 responses leave some windows below the minimum
+    cycle_domain.transition(cycle, CycleStatus.CLOSED)
+    db.session.commit()
+    login(client, "admin", "admin-demo-2026")
+    html = client.get(f"/admin/cycles/{cycle.id}/publish?type=service_window").get_data(
+        as_text=True
+    )
+    notice = html[html.index('id="unscored"') :].split("</p>", 1)[0]
+    assert f"以下 {len(left)} 个单位没有得分，不列入公示" in notice
+    assert all(f"（{code}）" in notice for code in left)
+    community = client.get(f"/admin/cycles/{cycle.id}/publish?type=community")
+    assert 'id="unscored"' not in community.get_data(as_text=True)  # every community scored
