@@ -147,7 +147,7 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.import_units_view": (ADMIN, 302),
     "admin.api_token_list": (READERS, 200),
     # the spare viewer's token: only its owner and the admin may revoke it
-    "admin.api_token_revoke": (ADMIN, 302),
+    "admin.api_token_revoke": (ADMIN, 200),  # its confirmation page
     # the JSON API: a session cookie opens nothing (a token is needed: tests/api)
     "api.openapi_json": (PUBLIC, 200),
     "api.docs": (PUBLIC, 200),

@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional
 
-from evalsurvey.admin.blueprint import bp, readers
+from evalsurvey.admin import forms
+from evalsurvey.admin.blueprint import bp, confirm_page, readers
 from evalsurvey.domain import api_tokens
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
@@ -74,12 +75,24 @@ def api_token_list():
     ), (400 if form.errors else 200)
 
 
-@bp.post("/api-tokens/<int:token_id>/revoke")
+@bp.route("/api-tokens/<int:token_id>/revoke", methods=["GET", "POST"])
 @readers
 def api_token_revoke(token_id: int):
+    """Revoking asks first: the other system stops at once and the token cannot come back."""
     token = db.get_or_404(ApiToken, token_id)
     if token.user_id != current_user.id and current_user.role != Role.ADMIN:
         abort(403)
-    if run_action(api_tokens.revoke_token, token):
-        flash(_("已撤销令牌 {prefix}…", prefix=token.prefix))
-    return redirect(url_for("admin.api_token_list"))
+    form = forms.ConfirmForm()
+    if form.validate_on_submit():
+        if run_action(api_tokens.revoke_token, token):
+            flash(_("已撤销令牌 {prefix}…", prefix=token.prefix))
+        return redirect(url_for("admin.api_token_list"))
+    return confirm_page(
+        form,
+        _("撤销令牌 {prefix}…", prefix=token.prefix),
+        _(
+            "撤销后，使用此令牌的系统立即无法再调用接口，令牌也不能恢复，只能另建新令牌。确定撤销吗？"
+        ),
+        _("确认撤销"),
+        url_for("admin.api_token_list"),
+    )

@@ -23,7 +23,7 @@ def test_a_street_contact_makes_uses_and_revokes_its_own_token(client, world):
     login(client, "street1")
     page = _make(client, name="热线回访", scope="read")
     assert "只显示这一次" in page
-    secret = re.search(r"<code>(evs_[^<]+)</code>", page).group(1)
+    secret = re.search(r"<code[^>]*>(evs_[^<]+)</code>", page).group(1)
     # shown once: the list shows only its start
     listed = client.get("/admin/api-tokens").get_data(as_text=True)
     assert secret not in listed and secret[:12] in listed and "只读" in listed
@@ -34,7 +34,13 @@ def test_a_street_contact_makes_uses_and_revokes_its_own_token(client, world):
     assert "evs_" not in refused.split("新建令牌")[0] or "只显示这一次" not in refused
     token = db.session.scalar(select(ApiToken).where(ApiToken.name == "热线回访"))
     form = hidden_fields(listed)
-    r = client.post(f"/admin/api-tokens/{token.id}/revoke", data={"csrf_token": form["csrf_token"]})
+    # revoking asks first (a page, no JavaScript): the link alone revokes nothing
+    confirm = client.get(f"/admin/api-tokens/{token.id}/revoke")
+    assert confirm.status_code == 200 and "确认撤销" in confirm.get_data(as_text=True)
+    assert client.get("/api/v1/units", headers=bearer(secret)).status_code == 200
+    r = client.post(
+        f"/admin/api-tokens/{token.id}/revoke", data=hidden_fields(confirm.get_data(as_text=True))
+    )
     assert r.status_code == 302
     assert client.get("/api/v1/units", headers=bearer(secret)).status_code == 401
     # another account's token: 403
@@ -46,7 +52,7 @@ def test_a_street_contact_makes_uses_and_revokes_its_own_token(client, world):
 def test_an_admin_makes_a_write_token_for_itself_and_sees_every_token_in_english(client, world):
     login(client, "admin1")
     page = _make(client, name="province", scope="write")
-    secret = re.search(r"<code>(evs_[^<]+)</code>", page).group(1)
+    secret = re.search(r"<code[^>]*>(evs_[^<]+)</code>", page).group(1)
     token = db.session.scalar(select(ApiToken).where(ApiToken.name == "province"))
     assert token.scope == "write" and token.created_by == "admin1"
     listed = client.get("/admin/api-tokens?lang=en").get_data(as_text=True)
