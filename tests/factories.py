@@ -139,6 +139,15 @@ def login(client, username: str, password: str = "secret-pass-1"):
     )
 
 
+def browser_login(page, base: str, username: str, password: str = "secret-pass-1") -> None:
+    """Sign ``page`` (a Playwright page) in through the real sign-in form."""
+    page.goto(f"{base}/auth/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
 def make_response(
     link,
     answers: dict,

@@ -6,26 +6,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from evalsurvey import demo
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle
+from tests.factories import browser_login
 from tests.public.test_browser import live_server, page  # noqa: F401 (fixtures)
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 PASSWORD = "admin-demo-2026"
 
 
+@pytest.mark.browser
 def test_the_composite_page_fits_both_widths(app, live_server, page):  # noqa: F811
     demo.load(n_responses=300, seed=4)
     cycle = db.session.scalar(select(Cycle))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.goto(f"{live_server}/auth/login")
-    page.fill("#username", "admin")
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    browser_login(page, live_server, "admin", PASSWORD)
     for width, height in ((1280, 800), (360, 740)):
         page.set_viewport_size({"width": width, "height": height})
         for unit_type in ("community", "service_window"):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from evalsurvey import demo
 from evalsurvey.extensions import db
 from evalsurvey.models import Cycle
-from tests.factories import login
+from tests.factories import browser_login, login
 from tests.public.test_browser import live_server, page  # noqa: F401 (fixtures)
 
 PASSWORD = "admin-demo-2026"
@@ -62,11 +62,7 @@ def test_the_dashboard_in_a_browser_at_both_widths(app, live_server, page):  # n
     demo.load(n_responses=400, seed=4)
     cycle = db.session.scalar(select(Cycle))
     ARTIFACTS.mkdir(exist_ok=True)
-    page.goto(f"{live_server}/auth/login")
-    page.fill("#username", "admin")
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    browser_login(page, live_server, "admin", PASSWORD)
     for width, height in ((1280, 800), (360, 740)):
         page.set_viewport_size({"width": width, "height": height})
         for lang in ("zh", "en"):
