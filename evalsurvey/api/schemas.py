@@ -74,7 +74,7 @@ class RaterGroupOut(BaseModel):
     rows_readable: bool = Field(description="whether this token may read the group's rows")
 
 
-class RaterGroupList(BaseModel):
+class RaterGroupList(Page):
     rater_groups: list[RaterGroupOut]
 
 
@@ -89,7 +89,7 @@ class CycleOut(BaseModel):
     responses: int = Field(description="responses of the units this token may see")
 
 
-class CycleList(BaseModel):
+class CycleList(Page):
     cycles: list[CycleOut]
 
 
@@ -111,7 +111,7 @@ class QuestionnaireOut(BaseModel):
     items: list[ItemOut]
 
 
-class QuestionnaireList(BaseModel):
+class QuestionnaireList(Page):
     questionnaires: list[QuestionnaireOut]
 
 
@@ -126,7 +126,7 @@ class LinkOut(BaseModel):
     qr_png: str = Field(description="a QR code of that address (PNG), under this API")
 
 
-class LinkList(BaseModel):
+class LinkList(Page):
     links: list[LinkOut]
 
 
@@ -216,7 +216,7 @@ class GroupCount(BaseModel):
     responses: int
 
 
-class CountList(BaseModel):
+class CountList(Page):
     counts: list[GroupCount]
 
 
@@ -244,6 +244,13 @@ class StandingOut(BaseModel):
     change: float | None
 
 
+class FlagsOut(BaseModel):
+    analysed_at: str = Field(description="when the analysis these flags come from ran")
+    suspect: int = Field(description="responses the analysis holds suspect")
+    reasons: dict[str, int] = Field(description="responses flagged, per reason code")
+    surge_days: int = Field(description="days with an unexplained surge of responses")
+
+
 class UnitResultOut(BaseModel):
     unit: str
     name: str
@@ -253,6 +260,10 @@ class UnitResultOut(BaseModel):
     terms: list[TermOut]
     groups: list[GroupScoreOut]
     standing: StandingOut | None
+    flags: FlagsOut | None = Field(
+        description="the office only: what the cycle's latest analysis flagged (null "
+        "for other tokens, or before an analysis ran)"
+    )
 
 
 class ResultOut(BaseModel):

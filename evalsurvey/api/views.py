@@ -40,6 +40,7 @@ from evalsurvey.domain.collecting import links as link_domain
 from evalsurvey.domain.cycles import in_time_order
 from evalsurvey.domain.files.interchange import _iso as iso
 from evalsurvey.domain.results.cycle import cycle_result, published_result
+from evalsurvey.domain.results.dashboard import UnitFlags, unit_flags
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _
 from evalsurvey.models import (
@@ -80,6 +81,19 @@ def _paged(query: Select, id_column, args: PageQuery) -> tuple[list[Any], str | 
     more = len(rows) > args.limit
     rows = rows[: args.limit]
     return rows, (str(rows[-1].id) if more and rows else None)
+
+
+def _paged_list(rows: list[Any], args: PageQuery) -> tuple[list[Any], str | None]:
+    """A page of an ordered list of rows, resuming after the row whose id is the cursor
+    (for lists ordered by something other than id, e.g. cycles in time order)."""
+    after = _cursor(args.cursor)
+    # a cursor naming no row (its row was deleted) ends the list rather than restart it
+    start = (
+        next((i + 1 for i, row in enumerate(rows) if row.id == after), len(rows)) if after else 0
+    )
+    page = rows[start : start + args.limit]
+    more = start + args.limit < len(rows)
+    return page, (str(page[-1].id) if more and page else None)
 
 
 def _cycle(code: str) -> Cycle:
@@ -131,12 +145,13 @@ def get_unit(code: str):
 
 
 @bp.get("/rater-groups")
-@spec.validate(resp=Doc(HTTP_200=RaterGroupList), tags=[UNITS])
-def list_rater_groups():
+@spec.validate(query=PageQuery, resp=Doc(HTTP_200=RaterGroupList, HTTP_422=Problem), tags=[UNITS])
+def list_rater_groups(query: PageQuery):
     """Every rater group, and whether this token may read its rows (counts always)."""
     access = auth.scope()
-    groups = db.session.scalars(select(RaterGroup).order_by(RaterGroup.id))
+    groups, cursor = _paged(select(RaterGroup), RaterGroup.id, query)
     return {
+        "next_cursor": cursor,
         "rater_groups": [
             {
                 "code": g.code,
@@ -147,21 +162,26 @@ def list_rater_groups():
                 "rows_readable": access.sees_rows_of(g),
             }
             for g in groups
-        ]
+        ],
     }
 
 
 @bp.get("/questionnaires")
-@spec.validate(resp=Doc(HTTP_200=QuestionnaireList), tags=[CYCLES])
-def list_questionnaires():
-    """Published questionnaire versions (a published version never changes)."""
-    versions = db.session.scalars(
+@spec.validate(
+    query=PageQuery, resp=Doc(HTTP_200=QuestionnaireList, HTTP_422=Problem), tags=[CYCLES]
+)
+def list_questionnaires(query: PageQuery):
+    """Published questionnaire versions, in the order they were made (a published version
+    never changes)."""
+    versions, cursor = _paged(
         select(Questionnaire)
         .where(Questionnaire.published_at.is_not(None))
-        .options(selectinload(Questionnaire.items))
-        .order_by(Questionnaire.code, Questionnaire.version)
+        .options(selectinload(Questionnaire.items)),
+        Questionnaire.id,
+        query,
     )
     return {
+        "next_cursor": cursor,
         "questionnaires": [
             {
                 "label": q.label,
@@ -182,7 +202,7 @@ def list_questionnaires():
                 ],
             }
             for q in versions
-        ]
+        ],
     }
 
 
@@ -200,12 +220,13 @@ def _cycle_out(cycle: Cycle, total: int) -> dict[str, Any]:
 
 
 @bp.get("/cycles")
-@spec.validate(resp=Doc(HTTP_200=CycleList), tags=[CYCLES])
-def list_cycles():
-    """Every cycle in time order, with the responses of the units this token may see."""
-    cycles = in_time_order()
+@spec.validate(query=PageQuery, resp=Doc(HTTP_200=CycleList, HTTP_422=Problem), tags=[CYCLES])
+def list_cycles(query: PageQuery):
+    """Every cycle in time order (:func:`~evalsurvey.domain.cycles.in_time_order`), with
+    the responses of the units this token may see."""
+    cycles, cursor = _paged_list(in_time_order(), query)
     totals = queries.cycle_totals([c.id for c in cycles], auth.scope())
-    return {"cycles": [_cycle_out(c, totals[c.id]) for c in cycles]}
+    return {"cycles": [_cycle_out(c, totals[c.id]) for c in cycles], "next_cursor": cursor}
 
 
 @bp.get("/cycles/<code>")
@@ -217,12 +238,17 @@ def get_cycle(code: str):
 
 
 @bp.get("/cycles/<code>/links")
-@spec.validate(resp=Doc(HTTP_200=LinkList, **NOT_FOUND), tags=[CYCLES])
-def list_links(code: str):
-    """The cycle's links of units in scope, with their public addresses and QR codes."""
+@spec.validate(
+    query=PageQuery, resp=Doc(HTTP_200=LinkList, HTTP_422=Problem, **NOT_FOUND), tags=[CYCLES]
+)
+def list_links(code: str, query: PageQuery):
+    """The cycle's links of units in scope, with their public addresses and QR codes, in
+    the order they were made."""
     cycle = _cycle(code)
     base = base_url()
+    links, cursor = _paged(queries.cycle_links_query(cycle, auth.scope()), Link.id, query)
     return {
+        "next_cursor": cursor,
         "links": [
             {
                 "code": link.code,
@@ -234,8 +260,8 @@ def list_links(code: str):
                 "url": link_domain.link_url(base, link),
                 "qr_png": url_for("api.link_qr", code=link.code, _external=True),
             }
-            for link in queries.cycle_links(cycle, auth.scope())
-        ]
+            for link in links
+        ],
     }
 
 
@@ -297,17 +323,34 @@ def list_responses(code: str, query: ResponseQuery):
 
 
 @bp.get("/cycles/<code>/counts")
-@spec.validate(resp=Doc(HTTP_200=CountList, **NOT_FOUND), tags=[RESPONSES])
-def list_counts(code: str):
-    """Responses per unit in scope and rater group: counts of every group, rows or not."""
+@spec.validate(
+    query=PageQuery,
+    resp=Doc(HTTP_200=CountList, HTTP_422=Problem, **NOT_FOUND),
+    tags=[RESPONSES],
+)
+def list_counts(code: str, query: PageQuery):
+    """Responses per unit in scope and rater group: counts of every group, rows or not.
+    A page holds ``limit`` units (each with all its groups)."""
     cycle = _cycle(code)
-    counts = queries.response_counts(cycle, auth.scope())
+    access = auth.scope()
+    unit_ids = list(
+        db.session.scalars(
+            access.units(select(Response.unit_id).where(Response.cycle_id == cycle.id))
+            .where(Response.unit_id > _cursor(query.cursor))
+            .group_by(Response.unit_id)
+            .order_by(Response.unit_id)
+            .limit(query.limit + 1)
+        )
+    )
+    cursor = str(unit_ids[query.limit - 1]) if len(unit_ids) > query.limit else None
+    counts = queries.response_counts(cycle, access, set(unit_ids[: query.limit]))
     return {
+        "next_cursor": cursor,
         "counts": [
             {"unit": c.unit.code, "rater_group": group, "responses": n}
             for c in counts
             for group, n in sorted(c.by_group.items())
-        ]
+        ],
     }
 
 
@@ -327,6 +370,17 @@ def _standing_out(u: UnitResult, labels) -> dict[str, Any] | None:
     }
 
 
+def _flags_out(found: UnitFlags | None) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    return {
+        "analysed_at": iso(found.analysed_at),
+        "suspect": found.suspect,
+        "reasons": found.reasons,
+        "surge_days": found.surge_days,
+    }
+
+
 def _result_out(cycle: Cycle, result: CycleResult, published: bool) -> dict[str, Any]:
     """The units of ``result`` whose results this token may see (the pages' rule:
     :meth:`~evalsurvey.domain.access.Scope.may_see_results`); 403 if none."""
@@ -340,6 +394,7 @@ def _result_out(cycle: Cycle, result: CycleResult, published: bool) -> dict[str,
     if result.units and not shown:
         raise ApiProblem(403, _("结果公示前，只有考评办可以查看这些单位的结果。"))
     labels = dict(result.grade_labels)
+    flags = unit_flags(cycle, result.unit_type) if access.office else {}
     return {
         "cycle": cycle.code,
         "unit_type": result.unit_type,
@@ -358,6 +413,7 @@ def _result_out(cycle: Cycle, result: CycleResult, published: bool) -> dict[str,
                     {"group": g.group, "n_used": g.n_used, "score": g.score} for g in u.groups
                 ],
                 "standing": _standing_out(u, labels),
+                "flags": _flags_out(flags.get(u.unit)),
             }
             for u in shown
         ],

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from evalsurvey.domain.access import Scope
@@ -85,7 +85,8 @@ def cycle_totals(cycle_ids: list[int], scope: Scope | None = None) -> dict[int, 
     return defaultdict(int, {cid: n for cid, n in rows})
 
 
-def cycle_links(cycle: Cycle, scope: Scope | None = None) -> list[Link]:
+def cycle_links_query(cycle: Cycle, scope: Scope | None = None) -> Select:
+    """The cycle's links of units in ``scope``, with their unit, group and questionnaire."""
     query = (
         select(Link)
         .where(Link.cycle_id == cycle.id)
@@ -95,11 +96,13 @@ def cycle_links(cycle: Cycle, scope: Scope | None = None) -> list[Link]:
             selectinload(Link.questionnaire),
         )
         .join(Unit, Unit.id == Link.unit_id)
-        .order_by(Unit.code, Link.id)
     )
-    if scope is not None:
-        query = scope.units(query, Link.unit_id)
-    return list(db.session.scalars(query))
+    return scope.units(query, Link.unit_id) if scope is not None else query
+
+
+def cycle_links(cycle: Cycle, scope: Scope | None = None) -> list[Link]:
+    """:func:`cycle_links_query` by unit code."""
+    return list(db.session.scalars(cycle_links_query(cycle, scope).order_by(Unit.code, Link.id)))
 
 
 def responses_page(cycle: Cycle, scope: Scope, *, page: int = 1, per_page: int = 50, **filters):

@@ -105,6 +105,17 @@ def test_results_follow_the_pages_rules_before_and_after_publication(app, client
     graded = [u for u in result["units"] if u["standing"] and u["standing"]["label"]]
     assert graded and all(u["standing"]["reason"].startswith("score") for u in graded)
     assert all(u["terms"] for u in result["units"])
+    # the office sees what the latest analysis flagged, as on the unit dashboard
+    from evalsurvey.domain.access import Scope
+    from evalsurvey.domain.results.dashboard import unit_dashboard
+    from evalsurvey.models import Unit
+
+    assert all(u["flags"] is not None for u in result["units"])
+    first = result["units"][0]
+    unit = db.session.scalar(select(Unit).where(Unit.code == first["unit"]))
+    board = unit_dashboard(cycle, unit, Scope.for_user(users["admin"]))
+    assert first["flags"]["reasons"] == board.flags
+    assert sum(u["flags"]["suspect"] for u in result["units"]) >= 0
     # a street contact sees no result before publication, as on the pages
     r = client.get(url, headers=bearer(street))
     assert r.status_code == 403 and r.mimetype == "application/problem+json"
@@ -116,7 +127,53 @@ def test_results_follow_the_pages_rules_before_and_after_publication(app, client
     db.session.commit()
     mine = client.get(url, headers=bearer(street)).get_json()
     assert mine["published"] is True and len(mine["units"]) == 4  # its own communities
+    assert all(u["flags"] is None for u in mine["units"])  # flags are the office's
     published = client.get(published_url, headers=bearer(street)).get_json()
     assert published == mine
     everyone = client.get(published_url, headers=bearer(office)).get_json()
     assert {u["unit"] for u in mine["units"]} < {u["unit"] for u in everyone["units"]}
+
+
+LISTS = (
+    "/api/v1/rater-groups",
+    "/api/v1/questionnaires",
+    "/api/v1/cycles",
+    "/api/v1/cycles/2026H2/links",
+    "/api/v1/cycles/2026H2/counts",
+    "/api/v1/units",
+)
+
+
+def test_every_list_is_paged_by_cursor(client, world):
+    from datetime import timedelta
+
+    from evalsurvey.models import CycleStatus
+    from evalsurvey.models.types import utcnow
+    from tests.factories import SIMPLE_QUESTIONNAIRE, make_cycle, make_questionnaire
+
+    fill(world)
+    # a second questionnaire and an earlier cycle, made after the open one: time order
+    # and id order differ
+    make_questionnaire({**SIMPLE_QUESTIONNAIRE, "code": "WIN2"})
+    earlier = utcnow() - timedelta(days=200)
+    make_cycle(CycleStatus.CLOSED, code="2026H1", opens_at=earlier,
+               closes_at=earlier + timedelta(days=30))  # fmt: skip
+    db.session.commit()
+    codes = [c["code"] for c in get(client, world, "admin", "/api/v1/cycles")["cycles"]]
+    assert codes == ["2026H1", "2026H2"]
+    for url in LISTS:
+        whole = get(client, world, "admin", url)
+        key = next(k for k in whole if k != "next_cursor")
+        assert whole["next_cursor"] is None and len(whole[key]) > 1, url
+        walked, cursor, pages = [], None, 0
+        while True:
+            query = "?limit=1" + (f"&cursor={cursor}" if cursor else "")
+            page = get(client, world, "admin", url + query)
+            walked += page[key]
+            pages += 1
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert walked == whole[key], url
+        # counts page by unit: one unit (with all its groups) per page
+        assert pages == (len({c["unit"] for c in walked}) if key == "counts" else len(walked))

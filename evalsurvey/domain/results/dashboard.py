@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from scipy import stats as sps
 from sqlalchemy import func, select
@@ -174,6 +174,41 @@ class UnitDashboard:
     items: list = field(default_factory=list)  # rectification items
 
 
+@dataclass(frozen=True)
+class UnitFlags:
+    """What the latest analysis of a unit type found about one unit's responses: how
+    many are suspect, responses flagged per reason, and its surge days."""
+
+    analysed_at: datetime
+    suspect: int
+    reasons: dict[str, int]
+    surge_days: int
+
+
+def unit_flags(cycle: Cycle, unit_type: str) -> dict[str, UnitFlags]:
+    """Per unit code, the flags of the newest analysis run of ``unit_type`` (none before
+    one ran). Office-only figures: callers check :attr:`Scope.office`."""
+    run = latest_runs(cycle).get(unit_type)
+    report = (run.result or {}) if run else {}
+    if not report:
+        return {}
+    suspect: Counter = Counter()
+    reasons: dict[str, Counter] = {}
+    for r in report.get("responses", []):
+        suspect[r.get("unit")] += bool(r.get("suspect"))
+        reasons.setdefault(r.get("unit"), Counter()).update(r.get("reasons", []))
+    return {
+        u["unit"]: UnitFlags(
+            analysed_at=run.created_at,
+            suspect=suspect[u["unit"]],
+            reasons=dict(reasons.get(u["unit"], Counter()).most_common()),
+            surge_days=len(u.get("surges", [])),
+        )
+        for u in report.get("units", [])
+        if u.get("unit")
+    }
+
+
 def unit_trend(unit: Unit, scope: Scope) -> list[dict]:
     """The unit's result in every cycle, oldest first (:func:`.cycles.in_time_order`):
     what was published, and for whoever may see the results before publication (the
@@ -224,14 +259,8 @@ def unit_dashboard(cycle: Cycle, unit: Unit, scope: Scope) -> UnitDashboard:
     if scope.office:
         analysis = latest_runs(cycle).get(unit.type)
         result = (analysis.result or {}) if analysis else {}
-        out.flags = dict(
-            Counter(
-                reason
-                for r in result.get("responses", [])
-                if r.get("unit") == unit.code
-                for reason in r.get("reasons", [])
-            ).most_common()
-        )
+        found = unit_flags(cycle, unit.type).get(unit.code)
+        out.flags = dict(found.reasons) if found else {}
         mine = next((u for u in result.get("units", []) if u.get("unit") == unit.code), {})
         out.surges = list(mine.get("surges", []))
         out.bounded = [
