@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
+BEIJING_TIME = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC"})
+
 
 def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
@@ -35,9 +37,13 @@ def init_app(app: Flask) -> None:
 
 
 def zone_name() -> str:
-    """The display zone as its readers call it (中国（上海）时间, China (Shanghai) Time), not
-    its IANA name."""
+    """The display zone as its readers call it (北京时间 / Beijing Time; elsewhere babel's
+    中国（上海）时间-style name), never its IANA name."""
     from babel.dates import get_timezone_location
     from flask_babel import get_locale
 
+    from evalsurvey.i18n import _
+
+    if current_app.config["DISPLAY_TIMEZONE"] in BEIJING_TIME:
+        return _("北京时间")  # what people in China call it, on the clock at every window
     return get_timezone_location(zone(), locale=get_locale())

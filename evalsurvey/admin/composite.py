@@ -234,8 +234,10 @@ def _typed_number(form: WeightsForm, name: str) -> float | None:
     raw = unicodedata.normalize("NFKC", form.get(name)).strip()
     if not raw:
         return None
+    # "60%" is 0.6: weights are normalised, so 60 and 0.6 alike weigh the same share
+    percent = raw.endswith("%")
     try:
-        value = float(raw)
+        value = float(raw.removesuffix("%").strip()) / (100 if percent else 1)
     except ValueError:
         value = math.nan
     if not math.isfinite(value):

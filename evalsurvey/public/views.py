@@ -41,6 +41,7 @@ from evalsurvey.ratelimit import (
     count_invitation_visit,
     count_submission,
 )
+from evalsurvey.timezones import zone_name
 
 bp = Blueprint("public", __name__)
 
@@ -82,11 +83,16 @@ def _unit_name(code: str) -> str:
     return found[0]
 
 
+def _zoned(at) -> str:
+    """A time to the minute with the zone it is told in (citizens may be anywhere)."""
+    return _("{time}（{zone}）", time=datetime_local(at, "minutes"), zone=zone_name())
+
+
 def _closed_page(link: Link | PublicLink):
     since = link.closed_since()
     if since is None:  # not yet open
         opens = link.cycle.opens_at
-        when = datetime_local(opens, "minutes") if opens and opens > utcnow() else None
+        when = _zoned(opens) if opens and opens > utcnow() else None
         msg = (
             _("该问卷将于 {date} 开放，请届时再来。", date=when) if when else _("该问卷尚未开放。")
         )
@@ -95,7 +101,7 @@ def _closed_page(link: Link | PublicLink):
         410,
         _(
             "该问卷已于 {date} 关闭，感谢您的关注。",
-            date=f"{datetime_local(since, 'minutes')} ({current_app.config['DISPLAY_TIMEZONE']})",
+            date=_zoned(since),
         ),
     )
 

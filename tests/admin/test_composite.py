@@ -52,6 +52,13 @@ def test_the_demo_composite_adds_up_term_by_term(app, client):
         follow_redirects=True,
     )
     assert re.search("权重不能为负数", bad.get_data(as_text=True))
+    # a weight typed as a percentage (half-width or full-width sign) is that share
+    client.post(
+        f"/admin/cycles/{cycle.id}/composite/settings",
+        data={**fields, "type": "community", "w_inspection": "60%", "w_panel": "４０％",
+              "missing": "require"},
+    )  # fmt: skip
+    assert composite_domain.setting(cycle, "community").weights == {"inspection": 0.6, "panel": 0.4}
 
 
 def test_a_units_page_shows_every_term_of_its_result(app, client):
