@@ -30,9 +30,10 @@ def init_app(app: Flask) -> None:
         units,
     )
     from evalsurvey.admin.blueprint import bp
+    from evalsurvey.scoring.result import shown
 
     app.register_blueprint(bp)
     app.jinja_env.filters["mark_values"] = schemes.mark_values
     # points as people write them: at most two decimals, no trailing zeros
     # (a blank stays blank: a form field with nothing in it yet)
-    app.jinja_env.filters["pts"] = lambda x: "" if x in (None, "") else f"{round(float(x), 2):g}"
+    app.jinja_env.filters["pts"] = lambda x: "" if x in (None, "") else f"{shown(x):g}"

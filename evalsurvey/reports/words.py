@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from evalsurvey.i18n import N_, _, sep
+from evalsurvey.scoring.result import shown
 
 STEP_WORDS = {
     "below_min": N_("未达到{grade}的最低分 {min}"),
@@ -17,7 +18,7 @@ STEP_WORDS = {
 
 
 def _number(v: Any) -> Any:
-    return f"{round(v, 2):g}" if isinstance(v, float) else v
+    return f"{shown(v):g}" if isinstance(v, float) else v
 
 
 def grade_reason(graded: Any, labels: Mapping[str, str]) -> str:

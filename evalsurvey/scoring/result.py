@@ -29,6 +29,11 @@ STALE = "stale"  # the composite, while the proposal or review predates it (conf
 SOURCES = (COMPUTED, PROPOSED, REVIEWED, PENDING, STALE)
 
 
+def shown(points: float | None) -> float | None:
+    """``points`` as pages, reports and files show them: rounded to :data:`SHOWN_DECIMALS`."""
+    return None if points is None else round(float(points), SHOWN_DECIMALS)
+
+
 def rank_units(
     scores: Mapping[str, float], decimals: int | None = SHOWN_DECIMALS
 ) -> dict[str, int]:

@@ -24,7 +24,7 @@ from evalsurvey.extensions import db
 from evalsurvey.models import Channel, Cycle, RaterGroup, Response, ResponseStatus, Unit
 from evalsurvey.reports.sheet import column_letter, write_sheet
 from evalsurvey.reports.spss import MAX_WIDTH, Variable, write_sav
-from evalsurvey.scoring.result import Standing
+from evalsurvey.scoring.result import Standing, shown
 from evalsurvey.timezones import to_local
 
 NUMBER_TYPES = ("satisfaction5", "scale10", "points")
@@ -125,10 +125,12 @@ def responses_xlsx(
 
 def results_rows(rows: list[Standing], reason) -> tuple[list[str], list[list[Any]]]:
     """The ranking (the cycle's result's standing rows) as table rows: rank, unit, name,
-    score, grade, reason, previous, change."""
+    score, grade, reason, previous, change; points as the pages show them (:func:`shown`)."""
     body = [
-        [r.rank, r.unit, r.name, r.score, r.label, reason(r), r.previous, r.change] for r in rows
-    ]
+        [r.rank, r.unit, r.name, shown(r.score), r.label, reason(r), shown(r.previous),
+         shown(r.change)]
+        for r in rows
+    ]  # fmt: skip
     return ["rank", "unit", "name", "score", "grade", "reason", "previous", "change"], body
 
 

@@ -208,15 +208,35 @@ def computed_scores(run: AnalysisRun | None) -> dict[str, float | None]:
     return {u.unit: u.computed for u in computed_units(run)}
 
 
+def run_parts(run: AnalysisRun | None, *keys: str) -> dict[str, Any]:
+    """Top-level parts of a stored run's document (``settings``, ``units``…), each None
+    where it has none. The database picks them out: a satisfaction analysis also holds an
+    entry per response, megabytes a page that needs its units must not decode. Read once
+    per request and run."""
+    if run is None:
+        return dict.fromkeys(keys)
+    if "result" in run.__dict__:  # the whole document is read already
+        return {k: (run.result or {}).get(k) for k in keys}
+    cache = _cache()
+    key = ("parts", run.id, keys)
+    if key not in cache:
+        row = db.session.execute(
+            select(*(AnalysisRun.result[k] for k in keys)).where(AnalysisRun.id == run.id)
+        ).one()
+        cache[key] = dict(zip(keys, row, strict=True))
+    return cache[key]
+
+
 def _groups(run: AnalysisRun | None) -> tuple[dict[str, tuple[GroupScore, ...]], int]:
     """Satisfaction per unit from a stored analysis run: only groups at the minimum n (the
     group's own where the cycle sets one)."""
-    if run is None or not run.result:
+    parts = run_parts(run, "settings", "units")
+    if not parts["settings"] and not parts["units"]:
         return {}, 5
-    min_n = (run.result.get("settings") or {}).get("min_n", 5)
-    own = (run.result.get("settings") or {}).get("group_min_n") or {}  # a cycle's per group
+    min_n = (parts["settings"] or {}).get("min_n", 5)
+    own = (parts["settings"] or {}).get("group_min_n") or {}  # a cycle's per group
     out = {}
-    for u in run.result.get("units", []):
+    for u in parts["units"] or []:
         shown = []
         for code, e in (u.get("groups") or {}).items():
             if e.get("score") is None or e.get("n_used", 0) < own.get(code, min_n):
@@ -242,7 +262,11 @@ def published_result(publication: Publication) -> CycleResult:
     """The result as published (publications older than the typed result: from their
     frozen rows)."""
     if publication.result:
-        return CycleResult.from_json(publication.result)
+        cache = _cache()
+        key = ("published", publication.id)
+        if key not in cache:
+            cache[key] = CycleResult.from_json(publication.result)
+        return cache[key]
     units = tuple(
         UnitResult(
             unit=r["unit"],

@@ -37,7 +37,9 @@ def _analysis_of(composite: AnalysisRun | None) -> AnalysisRun | None:
 
 def minimums(analysis: AnalysisRun | None) -> tuple[int, dict[str, int]]:
     """The minimum an analysis applied: its default and each group's own."""
-    settings = ((analysis.result if analysis else None) or {}).get("settings") or {}
+    from evalsurvey.domain.results.cycle import run_parts
+
+    settings = run_parts(analysis, "settings", "units")["settings"] or {}
     return int(settings.get("min_n", DEFAULT_MIN_N)), dict(settings.get("group_min_n") or {})
 
 
@@ -81,15 +83,11 @@ class Seen:
 def seen_by(composite_run: int | None) -> Seen:
     """The analysis the composite run ``composite_run`` read (decoded once per caller)."""
     analysis = _analysis_of(db.session.get(AnalysisRun, composite_run)) if composite_run else None
+    from evalsurvey.domain.results.cycle import run_parts
+
     default, own = minimums(analysis)
-    return Seen(
-        default,
-        own,
-        {
-            u["unit"]: u.get("groups") or {}
-            for u in ((analysis.result if analysis else None) or {}).get("units", [])
-        },
-    )
+    units = run_parts(analysis, "settings", "units")["units"] or []
+    return Seen(default, own, {u["unit"]: u.get("groups") or {} for u in units})
 
 
 def gaps(cycle: Cycle, unit_type: str) -> dict[str, dict[str, Gap]]:
@@ -117,8 +115,11 @@ def minimums_changed(cycle: Cycle, unit_type: str) -> bool:
     result = current_result(cycle, unit_type)
     if result is None or result.composite_run is None:
         return False
+    from evalsurvey.domain.results.cycle import run_parts
+
     analysis = _analysis_of(db.session.get(AnalysisRun, result.composite_run))
-    if analysis is None or not analysis.result:
+    parts = run_parts(analysis, "settings", "units")
+    if not parts["settings"] and not parts["units"]:
         return False
     default, own = minimums(analysis)
     wanted = cycle.group_min_n or {}
