@@ -87,6 +87,8 @@ EXPECTED: dict[str, tuple[object, int | dict[str, int]]] = {
     "admin.composite_settings": (ADMIN, 302),
     "admin.grade_settings": (ADMIN, 302),
     "admin.consultation": ({"admin", "department"}, 200),
+    "admin.approve_adjustment": (ADMIN, 200),  # its confirmation page
+    "admin.reject_adjustment": (ADMIN, 200),
     "admin.adjustment_evidence": ({"admin", "inspector", "department"}, 404),
     "admin.ledger": (READERS, 200),
     "admin.propose_items": (REVIEWERS, 302),

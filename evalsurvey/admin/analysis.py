@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,10 +9,12 @@ from sqlalchemy import select
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import analysts, bp, reviewers
 from evalsurvey.analysis.report import METHODS, OptionError
+from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.results import analysis as cycle_analysis
 from evalsurvey.extensions import db
-from evalsurvey.i18n import N_, _, label, option_error, pick, sep
+from evalsurvey.i18n import N_, OPTION_MESSAGES, _, label, pick, sep
 from evalsurvey.models import AnalysisRun, Cycle, RaterGroup, Unit
+from evalsurvey.web import run_action
 
 # A flag's numbers as a sentence in the reader's language (the statistics give numbers only).
 SENTENCES = {
@@ -54,30 +54,33 @@ def flag_sentence(reason: str, details: dict) -> str:
     return text
 
 
-def _weights_from_form(groups: list[RaterGroup]) -> dict[str, float] | None:
-    """Weights typed per rater group; None when every field is empty (equal weights)."""
-    out: dict[str, float] = {}
-    for g in groups:
-        raw = request.form.get(f"w_{g.code}", "").strip()
-        if not raw:
-            continue
-        try:
-            value = float(raw)
-        except ValueError:
-            raise OptionError("weights_number", raw) from None
-        if not math.isfinite(value):
-            raise OptionError("weights_number", raw)
-        out[g.code] = value
-    return out or None
+def _recompute(cycle: Cycle, form: forms.RecomputeForm) -> list[AnalysisRun]:
+    """Recompute the cycle's analysis with the form's method and weights: one action (an
+    option the analysis cannot use is refused with its message, nothing stored)."""
+    try:
+        options = cycle_analysis.cycle_options(
+            cycle, weights=form.weights(), method=form.method.data
+        )
+        return cycle_analysis.run_analysis(cycle, current_user.username, options)
+    except OptionError as exc:
+        field = "method" if exc.code == "method" else None
+        raise DomainError(
+            OPTION_MESSAGES.get(exc.code, N_("参数有误：{detail}")), field, detail=exc.detail
+        ) from None
 
 
 @bp.get("/cycles/<int:cycle_id>/analysis")
 @analysts
 def analysis(cycle_id: int):
-    cycle = db.get_or_404(Cycle, cycle_id)
+    return _page(db.get_or_404(Cycle, cycle_id), request.args.get("type"))
+
+
+def _page(cycle: Cycle, unit_type: str | None, form: forms.RecomputeForm | None = None):
+    """The analysis page of ``unit_type`` (the first by default); ``form``: a refused
+    recompute, shown with what was typed and each problem by its field."""
     runs = cycle_analysis.latest_runs(cycle)
     types = sorted(runs) or cycle_analysis.unit_types_in(cycle)
-    unit_type = request.args.get("type") or (types[0] if types else "")
+    unit_type = unit_type or (types[0] if types else "")
     run: AnalysisRun | None = runs.get(unit_type)
     report = run.result if run is not None else None
     names = {}
@@ -85,8 +88,16 @@ def analysis(cycle_id: int):
         codes = [u["unit"] for u in report["units"]]
         rows = db.session.execute(select(Unit.code, Unit.name).where(Unit.code.in_(codes)))
         names = {code: name for code, name in rows}
-    groups = list(db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)))
-    weights = (run.options.get("weights") if run is not None else None) or {}
+    groups = _groups()
+    if form is None:
+        form = forms.recompute_form(
+            groups,
+            METHODS,
+            weights=(run.options.get("weights") if run is not None else None) or {},
+            formdata=None,
+        )
+        form.method.data = run.options.get("method", "adjusted") if run is not None else "adjusted"
+        form.type.data = unit_type
     return render_template(
         "admin/analysis.html",
         cycle=cycle,
@@ -95,54 +106,51 @@ def analysis(cycle_id: int):
         names=names,
         types=types,
         unit_type=unit_type,
-        groups=groups,
         group_names={g.code: pick(g.name, g.name_en) for g in groups}
         | {"internal": _("内部评价"), "external": _("外部评价")},
-        weights=weights,
-        methods=METHODS,
-        method=run.options.get("method", "adjusted") if run is not None else "adjusted",
         suspects=[r for r in report["responses"] if r["suspect"]] if report else [],
-        form=forms.ConfirmForm(),
+        recompute=form,
+        form=forms.MarkSuspectsForm(formdata=None, type=unit_type),
         flag_sentence=flag_sentence,
-    )
+    ), (400 if form.errors else 200)
+
+
+def _groups() -> list[RaterGroup]:
+    return list(db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)))
 
 
 @bp.post("/cycles/<int:cycle_id>/analysis")
 @reviewers
 def recompute(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
-    form = forms.ConfirmForm()
-    if not form.validate_on_submit():
+    form = forms.recompute_form(_groups(), METHODS)
+    if form.validate_on_submit():
+        done = run_action(_recompute, cycle, form, form=form)
+        if done:
+            flash(_("已重新计算（{n} 个单位类型）。", n=len(done.value)))
+            return redirect(
+                url_for("admin.analysis", cycle_id=cycle.id, type=form.type.data or None)
+            )
+    elif "csrf_token" in form.errors:
         flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
         return redirect(url_for("admin.analysis", cycle_id=cycle.id))
-    groups = list(db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)))
-    method = request.form.get("method", "adjusted")
-    try:
-        options = cycle_analysis.cycle_options(
-            cycle,
-            weights=_weights_from_form(groups),
-            method=method if method in METHODS else "adjusted",
-        )
-        runs = cycle_analysis.run_analysis(cycle, current_user.username, options)
-    except OptionError as exc:
-        flash(option_error(exc))
-        return redirect(url_for("admin.analysis", cycle_id=cycle.id))
-    flash(_("已重新计算（{n} 个单位类型）。", n=len(runs)))
-    return redirect(
-        url_for("admin.analysis", cycle_id=cycle.id, type=request.form.get("type") or None)
-    )
+    return _page(cycle, form.type.data, form)
 
 
 @bp.post("/cycles/<int:cycle_id>/analysis/mark")
 @reviewers
 def mark_suspects(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
-    form = forms.ConfirmForm()
-    run = cycle_analysis.latest_runs(cycle).get(request.form.get("type", ""))
-    if not form.validate_on_submit() or run is None or run.result is None:
+    form = forms.MarkSuspectsForm()
+    unit_type = form.type.data or ""
+    if not form.validate_on_submit():
+        flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
+        return redirect(url_for("admin.analysis", cycle_id=cycle.id))
+    run = cycle_analysis.latest_runs(cycle).get(unit_type)
+    if run is None or run.result is None:
         flash(_("还没有可分析的答卷。"))
     else:
-        changed = cycle_analysis.mark_suspects(run.result)
-        db.session.commit()
-        flash(_("已将 {n} 份答卷标记为可疑，待人工复核。", n=changed))
-    return redirect(url_for("admin.analysis", cycle_id=cycle.id, type=request.form.get("type")))
+        done = run_action(cycle_analysis.mark_suspects, run.result)
+        if done:
+            flash(_("已将 {n} 份答卷标记为可疑，待人工复核。", n=done.value))
+    return redirect(url_for("admin.analysis", cycle_id=cycle.id, type=unit_type or None))

@@ -17,19 +17,22 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from evalsurvey.admin import forms
-from evalsurvey.admin.blueprint import bp
+from evalsurvey.admin.blueprint import admin_only, bp
 from evalsurvey.admin.findings import evidence_folder, form_status, send_evidence
 from evalsurvey.admin.schemes import rule_words
 from evalsurvey.auth.guards import roles_required
 from evalsurvey.domain.assessment import consultation as consultation_domain
 from evalsurvey.domain.assessment.evidence import store_evidence
 from evalsurvey.domain.assessment.grades import grade_labels_of
-from evalsurvey.domain.checks import db_int
+from evalsurvey.domain.assessment.schemes import cycle_scheme, scheme_of
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
-from evalsurvey.i18n import _, current_lang, label, sep
-from evalsurvey.models import Adjustment, Cycle, Role, Unit
+from evalsurvey.i18n import N_, _, current_lang, label, sep
+from evalsurvey.models import Adjustment, Cycle, Finding, Role, Unit
+from evalsurvey.scoring import Finding as ScoringFinding
+from evalsurvey.scoring import FindingsError
 from evalsurvey.scoring.categories import category_name
+from evalsurvey.scoring.points import score_units
 from evalsurvey.scoring.schemes import Veto
 from evalsurvey.web import run_action
 
@@ -146,22 +149,26 @@ def consultation(cycle_id: int):
                     return redirect(url_for("admin.consultation", cycle_id=cycle.id))
                 refused = done.error
             # refused: the form again, with what was typed and the reason by its field
-        elif form.validate_on_submit():
-            if action in ("approve", "reject"):
-                if current_user.role != Role.ADMIN:
-                    abort(403)
-                found = db.get_or_404(Adjustment, request.form.get("adjustment", type=db_int) or 0)
-                if found.cycle_id != cycle.id:
-                    abort(404)
-                if run_action(
-                    consultation_domain.decide,
-                    found,
-                    action == "approve",
-                    request.form.get("decision", ""),
-                    current_user.username,
-                ):
-                    flash(_("已处理。"))
-            return redirect(url_for("admin.consultation", cycle_id=cycle.id))
+        elif action in DECISIONS:
+            # a row's button from a page older than the confirmation step: the office is
+            # sent to that step, nothing is decided here
+            if current_user.role != Role.ADMIN:
+                abort(403)
+            pick = forms.AdjustmentPickForm()
+            if not pick.validate_on_submit():
+                if "csrf_token" in pick.errors:
+                    flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
+                    return redirect(url_for("admin.consultation", cycle_id=cycle.id), 303)
+                abort(404)  # no adjustment, or an id no row can have
+            found = _adjustment(cycle, pick.adjustment.data)
+            return redirect(url_for(f"admin.{action}_adjustment", cycle_id=cycle.id,
+                                    adjustment_id=found.id), 303)  # fmt: skip
+        else:
+            if form.validate_on_submit():
+                flash(_("不允许的操作。"))
+            else:
+                flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
+            return redirect(url_for("admin.consultation", cycle_id=cycle.id), 303)
     if propose is not None:
         by_type: dict[str, list[Unit]] = {}
         for unit in units.values():
@@ -195,6 +202,103 @@ def consultation(cycle_id: int):
         catalogue=catalogue,
         chosen=chosen,
     ), (form_status(propose, refused) if propose is not None else 200)
+
+
+# the office's two decisions: the form each posts, and what its confirmation page says
+DECISIONS = {
+    "approve": (forms.ApproveAdjustmentForm, N_("批准部门意见"), N_("确认批准")),
+    "reject": (forms.RejectAdjustmentForm, N_("驳回部门意见"), N_("确认驳回")),
+}
+
+
+def _adjustment(cycle: Cycle, adjustment_id: int) -> Adjustment:
+    found = db.get_or_404(Adjustment, adjustment_id)
+    if found.cycle_id != cycle.id:
+        abort(404)
+    return found
+
+
+def _points(cycle: Cycle, unit: Unit, item: str, value: str) -> float | None:
+    """What ``item`` written as ``value`` counts in ``unit``'s total (bonus before its cap;
+    a penalty or veto below 0); None when there is no value or it cannot be read."""
+    version = cycle_scheme(cycle, unit.type)
+    if version is None or not (value or "").strip():
+        return None
+    try:
+        scored = score_units(scheme_of(version), [ScoringFinding(unit.code, item, value)])[0]
+    except FindingsError:
+        return None
+    return round(scored.bonus_raw + scored.penalties - scored.veto_deduction, 6)
+
+
+def _effect(found: Adjustment) -> dict:
+    """What approving ``found`` changes: the item's recorded value and its points, before
+    and after (occurrences add up to what is already recorded)."""
+    current = db.session.scalar(
+        select(Finding).where(
+            Finding.cycle_id == found.cycle_id,
+            Finding.unit_id == found.unit_id,
+            Finding.element == found.item,
+        )
+    )
+    old = current.value if current is not None else ""
+    # added up as approving adds them
+    new = consultation_domain._merged(old, found.value) if old else found.value
+    before = _points(found.cycle, found.unit, found.item, old) if old else 0.0
+    after = _points(found.cycle, found.unit, found.item, new)
+    change = None if before is None or after is None else round(after - before, 6)
+    return {"old": old, "new": new, "before": before, "after": after, "change": change}
+
+
+@bp.route(
+    "/cycles/<int:cycle_id>/consultation/<int:adjustment_id>/approve", methods=["GET", "POST"]
+)
+@admin_only
+def approve_adjustment(cycle_id: int, adjustment_id: int):
+    return _decide(cycle_id, adjustment_id, "approve")
+
+
+@bp.route("/cycles/<int:cycle_id>/consultation/<int:adjustment_id>/reject", methods=["GET", "POST"])
+@admin_only
+def reject_adjustment(cycle_id: int, adjustment_id: int):
+    return _decide(cycle_id, adjustment_id, "reject")
+
+
+def _decide(cycle_id: int, adjustment_id: int, decision: str):
+    """The office approves or rejects one adjustment after seeing what it changes: the
+    unit, the item, the points, the department's reason; a reason of its own is required."""
+    cycle = db.get_or_404(Cycle, cycle_id)
+    found = _adjustment(cycle, adjustment_id)
+    back = url_for("admin.consultation", cycle_id=cycle.id)
+    if found.status != "pending":
+        flash(_("该申请已处理。"))
+        return redirect(back, 303)
+    form_class, title, button = DECISIONS[decision]
+    form = form_class()
+    if form.validate_on_submit() and run_action(
+        consultation_domain.decide,
+        found,
+        decision == "approve",
+        form.decision.data,
+        current_user.username,
+        form=form,
+    ):
+        flash(_("已批准。") if decision == "approve" else _("已驳回。"))
+        return redirect(back, 303)
+    titles = {c.code: c.title for c in item_choices(cycle, found.unit.type)}
+    return render_template(
+        "admin/adjustment_decide.html",
+        cycle=cycle,
+        found=found,
+        title=_(title),
+        button=_(button),
+        decision=decision,
+        item_title=titles.get(found.item, ""),
+        kind=consultation_domain.item_kind(cycle, found.unit.type, found.item) or "",
+        effect=_effect(found) if decision == "approve" else None,
+        form=form,
+        back=back,
+    ), (400 if form.errors else 200)
 
 
 @bp.get("/adjustments/<int:adjustment_id>/evidence")

@@ -8,6 +8,9 @@ is :mod:`evalsurvey.web`'s, shared with the staff's own forms in :mod:`evalsurve
 
 from __future__ import annotations
 
+import math
+import unicodedata
+
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -17,6 +20,7 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -26,7 +30,8 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from evalsurvey.domain.assessment.evidence import max_bytes
 from evalsurvey.domain.checks import DB_INT_MAX
-from evalsurvey.i18n import LABELS, N_, _, _l, at_most
+from evalsurvey.domain.cycles import MIN_N_LIMIT
+from evalsurvey.i18n import LABELS, N_, _, _l, at_most, label, pick
 from evalsurvey.models import ResponseStatus, Role
 from evalsurvey.models.cycles import PERIODS
 from evalsurvey.models.units import UNIT_TYPES
@@ -220,9 +225,23 @@ class LedgerForm(EvidenceForm):
 class LedgerBulkForm(CheckedForm):
     """The ledger page's action on the ticked items (the button says which)."""
 
+    action = StringField(validators=[at_most(20)])
+    items = SelectMultipleField(validate_choice=False)
+
     owner = StringField(_l("责任人"), validators=[Optional(), at_most(120)])
     due_on = DateField(_l("整改期限"), validators=[Optional()])
     note = TextAreaField(_l("情况说明（销号时填写）"), validators=[Optional(), at_most(2000)])
+
+    def validate_action(self, field) -> None:
+        if field.data not in ("confirm", "assign", "close"):
+            raise ValidationError(_l("请选择要执行的操作。"))
+
+    def validate_items(self, field) -> None:
+        if any(not (v.isdigit() and 1 <= int(v) <= DB_INT_MAX) for v in field.data or []):
+            raise ValidationError(_l("所选整改项无效，请刷新页面后重新勾选。"))
+
+    def ids(self) -> set[int]:
+        return {int(v) for v in self.items.data or [] if v.isdigit()}
 
 
 # The two-level review page's three posts (admin/review.py): one form each. The fields stay
@@ -264,3 +283,166 @@ class ObjectionAnswerForm(CheckedForm):
 
     objection = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=DB_INT_MAX)])
     answer = TextAreaField()
+
+
+# The remaining button posts of the staff pages (issue 16): one form per action, read by the
+# view; what only the domain can decide is still refused there, shown by the field.
+class AdjustmentDecisionForm(CheckedForm):
+    """The office's decision on a department's adjustment, on its confirmation page."""
+
+    decision = TextAreaField(
+        _l("审批意见（记入操作日志，提出部门可见）"),
+        validators=[DataRequired(_l("请填写原因。")), at_most(2000)],
+    )
+
+
+class ApproveAdjustmentForm(AdjustmentDecisionForm):
+    """Approving: the adjustment enters the unit's result."""
+
+
+class RejectAdjustmentForm(AdjustmentDecisionForm):
+    """Rejecting: the reason the department is told."""
+
+    decision = TextAreaField(
+        _l("驳回原因（记入操作日志，提出部门可见）"),
+        validators=[DataRequired(_l("请填写驳回原因。")), at_most(2000)],
+    )
+
+
+class AdjustmentPickForm(CheckedForm):
+    """A row's button naming an adjustment (from a page older than the confirmation step):
+    the office is sent to that adjustment's confirmation page."""
+
+    adjustment = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=DB_INT_MAX)])
+
+
+def _finite_weight(form, field) -> None:
+    """A rater group's weight: empty (equal weights), or a number not below 0."""
+    raw = (field.data or "").strip()
+    if not raw:
+        return
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationError(_("权重必须是数字：{detail}", detail=raw)) from None
+    if not math.isfinite(value):
+        raise ValidationError(_("权重必须是数字：{detail}", detail=raw))
+    if value < 0:
+        raise ValidationError(_("权重不能为负数：{detail}", detail=raw))
+
+
+class RecomputeForm(CheckedForm):
+    """Recomputing a cycle's analysis: the method and one weight per rater group
+    (``w_<code>``, added by :func:`recompute_form`); the unit type shown is kept."""
+
+    type = StringField(validators=[Optional(), at_most(40)])
+    method = SelectField(
+        _l("计分方法（专家评审组）"), choices=[], default="adjusted", validate_choice=False
+    )
+
+    def weight_fields(self) -> list:
+        return [f for f in self if f.name.startswith("w_")]
+
+    def weights(self) -> dict[str, float] | None:
+        """The typed weights by group code; None when all are empty (equal weights)."""
+        out = {
+            f.name.removeprefix("w_"): float(f.data)
+            for f in self.weight_fields()
+            if (f.data or "").strip()
+        }
+        return out or None
+
+    def validate_method(self, field) -> None:
+        if field.data not in {c.value for c in field.choices}:
+            raise ValidationError(_l("未知的计分方法。"))
+
+
+def recompute_form(groups, methods, weights=None, **kwargs) -> RecomputeForm:
+    """A :class:`RecomputeForm` with one weight field per rater group, labelled by its
+    name (``weights``: the values shown on a fresh page)."""
+
+    class Form(RecomputeForm):
+        pass
+
+    for g in groups:
+        setattr(
+            Form,
+            f"w_{g.code}",
+            StringField(
+                pick(g.name, g.name_en),
+                validators=[Optional(), at_most(40), _finite_weight],
+                default=("" if (weights or {}).get(g.code) is None else f"{weights[g.code]:g}"),
+            ),
+        )
+    form = Form(**kwargs)
+    form.method.choices = [SelectChoice(m, label("method", m)) for m in methods]
+    return form
+
+
+class MarkSuspectsForm(CheckedForm):
+    """Marking the latest run's suspect responses (of the unit type shown)."""
+
+    type = StringField(validators=[Optional(), at_most(40)])
+
+
+class ProposeItemsForm(CheckedForm):
+    """Generating ledger items: from one unit type's deductions, or (``source=review``)
+    from the public's bad reviews."""
+
+    source = StringField(validators=[Optional(), at_most(20)])
+    type = StringField(validators=[Optional(), at_most(40)])
+
+
+class ResponseStatusBackForm(ResponseStatusForm):
+    """A response's status from the list, and the list page to go back to."""
+
+    back = StringField(validators=[Optional(), at_most(2000)])
+
+
+class SuspectDecisionForm(CheckedForm):
+    """The review queue: a decision and its reason, on the ticked responses (``ids``) or a
+    whole group (the button ``group``)."""
+
+    group = StringField(validators=[Optional(), at_most(200)])
+    ids = SelectMultipleField(validate_choice=False)
+    decision = SelectField(
+        _l("复核结论"),
+        choices=[
+            SelectChoice("confirm", _l("确认可疑，剔除")),
+            SelectChoice("clear", _l("恢复有效")),
+        ],
+        validate_choice=False,  # the domain says which are known, by the field
+    )
+    reason = StringField(_l("复核理由"), validators=[at_most(500)])
+
+
+def _min_n(form, field) -> None:
+    text = unicodedata.normalize("NFKC", field.data or "").strip()
+    if text and not text.isdigit():
+        raise ValidationError(_("请填写 1 到 {limit} 之间的整数。", limit=MIN_N_LIMIT))
+
+
+class MinimumsForm(CheckedForm):
+    """The cycle's minimum responses per rater group (``min_<code>``, added by
+    :func:`minimums_form`; empty: the default)."""
+
+    def minimums(self) -> dict[str, int | None]:
+        out: dict[str, int | None] = {}
+        for f in self:
+            if f.name.startswith("min_"):
+                text = unicodedata.normalize("NFKC", f.data or "").strip()
+                out[f.name.removeprefix("min_")] = int(text) if text else None
+        return out
+
+
+def minimums_form(groups, **kwargs) -> MinimumsForm:
+    class Form(MinimumsForm):
+        pass
+
+    for g in groups:
+        setattr(
+            Form,
+            f"min_{g.code}",
+            StringField(pick(g.name, g.name_en), validators=[Optional(), at_most(20), _min_n]),
+        )
+    return Form(**kwargs)

@@ -89,16 +89,13 @@ def ledger(cycle_id: int):
     if request.method == "POST":
         if not reviewer:
             abort(403)
-        action = request.form.get("action", "")
-        if action not in BULK:
-            abort(400)
-        selected = {int(v) for v in request.form.getlist("items") if v.isdigit()}
+        selected = bulk.ids()
         if bulk.validate():
             # only the items this person may see, whatever ids were posted
             chosen = list(db.session.scalars(query.where(RectificationItem.id.in_(selected))))
-            done = run_action(_bulk, action, chosen, bulk, form=bulk)
+            done = run_action(_bulk, bulk.action.data, chosen, bulk, form=bulk)
             if done:
-                flash(_(BULK[action], n=done.value))
+                flash(_(BULK[bulk.action.data], n=done.value))
                 return redirect(
                     url_for("admin.ledger", cycle_id=cycle.id, status=status or None,
                             page=page_no if page_no > 1 else None)
@@ -153,13 +150,14 @@ def ledger(cycle_id: int):
 @reviewers
 def propose_items(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
-    if forms.ConfirmForm().validate_on_submit():
-        if request.form.get("source") == "review":
+    form = forms.ProposeItemsForm()
+    if not form.validate_on_submit():
+        flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
+    else:
+        if form.source.data == "review":
             done = run_action(ledger_domain.follow_up_bad_reviews, cycle)
         else:
-            done = run_action(
-                ledger_domain.propose_from_deductions, cycle, request.form.get("type", "")
-            )
+            done = run_action(ledger_domain.propose_from_deductions, cycle, form.type.data or "")
         if done:
             flash(_("已生成 {n} 个整改项。", n=done.value))
     return redirect(url_for("admin.ledger", cycle_id=cycle.id))

@@ -120,9 +120,22 @@ def test_analysis_roles_and_empty_cycle(app, client):
     client.post("/auth/logout", data={"csrf_token": token})
     login(client, "insp")
     resp, _token = recompute(client, link.cycle_id, w_citizen="-1")
-    page = client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "权重不能为负数" in page  # a plain message, nothing stored
+    # the page again, the message by the weight and what was typed kept; nothing stored
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert "权重不能为负数" in page and 'name="w_citizen"' in page and 'value="-1"' in page
     assert db.session.scalar(select(func.count()).select_from(AnalysisRun)) == 0
+    # not a number, not finite, or a method the page never offers: a message, not a 500
+    for bad in ({"w_citizen": "abc"}, {"w_citizen": "inf"}, {"method": "x" * 50}):
+        resp, _token = recompute(client, link.cycle_id, **bad)
+        assert resp.status_code == 400
+        text = resp.get_data(as_text=True)
+        assert "权重必须是数字" in text or "未知的计分方法" in text
+    assert db.session.scalar(select(func.count()).select_from(AnalysisRun)) == 0
+    # in the reader's language
+    resp = client.post(f"/admin/cycles/{link.cycle_id}/analysis?lang=en",
+                       data={"csrf_token": _token, "w_citizen": "abc"})  # fmt: skip
+    assert resp.status_code == 400 and "权重" not in resp.get_data(as_text=True)
     client.post("/auth/logout", data={"csrf_token": _token})
     login(client, "contact")
     assert client.get(f"/admin/cycles/{link.cycle_id}/analysis").status_code == 403

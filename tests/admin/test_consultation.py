@@ -46,11 +46,30 @@ def test_a_department_proposes_and_only_the_office_decides(app, client):
     before = scheme_domain.unit_type_results(cycle, "agency_branch").units["B1"].total
     login(client, "adm")
     afields = hidden_fields(client.get(url).get_data(as_text=True))
-    client.post(url, data={**afields, "action": "approve", "adjustment": adjustment.id,
-                           "decision": "经核实，同意扣分"})  # fmt: skip
+    # approving is a confirmation step (it changes the unit's score): the list's button
+    # only leads there, and nothing is decided by it
+    confirm = f"{url}/{adjustment.id}/approve"
+    sent = client.post(url, data={**afields, "action": "approve", "adjustment": adjustment.id,
+                                  "decision": "经核实，同意扣分"})  # fmt: skip
+    assert sent.status_code == 303 and sent.headers["Location"].endswith(confirm)
+    db.session.refresh(adjustment)
+    assert adjustment.status == "pending"
+    page = client.get(confirm).get_data(as_text=True)
+    # what will change: the unit, the item's record and its points, the department's reason
+    assert "B1" in page and "criticised:1" in page and "-3" in page and "群众来信反映属实" in page
+    cfields = hidden_fields(page)
+    empty = client.post(confirm, data={**cfields, "decision": "  "})
+    assert empty.status_code == 400 and "请填写原因" in empty.get_data(as_text=True)
+    db.session.refresh(adjustment)
+    assert adjustment.status == "pending"
+    client.post(confirm, data={**cfields, "decision": "经核实，同意扣分"})
     db.session.refresh(adjustment)
     assert adjustment.status == "approved" and adjustment.decided_by == "adm"
-    # a decision without a proposal id is simply not found
+    # decided once: its confirmation page sends the office back with a message
+    again = client.get(confirm, follow_redirects=True)
+    assert again.status_code == 200 and "该申请已处理" in again.get_data(as_text=True)
+    # a decision without a proposal id is simply not found, nor a proposal of no row
+    assert client.get(f"{url}/999999/reject").status_code == 404
     token = {"csrf_token": afields["csrf_token"]}
     nothing = client.post(url, data={**token, "action": "approve", "decision": "同意"})
     assert nothing.status_code == 404
@@ -119,3 +138,40 @@ def test_a_department_attaches_evidence_only_the_office_and_it_can_open(app, cli
         login(other, who)
         with other.get(evidence) as got:
             assert got.status_code == status
+
+
+def test_rejecting_asks_for_a_reason_on_its_own_page(app, client):
+    cycle, version = _assessed_cycle()
+    unit = make_unit("B1", type="agency_branch")
+    _complete(cycle, version, unit)
+    adjustment = consultation_domain.submit_adjustment(
+        cycle, unit, "V1", "1", "重大事故", "petitions"
+    )
+    db.session.commit()
+    make_staff("adm")
+    login(client, "adm")
+    url = f"/admin/cycles/{cycle.id}/consultation"
+    listing = client.get(url).get_data(as_text=True)
+    confirm = f"{url}/{adjustment.id}/reject"
+    assert confirm in listing  # the row leads to the confirmation page
+    page = client.get(confirm + "?lang=en").get_data(as_text=True)
+    assert "Reject" in page and "重大事故" in page  # the department's reason is data
+    fields = hidden_fields(page)
+    refused = client.post(confirm + "?lang=en", data={**fields, "decision": ""})
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "reason for rejecting" in text.lower() and "请填写" not in text
+    db.session.refresh(adjustment)
+    assert adjustment.status == "pending"
+    client.post(confirm, data={**fields, "decision": "未经核实"})
+    db.session.refresh(adjustment)
+    assert adjustment.status == "rejected" and adjustment.decision == "未经核实"
+    result = scheme_domain.unit_type_results(cycle, "agency_branch").units["B1"]
+    assert result.vetoes == ()
+    # a bad value in the list's post is a message or not found, never a crash
+    token = {"csrf_token": fields["csrf_token"]}
+    for bad in ("abc", "-1", "99999999999999999999"):
+        sent = client.post(url, data={**token, "action": "reject", "adjustment": bad})
+        assert sent.status_code == 404
+    odd = client.post(url, data={**token, "action": "delete"}, follow_redirects=True)
+    assert odd.status_code == 200 and "That is not allowed." in odd.get_data(as_text=True)

@@ -156,9 +156,11 @@ def test_an_approved_bonus_counts_and_makes_no_ledger_item(app, client):
     adjustment = db.session.scalar(select(Adjustment))
     listing = office.get(url).get_data(as_text=True)
     assert "具有社区特色的活动或制度" in listing  # the item by its title, not its code alone
-    ofields = hidden_fields(listing)
-    office.post(url, data={**ofields, "action": "approve", "adjustment": adjustment.id,
-                           "decision": "经核实，同意加分"})  # fmt: skip
+    confirm = f"{url}/{adjustment.id}/approve"
+    assert confirm in listing
+    page = office.get(confirm).get_data(as_text=True)
+    assert "recognised:1" in page
+    office.post(confirm, data={**hidden_fields(page), "decision": "经核实，同意加分"})
     finding = db.session.scalar(select(Finding).where(Finding.element == "B1"))
     assert finding.value == "recognised:1"
     assert db.session.scalar(select(func.count()).select_from(RectificationItem)) == 0

@@ -291,6 +291,13 @@ def test_many_items_confirmed_assigned_and_closed_in_one_post_each(app, client):
     assert {i.status for i in _items(ticked[:3])} == {"submitted"}
     assert bulk("close", ticked[:2], note="核实无误").status_code == 302
     assert {(i.status, i.closed_by) for i in _items(ticked[:2])} == {("closed", "insp")}
+    # a posted value no page sends: a message on the page, nothing changed, never a 500
+    for action, ids in (("delete", ticked[2:3]), ("close", ["abc"]), ("close", ["9" * 30])):
+        odd = bulk(action, ids, note="核实无误")
+        assert odd.status_code == 400, (action, ids)
+        text = odd.get_data(as_text=True)
+        assert "请选择要执行的操作" in text or "所选整改项无效" in text
+    assert _items(ticked[2:3])[0].status == "submitted"
     # the unit's contact has no boxes and may not post
     make_staff("viewer1", Role.VIEWER)
     other = app.test_client()
