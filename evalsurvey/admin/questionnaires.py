@@ -11,13 +11,14 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from evalsurvey.admin import forms
+from evalsurvey.admin import questionnaire_forms as qforms
 from evalsurvey.admin.blueprint import admin_only, bp, confirm_page, download
 from evalsurvey.domain.checks import db_int, load_json
 from evalsurvey.domain.collecting import questionnaires as qdomain
 from evalsurvey.domain.collecting.responses import COMMENT_MAX
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
-from evalsurvey.i18n import LABELS, _
+from evalsurvey.i18n import _
 from evalsurvey.models import Questionnaire
 from evalsurvey.web import run_action
 
@@ -39,8 +40,16 @@ def _load_json(raw: bytes | str):
 @admin_only
 def questionnaires():
     form = forms.FileForm()
+    new = qforms.NewQuestionnaireForm()
     error = ""
-    if request.form.get("action") != "new" and form.validate_on_submit():
+    if new.action.data is not None:  # the "new" form's button (the import form has none)
+        if new.validate_on_submit():
+            done = run_action(qdomain.new_questionnaire, new.code.data, new.title.data, form=new)
+            if done:
+                return redirect(url_for("admin.build_questionnaire", qid=done.value.id), 303)
+        elif new.csrf_token.errors:
+            abort(400)
+    elif form.validate_on_submit():
         data, error = _load_json(form.file.data.read())
         if not error:
             done = run_action(qdomain.create_draft, data, show=False)
@@ -48,24 +57,13 @@ def questionnaires():
                 flash(_("已导入问卷 {label}（草稿）。", label=done.value.label))
                 return redirect(url_for("admin.questionnaire", qid=done.value.id))
             error = done.message
-    if request.method == "POST" and request.form.get("action") == "new":
-        if not forms.ConfirmForm().validate_on_submit():
-            abort(400)
-        done = run_action(
-            qdomain.new_questionnaire,
-            request.form.get("code", ""),
-            request.form.get("title", ""),
-            show=False,
-        )
-        if done:
-            return redirect(url_for("admin.build_questionnaire", qid=done.value.id), 303)
-        error = done.message
     rows = db.session.scalars(
         select(Questionnaire).order_by(Questionnaire.code, Questionnaire.version)
     )
-    return render_template("admin/questionnaires.html", form=form, rows=list(rows), error=error), (
-        400 if error else 200
+    page = render_template(
+        "admin/questionnaires.html", form=form, new=new, rows=list(rows), error=error
     )
+    return page, (400 if error or new.messages() else 200)
 
 
 @bp.get("/questionnaires/<int:qid>")
@@ -138,31 +136,12 @@ def new_questionnaire_version(qid: int):
     return redirect(url_for("admin.questionnaire", qid=copy.id))
 
 
-def _item_from_form() -> dict:
-    """One item as the builder's form posts it, in the questionnaire JSON's terms."""
-    form = request.form
-    item = {
-        "code": form.get("code", "").strip(),
-        "text": form.get("text", "").strip(),
-        "text_en": form.get("text_en", "").strip(),
-        "type": form.get("type", ""),
-        "required": form.get("required") == "1",
-    }
-    if item["type"] == "points":
-        item["max_points"] = form.get("max_points", "").strip()
-    if item["type"] in ("single", "multiple"):
-        item["options"] = qdomain.parse_options(form.get("options", ""))
-    return item
-
-
-ITEM_ACTIONS = ("save", "preview", "up", "down", "remove")
-
-
-def _done_message(action: str, index: int | None, value) -> str:
+def _done_message(form: qforms.ActionForm, value) -> str:
     """What the button did, in words (a move or removal says so, not "saved")."""
-    n = (index or 0) + 1
+    action = form.action.data
     if action == "copy":
         return _("已复制 {n} 道题。", n=value)
+    n = (form.index.data or 0) + 1 if isinstance(form, qforms.MoveForm) else 0
     if action == "up":
         return _("已将第 {n} 题上移。", n=n)
     if action == "down":
@@ -172,34 +151,22 @@ def _done_message(action: str, index: int | None, value) -> str:
     return _("已保存。")
 
 
-def _build(q: Questionnaire, action: str, index: int | None):
+def _build(q: Questionnaire, form: qforms.ActionForm):
     """One post of the builder as one action: the preview (a transient questionnaire,
     nothing written), the number of items copied, or None for the other changes."""
-    if action == "preview":
-        return qdomain.preview_item(q, index, _item_from_form())
-    if action == "texts":
-        qdomain.set_texts(
-            q,
-            request.form.get("title", "").strip(),
-            request.form.get("title_en", "").strip(),
-            request.form.get("intro", "").strip(),
-            request.form.get("intro_en", "").strip(),
-        )
-    elif action == "save":
-        qdomain.put_item(q, index, _item_from_form())
-    elif action == "copy":
-        source = db.session.get(Questionnaire, request.form.get("source", type=db_int) or 0)
-        if source is None:
-            raise qdomain.QuestionnaireError("请选择另一份问卷或另一个版本。")
-        return qdomain.copy_items(q, source, request.form.getlist("codes"))
-    elif action in ("up", "down"):
-        qdomain.move_item(q, index if index is not None else -1, -1 if action == "up" else 1)
-    elif action == "remove":
-        if request.form.get("sure") != "1":  # removing is not one click
-            raise qdomain.QuestionnaireError("删除前请勾选“确认删除”。")
-        qdomain.remove_item(q, index if index is not None else -1)
-    else:
-        abort(400)
+    if isinstance(form, qforms.ItemForm):
+        if form.action.data == "preview":
+            return qdomain.preview_item(q, form.index.data, form.item())
+        qdomain.put_item(q, form.index.data, form.item())
+    elif isinstance(form, qforms.TextsForm):
+        qdomain.set_texts(q, form.title.data, form.title_en.data, form.intro.data,
+                          form.intro_en.data)  # fmt: skip
+    elif isinstance(form, qforms.CopyForm):
+        return qdomain.copy_items(q, form.found, form.codes.data)
+    elif isinstance(form, qforms.RemoveForm):
+        qdomain.remove_item(q, form.index.data)
+    elif isinstance(form, qforms.MoveForm):
+        qdomain.move_item(q, form.index.data, form.step)
     return None
 
 
@@ -209,40 +176,32 @@ def build_questionnaire(qid: int):
     """The form-based builder of a draft: texts, items added, edited, moved, removed and
     copied from another version, and a preview exactly as the phone page renders the items.
     "Preview" shows an item's edits without saving them (no JavaScript needed); with
-    JavaScript, builder.js asks for that preview as one types (``X-Preview`` header)."""
+    JavaScript, builder.js asks for that preview as one types (``X-Preview`` header).
+    Each button posts its own form (:func:`questionnaire_forms.builder_form`)."""
     q = db.get_or_404(Questionnaire, qid)
     if q.published:
         flash(_("已发布的版本不能修改，请复制为新版本。"))
         return redirect(url_for("admin.questionnaire", qid=q.id))
-    form = forms.ConfirmForm()
-    error, error_at, shown = "", None, q
-    # the action is the clicked button's own name and value, never a hidden field, which
-    # would be posted with every button and win (remove, move and preview once saved)
-    actions = request.form.getlist("action")
-    action = actions[0] if len(set(actions)) == 1 else ""
-    index = request.form.get("index", type=db_int)
-    if request.method == "POST":
-        if not form.validate_on_submit():
+    if request.method == "GET":
+        return _builder(q)
+    form = qforms.builder_form()
+    live = bool(request.headers.get("X-Preview"))  # builder.js: the preview pane alone
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
             abort(400)
-        if len(set(actions)) > 1:  # a page from before this rule: do nothing rather than guess
-            page = _builder(q, q, form, _("页面已过期，请刷新后重试。"), None, keep=False)
-            return page, 400
-        done = run_action(_build, q, action, index, show=False)
-        if done and action == "preview":
-            shown = done.value
-            if request.headers.get("X-Preview"):
-                return _phone(shown)
-            return _builder(q, shown, form, "", index, keep=True)
-        if done:
-            flash(_done_message(action, index, done.value))
-            return redirect(url_for("admin.build_questionnaire", qid=q.id), 303)
-        q = shown = db.session.get(Questionnaire, qid)
-        if request.headers.get("X-Preview"):
-            return _phone(q, done.message), 400
-        # shown by the item the button belongs to (the new item's form when index is None)
-        error, error_at = done.message, (index if action in ITEM_ACTIONS else None)
-    page = _builder(q, shown, form, error, error_at, keep=bool(error))
-    return page, (400 if error else 200)
+        if live:
+            return _phone(q, form.messages()[0]), 400
+        return _builder(q, posted=form), 400
+    done = run_action(_build, q, form, form=form)
+    if done and form.action.data == "preview":
+        return _phone(done.value) if live else _builder(q, done.value, posted=form)
+    if done:
+        flash(_done_message(form, done.value))
+        return redirect(url_for("admin.build_questionnaire", qid=q.id), 303)
+    q = db.session.get(Questionnaire, qid)
+    if live:
+        return _phone(q, done.message), 400
+    return _builder(q, posted=form), 400
 
 
 def _phone(q, error: str = "") -> str:
@@ -251,28 +210,48 @@ def _phone(q, error: str = "") -> str:
                            choices=qdomain.choices)  # fmt: skip
 
 
-def _builder(q, shown, form, error: str, error_at, keep: bool) -> str:
+def _builder(q: Questionnaire, shown=None, posted: qforms.ActionForm | None = None) -> str:
+    """The builder page: a form per item (the posted one as typed, with its problems), the
+    titles, a new item and the copy form; ``shown`` is the preview (``q`` itself unless an
+    unsaved item is previewed)."""
+    texts = (
+        posted if isinstance(posted, qforms.TextsForm) else qforms.TextsForm(formdata=None, obj=q)
+    )
+    items = [qforms.ItemForm.of(item, n) for n, item in enumerate(q.items, start=1)]
+    new = qforms.ItemForm.of(None, len(q.items) + 1)
+    copy = posted if isinstance(posted, qforms.CopyForm) else qforms.CopyForm(formdata=None)
+    error = ""  # a problem that belongs to no form shown (a stale page, an item gone)
+    index = getattr(getattr(posted, "index", None), "data", None)
+    shown_at = index is not None and 0 <= index < len(items)  # the item posted is listed
+    if isinstance(posted, qforms.ItemForm) and index is None:
+        new = posted
+    elif isinstance(posted, qforms.ItemForm) and shown_at:
+        items[index] = posted
+    elif isinstance(posted, qforms.MoveForm) and shown_at:
+        items[index].form_errors.extend(posted.messages())  # by the item's buttons
+    elif posted is not None and not isinstance(posted, qforms.TextsForm | qforms.CopyForm):
+        error = next(iter(posted.messages()), "")
+    source = copy.found
+    if source is None and request.args.get("from", type=db_int):
+        source = db.session.get(Questionnaire, request.args.get("from", type=db_int))
     others = db.session.scalars(
         select(Questionnaire)
         .where(Questionnaire.id != q.id)
         .order_by(Questionnaire.code, Questionnaire.version.desc())
     )
-    source = None
-    if request.args.get("from", type=db_int):
-        source = db.session.get(Questionnaire, request.args.get("from", type=db_int))
     return render_template(
         "admin/questionnaire_build.html",
         q=q,
-        shown=shown,
-        form=form,
+        shown=shown if shown is not None else q,
+        texts=texts,
+        items=items,
+        new=new,
+        copy=copy,
+        previewed=posted if shown is not None else None,
         error=error,
-        error_at=error_at,
-        posted=request.form if keep else {},
         others=list(others),
         source=source if source is not None and source.id != q.id else None,
         choices=qdomain.choices,
-        options_text=qdomain.options_text,
-        types=list(LABELS["item_type"]),
         answers={},
         problems={},
     )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import admin_only, bp, confirm_page, download, readers
+from evalsurvey.admin.questionnaire_forms import PanelSheetForm
 from evalsurvey.domain.assessment import schemes as scheme_domain
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.extensions import db
@@ -155,6 +156,7 @@ def scheme(scheme_id: int):
         nodes=scheme_domain.elements_in_order(parsed),
         rule_words=rule_words,
         form=forms.ConfirmForm(),
+        panel=PanelSheetForm(),
     )
 
 
@@ -241,10 +243,15 @@ def cycle_schemes(cycle_id: int):
 def panel_sheet(scheme_id: int):
     """Make a draft panel scoring questionnaire from the scheme."""
     version = db.get_or_404(SchemeVersion, scheme_id)
-    if not forms.ConfirmForm().validate_on_submit():
-        abort(400)
-    per = "element" if request.form.get("per") == "element" else "indicator"
-    q = scheme_domain.panel_questionnaire(version, per)
-    db.session.commit()
-    flash(_("已生成专家评分表 {label}（草稿）。", label=q.label))
-    return redirect(url_for("admin.questionnaire", qid=q.id))
+    form = PanelSheetForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        for message in form.per.errors:
+            flash(message)
+    else:
+        done = run_action(scheme_domain.panel_questionnaire, version, form.per.data)
+        if done:
+            flash(_("已生成专家评分表 {label}（草稿）。", label=done.value.label))
+            return redirect(url_for("admin.questionnaire", qid=done.value.id))
+    return redirect(url_for("admin.scheme", scheme_id=version.id))

@@ -179,6 +179,28 @@ def test_a_panel_sheet_from_the_scheme_and_no_one_rates_their_own_unit(app, clie
     assert refused.status_code == 200 and "不能为本单位评分" in refused.get_data(as_text=True)
 
 
+def test_a_panel_sheet_asked_for_by_a_choice_the_page_does_not_offer_is_a_message(app, client):
+    """Issue 16: the panel sheet's form reads ``per``; anything else is said, not guessed."""
+    from evalsurvey.models import Questionnaire
+
+    _cycle, version = _assessed_cycle()
+    make_staff("adm")
+    login(client, "adm")
+    fields = _csrf(client, f"/admin/schemes/{version.id}")
+    assert fields.get("per") is None  # a select: its choices are the page's
+    resp = client.post(f"/admin/schemes/{version.id}/panel-sheet", data={**fields, "per": "x"})
+    assert resp.status_code == 302 and resp.location.endswith(f"/admin/schemes/{version.id}")
+    page = client.get(resp.location).get_data(as_text=True)
+    assert "请选择按一级指标或按考核要素。" in page
+    assert db.session.scalar(select(Questionnaire)) is None
+    per_element = client.post(
+        f"/admin/schemes/{version.id}/panel-sheet", data={**fields, "per": "element"}
+    )
+    assert per_element.status_code == 302
+    sheet = db.session.scalar(select(Questionnaire))
+    assert len(sheet.items) > 10  # an item per element, not per indicator
+
+
 def test_evidence_is_checked_stored_and_served_only_within_scope(app, client):
     cycle, _version = _assessed_cycle()
     mine = make_unit("B1", type="agency_branch")

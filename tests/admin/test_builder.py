@@ -39,11 +39,17 @@ def _items_block(html: str) -> str:
     return html[start:end]
 
 
-def test_built_item_by_item_equals_the_imported_json_and_previews_as_the_phone(app, client):
+def _new_posted(client, code: str, title: str) -> dict[str, str]:
+    """An admin signed in, and the questionnaire list's "new" form as it posts."""
     make_staff("adm")
     login(client, "adm")
     token = hidden_fields(client.get("/admin/questionnaires").get_data(as_text=True))["csrf_token"]
-    new = {"csrf_token": token, "action": "new", "code": "BUILT", "title": "窗口服务评价"}
+    return {"csrf_token": token, "action": "new", "code": code, "title": title}
+
+
+def test_built_item_by_item_equals_the_imported_json_and_previews_as_the_phone(app, client):
+    new = _new_posted(client, "BUILT", "窗口服务评价")
+    token = new["csrf_token"]
     made = client.post("/admin/questionnaires", data=new)
     assert made.status_code == 303
     q = db.session.scalar(select(Questionnaire).where(Questionnaire.code == "BUILT"))
@@ -294,3 +300,53 @@ def test_the_builder_buttons_in_a_real_browser(app, live_server, page, scripts):
     db.session.expire_all()
     assert db.session.get(Questionnaire, draft.id).items[0].text == "总体评分"
     context.close()
+
+
+def test_bad_posted_values_are_messages_by_the_field_not_errors(app, client):
+    """Issue 16: each builder button reads its own form; a value no browser sends from the page
+    (an item's place that is no number, an unknown type, a source that is no questionnaire)
+    is answered with a sentence by its form, never a 500, and changes nothing."""
+    make_staff("adm")
+    login(client, "adm")
+    draft = _three_items()
+    url = f"/admin/questionnaires/{draft.id}/build"
+    token = hidden_fields(client.get(url).get_data(as_text=True))["csrf_token"]
+
+    def post(**data):
+        resp = client.post(url, data={"csrf_token": token, **data})
+        return resp.status_code, resp.get_data(as_text=True)
+
+    for index in ("x", "-1", "2147483648", ""):
+        status, html = post(action="up", index=index)
+        assert status == 400 and "没有这道题。" in html, index
+    status, html = post(action="remove", index="9", sure="1")
+    assert status == 400 and "没有这道题。" in html
+    # an item's problems by its fields, in the item's own form, with what was typed
+    status, html = post(action="save", index="1", code="", type="nonsense", text="改过")
+    form = _item_forms(html)[1]
+    text = form.text_content()
+    assert status == 400 and "请填写题目编码。" in text and "请选择题型。" in text
+    assert form.xpath('.//textarea[@name="text"]')[0].text.strip() == "改过"
+    status, html = post(action="save", code="pts2", type="points", text="打分")
+    assert status == 400 and "请填写评分题的满分。" in _item_forms(html)[-1].text_content()
+    for source in ("abc", "0", "2147483648", "99999"):
+        status, html = post(action="copy", source=source, codes="pts")
+        assert status == 400 and "请选择另一份问卷或另一个版本。" in html, source
+    status, html = post(action="delete-all")
+    assert status == 400 and "页面已过期" in html
+    status, html = post(action="texts", title=" ")
+    assert status == 400 and "请填写标题。" in html
+    assert _stored(draft.id) == ["attitude", "chan", "pts"]
+    db.session.expire_all()
+    assert db.session.get(Questionnaire, draft.id).title == TARGET["title"]
+
+
+def test_a_new_questionnaire_is_refused_by_its_fields_in_the_readers_language(app, client):
+    new = _new_posted(client, "", "标题")
+    resp = client.post("/admin/questionnaires", data=new)
+    assert resp.status_code == 400 and "请填写编码。" in resp.get_data(as_text=True)
+    bad = client.post("/admin/questionnaires", data={**new, "code": "有 空格"})
+    assert bad.status_code == 400 and "问卷编码只能包含" in bad.get_data(as_text=True)
+    english = client.post("/admin/questionnaires?lang=en", data={**new, "title": ""})
+    assert english.status_code == 400 and "Please enter a title." in english.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Questionnaire)) == 0
