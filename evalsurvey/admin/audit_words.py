@@ -365,12 +365,17 @@ class Names:
         return staff.username if staff is not None else None
 
     def actor(self, name: str) -> str:
-        if name in ACTORS:
-            return _(ACTORS[name])
-        staff = self.actors.get(name)
-        if staff is not None and staff.name and staff.name != name:
-            return f"{staff.name}（{name}）" if _is_zh() else f"{staff.name} ({name})"
-        return name
+        return actor_words(name, self.actors.get(name))
+
+
+def actor_words(name: str, staff: StaffUser | None) -> str:
+    """Who did something, as people know them: a command's words, else the account's name
+    beside its user name ("东华门街道联络员（s01）"), else the user name alone."""
+    if name in ACTORS:
+        return _(ACTORS[name])
+    if staff is not None and staff.name and staff.name != name:
+        return f"{staff.name}（{name}）" if _is_zh() else f"{staff.name} ({name})"
+    return name
 
 
 # the model a row's own entity_id points at, by kind (for its name)

@@ -102,3 +102,21 @@ def stream_download(chunks: Iterable[str], name: str, mimetype: str):
         names = {"filename": plain, "filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")}
     resp.headers.set("Content-Disposition", "attachment", **names)
     return resp
+
+
+@bp.app_template_global()
+def who(username: str | None) -> str:
+    """A staff account (or a command) as people know it, where pages name who did something:
+    "东华门街道联络员（s01）" rather than "s01". The accounts are read once per request."""
+    from flask import g
+    from sqlalchemy import select
+
+    from evalsurvey.admin.audit_words import actor_words
+    from evalsurvey.extensions import db
+    from evalsurvey.models import StaffUser
+
+    if not username:
+        return ""
+    if "staff_by_username" not in g:
+        g.staff_by_username = {s.username: s for s in db.session.scalars(select(StaffUser))}
+    return actor_words(username, g.staff_by_username.get(username))
