@@ -242,11 +242,11 @@ LABELS: dict[str, dict[str, str]] = {
         "stale_proposals": N_("申报或复核早于当前结果"),
     },
     "result_input": {
-        "findings": N_("考核记录"),
+        "findings": N_("现场考核记录"),
         "adjustments": N_("征求意见调整"),
         "analysis": N_("满意度分析"),
         "responses": N_("问卷的审核状态"),
-        "weights": N_("综合权重"),
+        "weights": N_("综合结果的权重"),
         "scheme": N_("考核细则"),
         "cycles": N_("所汇总周期的结果"),
     },

@@ -132,6 +132,12 @@ def test_an_approved_penalty_reaches_every_published_number(app):
     assert FINDINGS in stale.changed and ADJUSTMENTS in stale.changed
     page = admin.get(f"/admin/cycles/{cycle.id}/composite?type={KIND}").get_data(as_text=True)
     assert "结果已过时" in page and "征求意见调整" in page
+    english = admin.get(f"/admin/cycles/{cycle.id}/composite?type={KIND}&lang=en")
+    assert (
+        "these inputs have changed: the inspection findings, consultation adjustments."
+        in english.get_data(as_text=True)
+    )
+    admin.get("/?lang=zh")
     unit_page = admin.get(f"/admin/cycles/{cycle.id}/units/{unit.id}").get_data(as_text=True)
     assert "结果已过时" in unit_page and "重新计算并保存" in unit_page
 
