@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -22,7 +20,6 @@ from evalsurvey.admin.findings_bulk import cycle_progress
 from evalsurvey.admin.links import link_form
 from evalsurvey.domain import cycles as cycle_domain
 from evalsurvey.domain import queries
-from evalsurvey.domain.cycles import MIN_N_LIMIT
 from evalsurvey.domain.results.shortfalls import DEFAULT_MIN_N
 from evalsurvey.extensions import db
 from evalsurvey.i18n import _, label
@@ -93,21 +90,22 @@ def edit_cycle(cycle_id: int):
     return edit_page(cycle, form)
 
 
-def edit_page(cycle: Cycle, form, minimums: dict[str, str] | None = None, errors=None):
+def edit_page(cycle: Cycle, form, minimums: forms.MinimumsForm | None = None):
     """The cycle's settings: name and times, and the minimum responses per rater group
-    (``minimums`` as typed, ``errors`` by field, after a refused post)."""
+    (``minimums``: a refused post's form, with what was typed and the problems by group)."""
     groups = list(db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)))
     if minimums is None:
         stored = cycle.group_min_n or {}
-        minimums = {g.code: str(stored[g.code]) if g.code in stored else "" for g in groups}
-    status = 400 if errors else 200  # (the cycle form's own errors: 200, as before)
+        minimums = forms.minimums_form(groups, formdata=None)
+        for g in groups:
+            minimums[f"min_{g.code}"].data = str(stored[g.code]) if g.code in stored else ""
+    status = 400 if minimums.errors else 200  # (the cycle form's own errors: 200, as before)
     return render_template(
         "admin/cycle_edit.html",
         form=form,
         cycle=cycle,
         groups=groups,
         minimums=minimums,
-        min_errors=errors or {},
         default_min_n=DEFAULT_MIN_N,
     ), status
 
@@ -118,31 +116,19 @@ def cycle_minimums(cycle_id: int):
     """The minimum responses per rater group (empty: the default); applied by the next
     analysis. A problem is shown beside its group, what was typed kept."""
     cycle = db.get_or_404(Cycle, cycle_id)
-    if not forms.ConfirmForm().validate_on_submit():
-        flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
-        return redirect(url_for("admin.edit_cycle", cycle_id=cycle.id))
-    codes = list(db.session.scalars(select(RaterGroup.code).order_by(RaterGroup.id)))
-    typed = {c: request.form.get(f"min_{c}", "") for c in codes}
-    numbers: dict[str, int | None] = {}
-    errors: dict[str, str] = {}
-    for code, text in typed.items():
-        text = unicodedata.normalize("NFKC", text).strip()
-        if not text:
-            numbers[code] = None
-        elif text.isdigit():
-            numbers[code] = int(text)
-        else:
-            errors[code] = _("请填写 1 到 {limit} 之间的整数。", limit=MIN_N_LIMIT)
-    if not errors:
-        done = run_action(cycle_domain.set_group_minimums, cycle, numbers, show=False)
-        if done:
-            flash(_("已保存。重新分析答卷并重新计算综合结果后，新的最少答卷数生效。"))
-            return redirect(url_for("admin.edit_cycle", cycle_id=cycle.id) + "#minimums")
-        errors[(done.error.field or "").removeprefix("min_")] = done.message
+    groups = list(db.session.scalars(select(RaterGroup).order_by(RaterGroup.id)))
+    minimums = forms.minimums_form(groups)
+    if not minimums.validate_on_submit():
+        if "csrf_token" in minimums.errors:
+            flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
+            return redirect(url_for("admin.edit_cycle", cycle_id=cycle.id))
+    elif run_action(cycle_domain.set_group_minimums, cycle, minimums.minimums(), form=minimums):
+        flash(_("已保存。重新分析答卷并重新计算综合结果后，新的最少答卷数生效。"))
+        return redirect(url_for("admin.edit_cycle", cycle_id=cycle.id) + "#minimums")
     form = forms.CycleEditForm(obj=cycle, formdata=None)
     for field, value in ((form.opens_at, cycle.opens_at), (form.closes_at, cycle.closes_at)):
         field.data = to_local(value).replace(tzinfo=None) if value else None
-    return edit_page(cycle, form, typed, errors)
+    return edit_page(cycle, form, minimums)
 
 
 @bp.route("/cycles/<int:cycle_id>/status/<status>", methods=["GET", "POST"])

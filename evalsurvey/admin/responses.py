@@ -104,13 +104,13 @@ def _day(raw: str):
 @reviewers
 def response_status(public_id: str):
     r = db.first_or_404(select(Response).where(Response.public_id == public_id))
-    form = forms.ResponseStatusForm()
+    form = forms.ResponseStatusBackForm()
     if form.validate_on_submit():
         if run_action(response_domain.set_status, r, form.status.data):
             flash(_("答卷 {id} 已复核。", id=r.public_id))
     else:
         flash(_("不允许的状态。"))
-    back = request.form.get("back", "")
+    back = (form.back.data or "") if not form.back.errors else ""
     if not back.startswith("/admin/") or "\r" in back or "\n" in back:
         back = url_for("admin.responses", cycle_id=r.cycle_id)
     return redirect(back)
@@ -135,25 +135,23 @@ def review_queue(cycle_id: int):
     cycle = db.get_or_404(Cycle, cycle_id)
     access = scope()
     groups = suspects.review_queue(cycle, access)
-    form = forms.ConfirmForm()
+    form = forms.SuspectDecisionForm()
     if request.method == "POST":
         if not access.can_review:
             abort(403)
         if not form.validate_on_submit():
-            flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
+            if "csrf_token" in form.errors:
+                flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
+            else:  # the page shows no field of its own: the first problem, flashed
+                flash(next(iter(form.errors.values()))[0])
             return redirect(url_for("admin.review_queue", cycle_id=cycle.id), 303)
-        chosen = request.form.get("group", "")
+        chosen = form.group.data or ""
         if chosen:  # a whole group at once
             picked = [r for g in groups if g.key == chosen for r, _r, _d in g.entries]
         else:
-            ids = set(request.form.getlist("ids"))
+            ids = set(form.ids.data or [])
             picked = [r for g in groups for r, _r, _d in g.entries if r.public_id in ids]
-        done = run_action(
-            suspects.decide,
-            picked,
-            request.form.get("decision", ""),
-            request.form.get("reason", ""),
-        )
+        done = run_action(suspects.decide, picked, form.decision.data or "", form.reason.data or "")
         if done:
             flash(_("已复核 {n} 份答卷，下次计算时生效。", n=done.value))
         return redirect(url_for("admin.review_queue", cycle_id=cycle.id), 303)

@@ -119,6 +119,7 @@ def review(cycle_id: int):
     types, unit_type = chosen_unit_type(cycle)
     form = forms.ConfirmForm()
     error = None  # (action, unit, field, message): a refused proposal or review, by its field
+    posted = None  # the post's form, shown again with what was typed when refused
     if request.method == "POST":
         action = request.form.get("action", "")
         if action not in ACTIONS:
@@ -188,7 +189,7 @@ def review(cycle_id: int):
         access=access,
         form=form,
         error=error,
-        posted=request.form if error else {},
+        posted=posted.data if error and posted is not None else {},
     ), (400 if error else 200)
 
 

@@ -51,7 +51,7 @@ def units():
 def edit_unit(unit_id: int):
     unit = db.get_or_404(Unit, unit_id)
     form = forms.UnitForm(obj=unit)
-    if request.method == "GET" or "parent" not in request.form:
+    if not form.parent.raw_data:  # a GET, or a post without the field
         # the form holds the parent's code, never the unit object the model has under that
         # name (a post without the field keeps the parent it had)
         form.parent.data = unit.parent.code if unit.parent else ""
