@@ -15,6 +15,7 @@ from sqlalchemy import select
 from evalsurvey.admin import forms
 from evalsurvey.admin.blueprint import bp, download, require_unit, reviewers, scope
 from evalsurvey.admin.findings import evidence_folder
+from evalsurvey.admin.findings_forms import FindingsGridForm, grid_form, section
 from evalsurvey.admin.schemes import rule_words
 from evalsurvey.domain.assessment import grades as grade_domain
 from evalsurvey.domain.assessment import schemes as scheme_domain
@@ -134,100 +135,26 @@ def findings_grid(cycle_id: int, unit_id: int):
     unit = require_unit(db.session.get(Unit, unit_id))
     results = _type_of(cycle, unit.type)
     scheme = results.scheme
-    form = forms.ConfirmForm()  # the CSRF token; the rows are read below
     stored = {
         f.element: f
         for f in db.session.scalars(
             select(Finding).where(Finding.cycle_id == cycle.id, Finding.unit_id == unit.id)
         )
     }
-    items = entry_items(scheme)
-    typed: dict[str, dict[str, str]] = {}  # element → field → what was posted
-    problems: dict[str, dict[str, list[str]]] = {}  # element → field → messages
+    form = grid_form([item.code for item in entry_items(scheme)], stored)
     form_problems: list[str] = []
     too_large = False
-    chosen: dict[str, str] = {}  # element → the file name chosen (not kept after an error)
     # the section whose save button was pressed: the page comes back there
-    at = request.form.get("at", "") if request.method == "POST" else request.args.get("at", "")
-    at = at if re.fullmatch(r"sec-(\d{1,3}|extras)", at) else ""
+    at = form.at.data if request.method == "POST" else section(request.args.get("at", ""))
     open_ = cycle.status in scheme_domain.OPEN_FOR_FINDINGS
     if request.method == "POST":
         if not open_:
             abort(403)
-        if not form.validate():
-            form_problems.append(_("页面已过期，请重新填写后保存。"))
-        codes = {item.code for item in items}
-        files = request.files.getlist("evidence")
-        owners = request.form.getlist("evidence_for")
-        if len(files) != len(owners) or any(o not in codes for o in owners):
-            form_problems.append(_("上传的文件与要素对不上，请重新选择文件后保存。"))
-            files, owners = [], []
-        uploads = {o: f for o, f in zip(owners, files, strict=True) if f and f.filename}
-        # past the body's cap (files of several times the limit together) reading stopped:
-        # the elements after that point were not received, and their stored values stay
-        unread = [item.code for item in items if f"value-{item.code}" not in request.form]
-        too_large = bool(unread)
-        if unread:
-            form_problems.append(
-                _(
-                    "一次提交的佐证材料过多（合计不能超过 {mb} MB），从 {code} 起的要素没有读到，"
-                    "什么也没有保存。请分几次选择文件保存。",
-                    mb=megabytes(DRAIN_FACTOR * max_bytes()),
-                    code=unread[0],
-                )  # fmt: skip
-            )
-        entries = []
-        for item in items:
-            if item.code in unread:
-                continue
-            row = {k: request.form.get(f"{k}-{item.code}", "") for k in ("value", "note", "reason")}
-            typed[item.code] = row
-            upload = uploads.get(item.code)
-            if upload is not None:
-                chosen[item.code] = upload.filename
-            entries.append(
-                FindingEntry(
-                    unit,
-                    item.code,
-                    row["value"],
-                    row["note"],
-                    row["reason"],
-                    (upload.filename, upload.read()) if upload is not None else None,
-                    where=item.code,
-                )
-            )
-        if not form_problems:
-            done = run_action(
-                scheme_domain.record_findings,
-                cycle,
-                entries,
-                current_user.username,
-                evidence_folder(),
-                show=False,
-            )
-            if done:
-                flash(_("已保存 {n} 项考核记录。", n=len(done.value)))
-                back = url_for(
-                    "admin.findings_grid", cycle_id=cycle.id, unit_id=unit.id, at=at or None
-                )
-                return redirect(back + (f"#save-{at[4:]}" if at else ""))
-            if isinstance(done.error, FindingsRefused):
-                for problem in done.error.problems:
-                    # a file past the limit: 413, as the other evidence pages answer
-                    too_large |= isinstance(problem.error, EvidenceTooLarge)
-                    field = problem.field if problem.field in ("value", "note", "reason",
-                                                               "evidence") else "value"  # fmt: skip
-                    problems.setdefault(problem.where, {}).setdefault(field, []).append(
-                        problem.error.text(_)
-                    )
-                form_problems.append(done.message)
-            else:
-                form_problems.append(done.message)
-        # nothing was stored: a file chosen has to be chosen again (a browser never refills it)
-        for code, name in chosen.items():
-            problems.setdefault(code, {}).setdefault("evidence", []).append(
-                _("文件 {name} 没有保存，请重新选择。", name=name)
-            )
+        saved, form_problems, too_large = _save(form, cycle, unit)
+        if saved is not None:
+            flash(_("已保存 {n} 项考核记录。", n=saved))
+            back = url_for("admin.findings_grid", cycle_id=cycle.id, unit_id=unit.id, at=at or None)
+            return redirect(back + (f"#save-{at[4:]}" if at else ""))
     result = results.units.get(unit.code)
     progress = scheme_domain.assessment_progress(cycle, unit.type) or {}
     kind = {e.code: k for k, group in (("bonus", scheme.bonus), ("penalty", scheme.penalties),
@@ -240,8 +167,7 @@ def findings_grid(cycle_id: int, unit_id: int):
         result=result,
         sections=sections_of(scheme),
         stored=stored,
-        typed=typed,
-        problems=problems,
+        problems=form.problems(),
         form_problems=form_problems,
         form=form,
         at=at,
@@ -254,6 +180,59 @@ def findings_grid(cycle_id: int, unit_id: int):
         is_veto=lambda item: isinstance(item, Veto),
         is_extra=lambda item: isinstance(item, Extra | Veto),
     ), (413 if too_large else 400 if form_problems else 200)
+
+
+def _save(form: FindingsGridForm, cycle: Cycle, unit: Unit) -> tuple[int | None, list[str], bool]:
+    """Save the grid as posted, all or nothing: how many findings were written (None when
+    refused), the problems for the top of the page, and whether a file was too large. Each
+    item's problems go on the form by its field."""
+    problems: list[str] = []
+    too_large = False
+    if not form.validate():
+        if form.csrf_token.errors:
+            problems.append(_("页面已过期，请重新填写后保存。"))
+        problems.extend(form.evidence_for.errors)
+    unread = form.unread()
+    if unread:
+        too_large = True
+        problems.append(
+            _(
+                "一次提交的佐证材料过多（合计不能超过 {mb} MB），从 {code} 起的要素没有读到，"
+                "什么也没有保存。请分几次选择文件保存。",
+                mb=megabytes(DRAIN_FACTOR * max_bytes()),
+                code=unread[0],
+            )  # fmt: skip
+        )
+    by_item = form.problems()
+    if by_item and not problems:
+        count = sum(len(m) for fields in by_item.values() for m in fields.values())
+        problems.append(_("有 {n} 处需要修改，没有保存任何考核记录。", n=count))
+    uploads = {} if form.evidence_for.errors else form.uploads()
+    if not problems:
+        entries = []
+        for code in form.CODES:
+            row, upload = form.row(code), uploads.get(code)
+            evidence = (upload.filename, upload.read()) if upload is not None else None
+            entries.append(FindingEntry(unit, code, row.value.data, row.note.data,
+                                        row.reason.data, evidence, where=code))  # fmt: skip
+        user = current_user.username
+        done = run_action(
+            scheme_domain.record_findings, cycle, entries, user, evidence_folder(), show=False
+        )
+        if done:
+            return len(done.value), [], False
+        if isinstance(done.error, FindingsRefused):
+            for problem in done.error.problems:
+                # a file past the limit: 413, as the other evidence pages answer
+                too_large |= isinstance(problem.error, EvidenceTooLarge)
+                form.add_problem(problem.where, problem.field, problem.error.text(_))
+        problems.append(done.message)
+    # nothing was stored: a file chosen has to be chosen again (a browser never refills it)
+    for code, upload in uploads.items():
+        if code not in unread:
+            again = _("文件 {name} 没有保存，请重新选择。", name=upload.filename)
+            form.add_problem(code, "evidence", again)
+    return None, problems, too_large
 
 
 # -- the spreadsheet ----------------------------------------------------------------------------

@@ -231,7 +231,7 @@ def _grid(client):
     login(client, "insp")
     url = f"/admin/cycles/{cycle.id}/units/{unit.id}/findings"
     page = client.get(url).get_data(as_text=True)
-    values = {name: "" for name in re.findall(r'name="(value-[^"]+)"', page)}
+    values = {name: "" for name in re.findall(r'name="(el-[^"]+-value)"', page)}
     return url, page, values
 
 
@@ -244,7 +244,7 @@ def _grid_post(client, url: str, page: str, parts: list[tuple[str, object]]):
 def test_the_findings_grid_takes_9_mb_and_brings_11_mb_back_beside_its_element(app, client):
     url, page, values = _grid(client)
     assert "10 MB 以内" in page  # the grid states the limit
-    typed = [*values.items(), ("value-1.1", "1"), ("note-1.1", NOTE), ("evidence_for", "1.1")]
+    typed = [*values.items(), ("el-1.1-value", "1"), ("el-1.1-note", NOTE), ("evidence_for", "1.1")]
 
     def post(data: bytes):
         file = FileStorage(io.BytesIO(data), "scan.pdf")
@@ -265,13 +265,13 @@ def test_the_findings_grid_past_its_body_cap_keeps_what_came_before(app, client)
     the cut is kept, nothing is saved, and the elements not read keep their stored values."""
     app.config["EVIDENCE_MAX_BYTES"] = MB // 2
     url, page, values = _grid(client)
-    first = ("value-1.1", "1"), ("note-1.1", NOTE), ("evidence_for", "1.1")
+    first = ("el-1.1-value", "1"), ("el-1.1-note", NOTE), ("evidence_for", "1.1")
     big = samples.pdf(3 * MB)
 
     def file():
         return ("evidence", FileStorage(io.BytesIO(big), "a.pdf"))
 
-    rest = [(k, "0") for k in values if k != "value-1.1"]
+    rest = [(k, "0") for k in values if k != "el-1.1-value"]
     refused = _grid_post(client, url, page, [*first, file(), *rest])
     html = refused.get_data(as_text=True)
     assert refused.status_code == 413 and NOTE in html and "<form" in html

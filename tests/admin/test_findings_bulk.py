@@ -42,7 +42,12 @@ class FormFields(HTMLParser):
             self.fields[name] = ""
 
     def handle_endtag(self, tag):
-        if tag == "textarea":
+        if tag == "textarea" and self._area:
+            # a newline right after <textarea> is no part of its text (HTML parsing rules)
+            text = self.fields[self._area]
+            self.fields[self._area] = (
+                text[2:] if text.startswith("\r\n") else text[text[:1] == "\n" :]
+            )
             self._area = None
 
     def handle_data(self, data):
@@ -125,12 +130,12 @@ def test_the_grid_saves_a_whole_unit_in_one_post(app, client):
     assert "每缺一项扣" in html  # rules in words
     assert "由满意度测评自动计算" in html  # survey elements read only, without an input
     survey = [e.code for e in scheme.elements() if e.rule.type == "survey"]
-    assert survey and all(f'name="value-{code}"' not in html for code in survey)
+    assert survey and all(f'name="el-{code}-value"' not in html for code in survey)
     fields = form_fields(html)
     typed = {}
     for item in entry_items(scheme):
         value, note = good_value(item)
-        fields[f"value-{item.code}"], fields[f"note-{item.code}"] = value, note
+        fields[f"el-{item.code}-value"], fields[f"el-{item.code}-note"] = value, note
         typed[(unit.code, item.code)] = (value, note)
     # one file, beside the first element
     first = scheme.elements()[0].code
@@ -160,17 +165,17 @@ def test_an_invalid_value_keeps_what_was_typed_shows_the_error_by_its_element_an
     items = entry_items(scheme)
     for n, item in enumerate(items):
         value, note = good_value(item)
-        fields[f"value-{item.code}"] = value
-        fields[f"note-{item.code}"] = note or f"说明{n}"
+        fields[f"el-{item.code}-value"] = value
+        fields[f"el-{item.code}-note"] = note or f"说明{n}"
     bad = next(e for e in items if getattr(e, "rule", None) and e.rule.type == "checklist")
-    fields[f"value-{bad.code}"] = "很多"
+    fields[f"el-{bad.code}-value"] = "很多"
     resp = client.post(url, data={**fields, "at": "sec-2"})
     assert resp.status_code == 400
     html = resp.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Finding)) == 0
     again = form_fields(html)
     for item in items:  # every typed value and note is still there
-        for key in (f"value-{item.code}", f"note-{item.code}"):
+        for key in (f"el-{item.code}-value", f"el-{item.code}-note"):
             assert again[key] == fields[key], key
     # the error is inside that element's box, and only there
     assert "请填写缺少的项数" in element_box(html, bad.code)
@@ -181,6 +186,31 @@ def test_an_invalid_value_keeps_what_was_typed_shows_the_error_by_its_element_an
     assert "有 1 处需要修改，没有保存任何考核记录" in html
 
 
+def test_bad_posted_values_are_messages_by_their_element_never_an_error(app, client):
+    """Issue 16: the grid reads a form built from the scheme; a value too long or holding a
+    control character, a file paired with no element, an unknown section: each a sentence
+    (by its element where it has one), nothing stored, never a 500."""
+    cycle, _version, scheme, (unit, _other) = community_cycle()
+    login(client, "insp")
+    url = f"/admin/cycles/{cycle.id}/units/{unit.id}/findings"
+    fields = form_fields(client.get(url).get_data(as_text=True))
+    first, second = (e.code for e in entry_items(scheme)[:2])
+    long = {**fields, f"el-{first}-value": "1" * 201, f"el-{second}-note": "a\x01b"}
+    resp = client.post(url, data={**long, "at": "sec-99999"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "有 2 处需要修改，没有保存任何考核记录" in html
+    assert "最多 200 个字符。" in element_box(html, first)
+    assert "不能包含" in element_box(html, second)
+    stray = {**fields, "evidence_for": "no-such-element", "evidence": (io.BytesIO(b""), "")}
+    resp = client.post(url, data=stray, content_type="multipart/form-data")
+    assert resp.status_code == 400 and "上传的文件与要素对不上" in resp.get_data(as_text=True)
+    english = client.post(url + "?lang=en", data=long)
+    assert english.status_code == 400 and "at most 200 characters." in english.get_data(
+        as_text=True
+    )
+    assert db.session.scalar(select(func.count()).select_from(Finding)) == 0
+
+
 def test_a_change_needs_its_reason_by_the_element(app, client):
     cycle, _version, scheme, (unit, _other) = community_cycle()
     element = scheme.elements()[0]
@@ -189,12 +219,12 @@ def test_a_change_needs_its_reason_by_the_element(app, client):
     login(client, "insp")
     url = f"/admin/cycles/{cycle.id}/units/{unit.id}/findings"
     fields = form_fields(client.get(url).get_data(as_text=True))
-    fields[f"value-{element.code}"] = "0"
+    fields[f"el-{element.code}-value"] = "0"
     resp = client.post(url, data=fields)
     assert resp.status_code == 400 and "修改已有的考核记录必须填写原因" in resp.get_data(
         as_text=True
     )
-    fields[f"reason-{element.code}"] = "复查时补齐"
+    fields[f"el-{element.code}-reason"] = "复查时补齐"
     assert client.post(url, data=fields).status_code == 302
     assert stored(cycle)[(unit.code, element.code)] == ("0", "")
 
@@ -387,9 +417,9 @@ SHOTS = Path("/tmp/shots-findings")
 def _fill_grid(tab, scheme, values: dict[str, tuple[str, str]]) -> None:
     for item in entry_items(scheme):
         value, note = values[item.code]
-        tab.fill(f'input[name="value-{item.code}"]', value)
+        tab.fill(f'input[name="el-{item.code}-value"]', value)
         if note:
-            tab.fill(f'textarea[name="note-{item.code}"]', note)
+            tab.fill(f'textarea[name="el-{item.code}-note"]', note)
 
 
 @pytest.mark.browser
@@ -418,18 +448,18 @@ def test_a_unit_entered_by_grid_in_a_browser_at_1280_and_360(app, live_server, p
     _fill_grid(desk, scheme, values)
     # one mistake: nothing is stored, it is shown by its element, everything typed is kept
     checklist = next(e for e in scheme.elements() if e.rule.type == "checklist")
-    desk.fill(f'input[name="value-{checklist.code}"]', "很多")
+    desk.fill(f'input[name="el-{checklist.code}-value"]', "很多")
     with desk.expect_navigation():
         desk.locator('button[value="sec-3"]').click()
     assert db.session.scalar(select(func.count()).select_from(Finding)) == 0
     box = desk.locator(f'[id="el-{checklist.code}"]')
     assert "请填写缺少的项数" in box.inner_text()
-    assert desk.input_value(f'input[name="value-{checklist.code}"]') == "很多"
+    assert desk.input_value(f'input[name="el-{checklist.code}-value"]') == "很多"
     last = entry_items(scheme)[-1].code
-    assert desk.input_value(f'input[name="value-{last}"]') == values[last][0]
+    assert desk.input_value(f'input[name="el-{last}-value"]') == values[last][0]
     desk.screenshot(path=str(SHOTS / "grid-1280-error.png"))
     desk.screenshot(path=str(SHOTS / "grid-1280-error-full.png"), full_page=True)
-    desk.locator(f'[id="el-{checklist.code}"] input[name^="value-"]').fill(
+    desk.locator(f'[id="el-{checklist.code}"] input[name$="-value"]').fill(
         values[checklist.code][0]
     )
     with desk.expect_navigation():
