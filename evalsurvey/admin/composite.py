@@ -193,7 +193,9 @@ def composite_page(cycle: Cycle, unit_type: str, editor=None, weights=None, stat
         editor_codes=grade_forms.grade_codes(editor) if editor is not None else {},
         weights=weights or weights_form(config),
         gaps=score_gaps(cycle, unit_type),
-        minimums_changed=access.office and shortfalls.minimums_changed(cycle, unit_type),
+        minimums_changed=access.office
+        and published is None  # a published result stays as it was
+        and shortfalls.minimums_changed(cycle, unit_type),
         group_of={g.code: g for g in db.session.scalars(select(RaterGroup))},
         sides=SIDES,
         side_names={"internal": _("内部"), "external": _("外部")},

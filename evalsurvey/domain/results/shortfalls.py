@@ -110,14 +110,11 @@ def gaps(cycle: Cycle, unit_type: str) -> dict[str, dict[str, Gap]]:
 def minimums_changed(cycle: Cycle, unit_type: str) -> bool:
     """The cycle's minimum per group differs from the one the stored result's analysis
     applied (a new analysis and composite would apply it)."""
-    from evalsurvey.domain.results.cycle import current_result
-
-    result = current_result(cycle, unit_type)
-    if result is None or result.composite_run is None:
-        return False
+    from evalsurvey.domain.assessment.composite import latest_composite
     from evalsurvey.domain.results.cycle import run_parts
 
-    analysis = _analysis_of(db.session.get(AnalysisRun, result.composite_run))
+    # the latest composite is the one the current result stands on: no need to build it
+    analysis = _analysis_of(latest_composite(cycle, unit_type))
     parts = run_parts(analysis, "settings", "units")
     if not parts["settings"] and not parts["units"]:
         return False
