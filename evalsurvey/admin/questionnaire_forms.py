@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flask import request
 from wtforms import (
     BooleanField,
     Field,
@@ -221,7 +220,7 @@ BUILDER_FORMS: tuple[type[ActionForm], ...] = (TextsForm, ItemForm, MoveForm, Re
 def builder_form() -> ActionForm:
     """The posted builder form of the button clicked (an :class:`ActionForm` that refuses
     the post as stale when the button is none of the builder's, or several)."""
-    action = ActionForm(formdata=request.form).action.data
+    action = ActionForm().action.data
     for form_class in BUILDER_FORMS:
         if action in form_class.ACTIONS:
             return form_class()
