@@ -206,6 +206,9 @@ def test_an_invalid_form_says_why_beside_the_field_and_keeps_what_was_typed(app,
             if key != "kind":
                 assert shown.fields[key] == value  # kept as typed
         assert not re.search(r"\b(no_grades|bad_share|duplicate_grade|no_rest_grade)\b", html)
+        # the codes sit folded away under their own heading, open only when one is wrong
+        folded = re.search(r"<details( open)?><summary>等级编码", html)
+        assert folded and bool(folded.group(1)) == name.endswith("-code"), change
 
 
 def test_rows_are_added_and_removed_by_buttons_without_saving(app, client):
