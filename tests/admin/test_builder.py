@@ -350,3 +350,10 @@ def test_a_new_questionnaire_is_refused_by_its_fields_in_the_readers_language(ap
     english = client.post("/admin/questionnaires?lang=en", data={**new, "title": ""})
     assert english.status_code == 400 and "Please enter a title." in english.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Questionnaire)) == 0
+
+
+def test_the_list_page_refuses_a_button_it_does_not_have(app, client):
+    new = _new_posted(client, "ODD", "标题")
+    resp = client.post("/admin/questionnaires", data={**new, "action": "odd"})
+    assert resp.status_code == 400 and "页面已过期" in resp.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Questionnaire)) == 0
