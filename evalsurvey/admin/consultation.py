@@ -243,7 +243,7 @@ def _effect(found: Adjustment) -> dict:
     )
     old = current.value if current is not None else ""
     # added up as approving adds them
-    new = consultation_domain._merged(old, found.value) if old else found.value
+    new = consultation_domain.merged_value(old, found.value) if old else found.value
     before = _points(found.cycle, found.unit, found.item, old) if old else 0.0
     after = _points(found.cycle, found.unit, found.item, new)
     change = None if before is None or after is None else round(after - before, 6)

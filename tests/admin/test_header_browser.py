@@ -14,11 +14,13 @@ from tests.public.test_browser import live_server, page  # noqa: F401 (fixtures)
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 OVERLAPS = """() => {
-    const boxes = [...document.querySelectorAll('header > *')].map(e => [e, e.getBoundingClientRect()]);
+    const boxes = [...document.querySelectorAll('header > *')]
+        .map(e => [e, e.getBoundingClientRect()]);
     const out = [];
     for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
         const [a, r] = boxes[i], [b, s] = boxes[j];
-        if (r.left < s.right - 0.5 && s.left < r.right - 0.5 && r.top < s.bottom - 0.5 && s.top < r.bottom - 0.5)
+        if (r.left < s.right - 0.5 && s.left < r.right - 0.5 &&
+            r.top < s.bottom - 0.5 && s.top < r.bottom - 0.5)
             out.push(a.textContent.trim() + ' / ' + b.textContent.trim());
     }
     return out;

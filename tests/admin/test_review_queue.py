@@ -44,8 +44,11 @@ def test_decisions_change_the_next_run_and_are_audited(app, client):
     refused = client.post(url, data=empty, follow_redirects=True)
     assert "请填写复核理由" in refused.get_data(as_text=True)
     # a decision or a reason no page sends: a message, nothing decided, never a 500
-    for odd, said in (({"decision": "delete", "reason": "x"}, "请选择确认剔除或恢复有效"),
-                      ({"decision": "clear", "reason": "长" * 600}, "最多 500 个字符")):  # fmt: skip
+    odd_posts = (
+        ({"decision": "delete", "reason": "x"}, "请选择确认剔除或恢复有效"),
+        ({"decision": "clear", "reason": "长" * 600}, "最多 500 个字符"),
+    )
+    for odd, said in odd_posts:
         refused = client.post(url, data={**empty, **odd}, follow_redirects=True)
         assert refused.status_code == 200 and said in refused.get_data(as_text=True)
     assert not db.session.scalars(select(Response).where(Response.reviewed.is_(True))).all()

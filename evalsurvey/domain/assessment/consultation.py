@@ -90,7 +90,7 @@ def submit_adjustment(
     return found
 
 
-def _merged(old: str, new: str) -> str:
+def merged_value(old: str, new: str) -> str:
     """Occurrence counts added together (``a:1;b:2`` + ``a:1`` → ``a:2;b:2``); a veto stays 1."""
     if new.strip() in ("0", "1"):
         return "1" if "1" in (old.strip(), new.strip()) else "0"
@@ -121,7 +121,7 @@ def decide(adjustment: Adjustment, approve: bool, decision: str, actor: str) -> 
                 Finding.element == adjustment.item,
             )
         )
-        value = _merged(current.value, adjustment.value) if current else adjustment.value
+        value = merged_value(current.value, adjustment.value) if current else adjustment.value
         note = f"{adjustment.submitted_by}: {adjustment.reason}"
         if current is not None and current.note:
             note = f"{current.note}\n{note}"
