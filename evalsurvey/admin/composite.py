@@ -249,18 +249,17 @@ def _typed_number(form: WeightsForm, name: str) -> float | None:
 
 
 def _settings_post(cycle_id: int):
-    """The cycle, the posted unit type and, when the post cannot be taken (an expired page,
-    an unknown type), the redirect back to the composite page with the reason flashed."""
+    """The cycle, the posted :class:`~.forms.UnitTypeForm` and, when the post cannot be
+    taken (an expired page, an unknown type), the redirect back to the composite page with
+    the reason flashed."""
     cycle = db.get_or_404(Cycle, cycle_id)
-    unit_type = request.form.get("type", "")
-    back = redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
-    if not forms.ConfirmForm().validate_on_submit():
-        flash(_("页面已过期或来源无法验证，请返回刷新后重试。"))
-        return cycle, unit_type, back
-    if unit_type not in UNIT_TYPES:
-        flash(_("未知的单位类型。"))
-        return cycle, unit_type, back
-    return cycle, unit_type, None
+    form = forms.UnitTypeForm()
+    if form.validate_on_submit():
+        return cycle, form, None
+    unit_type = form.type.data if form.type.data in UNIT_TYPES else None
+    expired = "csrf_token" in form.errors
+    flash(_("页面已过期或来源无法验证，请返回刷新后重试。") if expired else _("未知的单位类型。"))
+    return cycle, form, redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
 
 
 @bp.post("/cycles/<int:cycle_id>/composite/settings")
@@ -268,9 +267,10 @@ def _settings_post(cycle_id: int):
 def composite_settings(cycle_id: int):
     """Weights per component and, if the satisfaction share is given, its split between the
     internal and external groups; problems beside their fields, what was typed kept."""
-    cycle, unit_type, refused = _settings_post(cycle_id)
+    cycle, posted, refused = _settings_post(cycle_id)
     if refused is not None:
         return refused
+    unit_type = posted.type.data
     form = WeightsForm({k: v for k, v in request.form.items() if isinstance(v, str)})
     weights: dict[str, float] = {}
     for name in composite_domain.components(cycle):
@@ -312,11 +312,12 @@ def composite_settings(cycle_id: int):
 @bp.post("/cycles/<int:cycle_id>/composite")
 @reviewers
 def recompute_composite(cycle_id: int):
-    cycle = db.get_or_404(Cycle, cycle_id)
-    unit_type = request.form.get("type", "")
-    if forms.ConfirmForm().validate_on_submit():
-        if run_action(composite_domain.run_composite, cycle, unit_type, current_user.username):
-            flash(_("已重新计算综合结果。"))
+    cycle, posted, refused = _settings_post(cycle_id)
+    if refused is not None:
+        return refused
+    unit_type = posted.type.data
+    if run_action(composite_domain.run_composite, cycle, unit_type, current_user.username):
+        flash(_("已重新计算综合结果。"))
     return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
 
 
@@ -325,11 +326,11 @@ def recompute_composite(cycle_id: int):
 def grade_settings(cycle_id: int):
     """The grade rules editor's buttons: add or remove a row and preview (the page again,
     nothing stored), or save (the rules' JSON contract, see :mod:`.grade_rules`)."""
-    cycle, unit_type, refused = _settings_post(cycle_id)
+    cycle, posted, refused = _settings_post(cycle_id)
     if refused is not None:
         return refused
+    unit_type, action = posted.type.data, posted.action.data or "save"
     editor = grade_forms.from_form(request.form)
-    action = request.form.get("action", "save")
     if grade_forms.change_rows(editor, action):
         return composite_page(cycle, unit_type, editor)
     data = grade_forms.to_rules(editor, tie_columns(cycle, unit_type))

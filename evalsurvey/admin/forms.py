@@ -85,6 +85,20 @@ class ConfirmForm(CheckedForm):
     """A confirmation step: the page itself is the "are you sure"."""
 
 
+class UnitTypeForm(CheckedForm):
+    """A post about one unit type of a cycle's result (weights, recompute, grade rules): the
+    type it is about and, in the grade rules editor, the button pressed. The weights and the
+    rules' rows are read by their own editors (:class:`~evalsurvey.admin.composite.WeightsForm`,
+    :mod:`evalsurvey.admin.grade_rules`), whose rows come and go on the page."""
+
+    type = SelectField(choices=_choices("unit_type", UNIT_TYPES), validate_choice=False)
+    action = StringField(default="save", filters=[_strip], validators=[Optional(), at_most(40)])
+
+    def validate_type(self, field):
+        if field.data not in UNIT_TYPES:
+            raise ValidationError(_("未知的单位类型。"))
+
+
 class ReasonForm(CheckedForm):
     reason = TextAreaField(
         _l("原因（记入操作日志）"),

@@ -59,6 +59,14 @@ def test_the_demo_composite_adds_up_term_by_term(app, client):
               "missing": "require"},
     )  # fmt: skip
     assert composite_domain.setting(cycle, "community").weights == {"inspection": 0.6, "panel": 0.4}
+    # a post naming no known unit type, or from an expired page: back, saying why
+    for url in ("composite/settings", "composite", "grades"):
+        odd = client.post(f"/admin/cycles/{cycle.id}/{url}",
+                          data={**fields, "type": "street'"}, follow_redirects=True)  # fmt: skip
+        assert odd.status_code == 200 and "未知的单位类型。" in odd.get_data(as_text=True)
+        stale = client.post(f"/admin/cycles/{cycle.id}/{url}",
+                            data={"type": "community"}, follow_redirects=True)  # fmt: skip
+        assert "页面已过期或来源无法验证" in stale.get_data(as_text=True)
 
 
 def test_a_units_page_shows_every_term_of_its_result(app, client):
