@@ -67,6 +67,9 @@ def unit_reports(
     analysis = latest_runs(cycle).get(unit_type)
     reliability = (analysis.result or {}).get("reliability", {}) if analysis else {}
     groups = {g.code: g for g in db.session.scalars(select(RaterGroup))}
+    unit_ids = [units[s.unit].id for s in wanted if s.unit in units]
+    comments = _comments(cycle, unit_ids, [g.id for g in groups.values() if g.visible_to_unit])
+    adjustments = _adjustments(cycle, unit_ids, extras)
     out = {}
     for row in wanted:
         unit = units.get(row.unit)
@@ -163,8 +166,10 @@ def unit_reports(
             "groups": shown,
             "panel": next((g for g in shown if g["group"] == "panel"), None),
             "agreement": panel_agreement(reliability),
-            "comments": _comments(cycle, unit, readable),
-            "adjustments": _adjustments(cycle, unit, extras),
+            "comments": sorted(
+                {text for group_id, text in comments.get(unit.id, ()) if group_id in readable}
+            ),
+            "adjustments": adjustments.get(unit.id, []),
         }
     return out
 
@@ -186,42 +191,56 @@ def panel_agreement(reliability: dict) -> dict[str, Any] | None:
     }
 
 
-def _comments(cycle: Cycle, unit: Unit, group_ids: list[int]) -> list[str]:
-    if not group_ids:
-        return []
-    texts = db.session.scalars(
-        select(Response.comment).where(
+def _comments(
+    cycle: Cycle, unit_ids: list[int], group_ids: list[int]
+) -> dict[int, list[tuple[int, str]]]:
+    """Per unit, (rater group, comment) of the responses not excluded, of the groups a unit
+    may read (each report keeps those of the groups it shows). One query for every unit."""
+    out: dict[int, list[tuple[int, str]]] = {}
+    if not group_ids or not unit_ids:
+        return out
+    rows = db.session.execute(
+        select(Response.unit_id, Response.rater_group_id, Response.comment).where(
             Response.cycle_id == cycle.id,
-            Response.unit_id == unit.id,
+            Response.unit_id.in_(unit_ids),
             Response.rater_group_id.in_(group_ids),
             Response.comment != "",
             Response.status != ResponseStatus.EXCLUDED,
         )
     )
-    return sorted({t.strip() for t in texts if t.strip()})
+    for unit_id, group_id, text in rows:
+        if text.strip():
+            out.setdefault(unit_id, []).append((group_id, text.strip()))
+    return out
 
 
-def _adjustments(cycle: Cycle, unit: Unit, extras: dict) -> list[dict[str, str]]:
-    """Approved consultation adjustments: the item and the office's decision (the
-    department's own reason may name people, so it stays with the office)."""
+def _adjustments(
+    cycle: Cycle, unit_ids: list[int], extras: dict
+) -> dict[int, list[dict[str, str]]]:
+    """Per unit, the approved consultation adjustments: the item and the office's decision
+    (the department's own reason may name people, so it stays with the office)."""
+    out: dict[int, list[dict[str, str]]] = {}
+    if not unit_ids:
+        return out
     rows = db.session.scalars(
         select(Adjustment)
         .where(
             Adjustment.cycle_id == cycle.id,
-            Adjustment.unit_id == unit.id,
+            Adjustment.unit_id.in_(unit_ids),
             Adjustment.status == "approved",
         )
         .order_by(Adjustment.id)
     )
-    return [
-        {
-            "item": a.item,
-            "title": extras.get(a.item, ("", a.item))[1],
-            "value": a.value,
-            "decision": a.decision,
-        }
-        for a in rows
-    ]
+    for a in rows:
+        out.setdefault(a.unit_id, []).append(
+            {
+                "item": a.item,
+                "title": extras.get(a.item, ("", a.item))[1],
+                "value": a.value,
+                "decision": a.decision,
+            }
+        )
+    return out
 
 
 def rectification_items(cycle: Cycle, unit: Unit) -> list[RectificationItem]:
