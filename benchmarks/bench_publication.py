@@ -80,6 +80,15 @@ def _demo():
         return importlib.import_module("evalsurvey.domain.demo")
 
 
+def _domain(path: str):
+    """A domain module by its path now (``assessment.publication``), or by its name in the
+    flat ``evalsurvey.domain`` of trees before the split (a5af7ef), for ``--root``."""
+    try:
+        return importlib.import_module(f"evalsurvey.domain.{path}")
+    except ModuleNotFoundError:
+        return importlib.import_module(f"evalsurvey.domain.{path.rsplit('.', 1)[-1]}")
+
+
 def _rater_groups():
     try:
         from evalsurvey.domain.units import ensure_rater_groups
@@ -95,16 +104,16 @@ def build(units: int, seed: int = 2026):
     from sqlalchemy import insert
 
     from evalsurvey.domain import cycles, staff
-    from evalsurvey.domain.assessment import composite, grades
-    from evalsurvey.domain.collecting import links as link_domain
-    from evalsurvey.domain.collecting import questionnaires as qdomain
-    from evalsurvey.domain.collecting.responses import response_row
-    from evalsurvey.domain.results import analysis
     from evalsurvey.domain.units import create_unit
     from evalsurvey.extensions import db
     from evalsurvey.models import Channel, CycleStatus, LinkMode, Response, Role
     from evalsurvey.models.types import utcnow
 
+    composite, grades = _domain("assessment.composite"), _domain("assessment.grades")
+    link_domain = _domain("collecting.links")
+    qdomain = _domain("collecting.questionnaires")
+    response_row = _domain("collecting.responses").response_row
+    analysis = _domain("results.analysis")
     demo = _demo()
     rng = np.random.default_rng(seed)
     groups = _rater_groups()
@@ -118,7 +127,8 @@ def build(units: int, seed: int = 2026):
             communities.append(create_unit(f"C{c:04d}", f"第{c}社区", "community", street.code))
     communities.sort(key=lambda u: u.code)
     q = qdomain.create_draft(demo.RESIDENT_QUESTIONNAIRE)
-    qdomain.freeze_version(q)
+    # a frozen version was "published" before the two meanings were named apart
+    (getattr(qdomain, "freeze_version", None) or qdomain.publish)(q)
     now = utcnow()
     cycle = cycles.create_cycle(
         "BENCH", "基准周期", "half", opens_at=now - timedelta(days=60), closes_at=now
@@ -179,13 +189,13 @@ def bulk_findings(cycle):
     for 1,000 units' 47,000 findings."""
     from sqlalchemy import insert
 
-    from evalsurvey.domain.assessment import schemes
     from evalsurvey.extensions import db
     from evalsurvey.models import Finding
     from evalsurvey.models.types import utcnow
     from evalsurvey.scoring import Finding as ScoringFinding
     from evalsurvey.scoring.findings import check_finding
 
+    schemes = _domain("assessment.schemes")
     real = schemes.record_finding
     version = scheme = None  # the demo assigns the scheme: read at the second unit
     first: list[int] = []
@@ -232,8 +242,7 @@ class Counter:
     def __init__(self, engine) -> None:
         from sqlalchemy import event
 
-        from evalsurvey.domain.assessment import publication
-
+        publication = _domain("assessment.publication")
         self.statements = 0
         self.reports = 0
         event.listen(engine, "before_cursor_execute", self._statement)
@@ -299,10 +308,10 @@ def run(args: argparse.Namespace, url: str, folder: str) -> dict:
     from sqlalchemy import delete
 
     from evalsurvey import create_app
-    from evalsurvey.domain.assessment import publication
     from evalsurvey.extensions import db
     from evalsurvey.models import Cycle, Publication, Unit
 
+    publication = _domain("assessment.publication")
     app = create_app(
         {
             "SECRET_KEY": "bench",
