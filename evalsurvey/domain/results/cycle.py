@@ -296,7 +296,7 @@ def published_result(publication: Publication) -> CycleResult:
 
 def current_result(cycle: Cycle, unit_type: str) -> CycleResult | None:
     """The result built now from the latest stored composite (see the module docstring)."""
-    from evalsurvey.domain.assessment.composite import latest_composite
+    from evalsurvey.domain.assessment.composite import latest_composite, run_of
     from evalsurvey.domain.assessment.grades import grade_labels_of, grade_units, previous_scores
     from evalsurvey.domain.assessment.standing import standing_scores
     from evalsurvey.domain.results.analysis import latest_runs
@@ -314,7 +314,7 @@ def current_result(cycle: Cycle, unit_type: str) -> CycleResult | None:
     )
     analysis_id = (run.options or {}).get("analysis_run")
     analysis = (
-        db.session.get(AnalysisRun, analysis_id)
+        run_of(analysis_id)
         if analysis_id
         else latest_runs(cycle).get(unit_type)
     )

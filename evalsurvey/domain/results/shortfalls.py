@@ -31,8 +31,11 @@ class Gap:
 
 
 def _analysis_of(composite: AnalysisRun | None) -> AnalysisRun | None:
+    """The analysis a composite read, its document not read (megabytes: callers pick parts)."""
+    from evalsurvey.domain.assessment.composite import run_of
+
     analysis_id = (composite.options or {}).get("analysis_run") if composite else None
-    return db.session.get(AnalysisRun, analysis_id) if analysis_id else None
+    return run_of(analysis_id) if analysis_id else None
 
 
 def minimums(analysis: AnalysisRun | None) -> tuple[int, dict[str, int]]:
@@ -82,7 +85,9 @@ class Seen:
 
 def seen_by(composite_run: int | None) -> Seen:
     """The analysis the composite run ``composite_run`` read (decoded once per caller)."""
-    analysis = _analysis_of(db.session.get(AnalysisRun, composite_run)) if composite_run else None
+    from evalsurvey.domain.assessment.composite import run_of
+
+    analysis = _analysis_of(run_of(composite_run)) if composite_run else None
     from evalsurvey.domain.results.cycle import run_parts
 
     default, own = minimums(analysis)
