@@ -8,14 +8,30 @@ import base64
 import io
 import re
 from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import TYPE_CHECKING
 
-import matplotlib
+from markupsafe import Markup
 
-matplotlib.use("Agg")  # no display: render to files only
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-from markupsafe import Markup  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+@cache
+def _matplotlib():
+    """matplotlib, imported when the first chart is drawn: it takes a third of a second, and
+    most processes (a command, a worker serving questionnaires) never draw one."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: render to files only
+    return matplotlib
+
+
+def _integer_ticks():
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
+
 
 # CJK first (Debian's fonts-wqy-microhei, installed by the Makefile), then Latin fallbacks
 FONTS = ["WenQuanYi Micro Hei", "DejaVu Sans"]
@@ -24,7 +40,7 @@ COLOURS = ["#8e1616", "#2f6f9f", "#c58b00", "#4c8c4a", "#7a4d9c"]
 
 def _svg(fig: Figure, title: str) -> str:
     out = io.StringIO()
-    with matplotlib.rc_context(
+    with _matplotlib().rc_context(
         {"svg.fonttype": "none", "font.family": FONTS, "svg.hashsalt": "evalsurvey"}
     ):
         fig.savefig(out, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -48,7 +64,9 @@ def _attr(text: str) -> str:
 
 
 def _figure(width: float, height: float) -> Figure:
-    with matplotlib.rc_context({"font.family": FONTS}):
+    with _matplotlib().rc_context({"font.family": FONTS}):
+        from matplotlib.figure import Figure
+
         fig = Figure(figsize=(width, height), dpi=100)
     return fig
 
@@ -73,7 +91,7 @@ def grouped_bars(
 ) -> str:
     """Bars per category, one bar per series side by side (e.g. proposed vs reviewed);
     ``counts``: whole-number ticks."""
-    with matplotlib.rc_context({"font.family": FONTS, "font.size": 10}):
+    with _matplotlib().rc_context({"font.family": FONTS, "font.size": 10}):
         fig = _figure(max(4.0, 0.9 * len(categories) + 2), 3.2)
         ax = fig.subplots()
         n = max(len(series), 1)
@@ -86,7 +104,7 @@ def grouped_bars(
         ax.set_title(title)
         ax.set_ylabel(ylabel)
         if counts:
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.yaxis.set_major_locator(_integer_ticks())
         if xlabel:
             ax.set_xlabel(xlabel)
         ax.legend(frameon=False)
@@ -106,7 +124,7 @@ def intervals(
 ) -> str:
     """One dot per row with its 95% interval as a bar (e.g. satisfaction by rater group, or
     raters' severity around 0); ``highlight`` draws flagged rows in the warning colour."""
-    with matplotlib.rc_context({"font.family": FONTS, "font.size": 10}):
+    with _matplotlib().rc_context({"font.family": FONTS, "font.size": 10}):
         fig = _figure(6.0, 0.5 * len(labels) + 1.2)
         ax = fig.subplots()
         ys = list(range(len(labels)))[::-1]
@@ -131,7 +149,7 @@ def intervals(
 def hbars(title: str, labels: Sequence[str], values: Sequence[float], xlabel: str,
           groups: Sequence[str] | None = None) -> str:  # fmt: skip
     """Horizontal bars, best first (e.g. the ranking), coloured by ``groups`` (e.g. grades)."""
-    with matplotlib.rc_context({"font.family": FONTS, "font.size": 9}):
+    with _matplotlib().rc_context({"font.family": FONTS, "font.size": 9}):
         fig = _figure(6.5, 0.28 * len(labels) + 1.2)
         ax = fig.subplots()
         keys = list(dict.fromkeys(groups)) if groups else []
@@ -157,7 +175,7 @@ def hbars(title: str, labels: Sequence[str], values: Sequence[float], xlabel: st
 def diverging(title: str, labels: Sequence[str], values: Sequence[float], xlabel: str) -> str:
     """Horizontal bars left and right of 0, largest first (e.g. the change against the
     previous cycle): gains in one colour, losses in the other."""
-    with matplotlib.rc_context({"font.family": FONTS, "font.size": 9}):
+    with _matplotlib().rc_context({"font.family": FONTS, "font.size": 9}):
         fig = _figure(6.5, 0.28 * len(labels) + 1.2)
         ax = fig.subplots()
         ys = list(range(len(labels)))[::-1]
@@ -176,18 +194,18 @@ def diverging(title: str, labels: Sequence[str], values: Sequence[float], xlabel
 
 def histogram(title: str, values: Sequence[float], xlabel: str, ylabel: str) -> str:
     """How values spread, in bins of 5 points from 0 to 100."""
-    with matplotlib.rc_context({"font.family": FONTS, "font.size": 10}):
+    with _matplotlib().rc_context({"font.family": FONTS, "font.size": 10}):
         fig = _figure(6.0, 3.0)
         ax = fig.subplots()
         ax.hist(values, bins=range(0, 105, 5), color=COLOURS[1], edgecolor="white")
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(_integer_ticks())
         return _finish(fig, ax, title, xlabel, ylabel)
 
 
 def scatter(title: str, xs: Sequence[float], ys: Sequence[float], labels: Sequence[str],
             xlabel: str, ylabel: str, highlight: Sequence[bool]) -> str:  # fmt: skip
     """One point per unit, the diagonal for equal scores; ``highlight`` marks outliers."""
-    with matplotlib.rc_context({"font.family": FONTS, "font.size": 9}):
+    with _matplotlib().rc_context({"font.family": FONTS, "font.size": 9}):
         fig = _figure(5.5, 5.0)
         ax = fig.subplots()
         ax.plot([0, 100], [0, 100], color="#999", linewidth=0.8)
@@ -205,7 +223,7 @@ def line(title: str, xs: Sequence[str], ys: Sequence[float], xlabel: str, ylabel
          integer: bool = True) -> str:  # fmt: skip
     """A value over time: a count (e.g. submissions per day, where a burst shows as a
     spike) or, with ``integer`` off, a score per cycle with each point labelled."""
-    with matplotlib.rc_context({"font.family": FONTS, "font.size": 9}):
+    with _matplotlib().rc_context({"font.family": FONTS, "font.size": 9}):
         fig = _figure(6.5, 2.8)
         ax = fig.subplots()
         ax.plot(range(len(xs)), ys, color=COLOURS[0], linewidth=1.2,
@@ -219,5 +237,5 @@ def line(title: str, xs: Sequence[str], ys: Sequence[float], xlabel: str, ylabel
         ax.set_xticks(range(0, len(xs), step), [xs[i] for i in range(0, len(xs), step)],
                       rotation=30, ha="right")  # fmt: skip
         if integer:
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.yaxis.set_major_locator(_integer_ticks())
         return _finish(fig, ax, title, xlabel, ylabel)
