@@ -313,11 +313,7 @@ def current_result(cycle: Cycle, unit_type: str) -> CycleResult | None:
         db.session.execute(select(Unit.code, Unit.name).where(Unit.type == unit_type)).all()
     )
     analysis_id = (run.options or {}).get("analysis_run")
-    analysis = (
-        run_of(analysis_id)
-        if analysis_id
-        else latest_runs(cycle).get(unit_type)
-    )
+    analysis = run_of(analysis_id) if analysis_id else latest_runs(cycle).get(unit_type)
     groups, min_n = _groups(analysis)
     standing = standing_scores(cycle, unit_type, run)
     scores = {u: s for u, (s, _src) in standing.items()}
