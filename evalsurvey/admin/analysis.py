@@ -63,9 +63,16 @@ def _recompute(cycle: Cycle, form: forms.RecomputeForm) -> list[AnalysisRun]:
         )
         return cycle_analysis.run_analysis(cycle, current_user.username, options)
     except OptionError as exc:
-        field = "method" if exc.code == "method" else None
+        field, detail = ("method" if exc.code == "method" else None), exc.detail
+        if exc.code == "weights_group":  # by the groups' names, beside the first one's field
+            codes = [c.strip() for c in exc.detail.split(",") if c.strip()]
+            names = {
+                g.code: pick(g.name, g.name_en) for g in db.session.scalars(select(RaterGroup))
+            }
+            field = f"w_{codes[0]}" if codes else None
+            detail = sep(",").join(names.get(c, c) for c in codes)
         raise DomainError(
-            OPTION_MESSAGES.get(exc.code, N_("参数有误：{detail}")), field, detail=exc.detail
+            OPTION_MESSAGES.get(exc.code, N_("参数有误：{detail}")), field, detail=detail
         ) from None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-import unicodedata
 from dataclasses import dataclass, field
 
 import flask
@@ -233,16 +232,8 @@ def weights_form(config) -> WeightsForm:
 
 
 def _typed_number(form: WeightsForm, name: str) -> float | None:
-    raw = unicodedata.normalize("NFKC", form.get(name)).strip()
-    if not raw:
-        return None
-    # "60%" is 0.6: weights are normalised, so 60 and 0.6 alike weigh the same share
-    percent = raw.endswith("%")
-    try:
-        value = float(raw.removesuffix("%").strip()) / (100 if percent else 1)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
+    value = forms.typed_weight(form.get(name))
+    if value is not None and math.isnan(value):
         form.errors.setdefault(name, []).append(_("请填写数字。"))
         return None
     return value

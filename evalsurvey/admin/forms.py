@@ -330,19 +330,30 @@ class AdjustmentPickForm(CheckedForm):
     adjustment = IntegerField(validators=[DataRequired(), NumberRange(min=1, max=DB_INT_MAX)])
 
 
+def typed_weight(raw: str | None) -> float | None:
+    """A weight as people type it: ``0.6``, ``60%`` or ``６０％`` (0.6: weights are
+    normalised, so 60 and 0.6 alike weigh the same share); None when empty; NaN when it is
+    no number."""
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    if not text:
+        return None
+    percent = text.endswith("%")
+    try:
+        value = float(text.removesuffix("%").strip()) / (100 if percent else 1)
+    except ValueError:
+        return math.nan
+    return value if math.isfinite(value) else math.nan
+
+
 def _finite_weight(form, field) -> None:
     """A rater group's weight: empty (equal weights), or a number not below 0."""
-    raw = (field.data or "").strip()
-    if not raw:
+    value = typed_weight(field.data)
+    if value is None:
         return
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValidationError(_("权重必须是数字：{detail}", detail=raw)) from None
-    if not math.isfinite(value):
-        raise ValidationError(_("权重必须是数字：{detail}", detail=raw))
+    if math.isnan(value):
+        raise ValidationError(_("请填写数字。"))
     if value < 0:
-        raise ValidationError(_("权重不能为负数：{detail}", detail=raw))
+        raise ValidationError(_("权重不能为负数。"))
 
 
 class RecomputeForm(CheckedForm):
@@ -359,12 +370,8 @@ class RecomputeForm(CheckedForm):
 
     def weights(self) -> dict[str, float] | None:
         """The typed weights by group code; None when all are empty (equal weights)."""
-        out = {
-            f.name.removeprefix("w_"): float(f.data)
-            for f in self.weight_fields()
-            if (f.data or "").strip()
-        }
-        return out or None
+        out = {f.name.removeprefix("w_"): typed_weight(f.data) for f in self.weight_fields()}
+        return {k: v for k, v in out.items() if v is not None} or None
 
     def validate_method(self, field) -> None:
         if field.data not in {c.value for c in field.choices}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -130,8 +131,21 @@ def test_analysis_roles_and_empty_cycle(app, client):
         resp, _token = recompute(client, link.cycle_id, **bad)
         assert resp.status_code == 400
         text = resp.get_data(as_text=True)
-        assert "权重必须是数字" in text or "未知的计分方法" in text
+        assert "请填写数字。" in text or "未知的计分方法" in text
     assert db.session.scalar(select(func.count()).select_from(AnalysisRun)) == 0
+    # a weight typed as a percentage is that share, as on the composite page
+    resp, _token = recompute(client, link.cycle_id, w_citizen="60%", w_member="４０％")
+    # no member answered: said by the group's name beside its field, never its code
+    refused = re.findall(r'class="err[^"]*">([^<]*)', resp.get_data(as_text=True))
+    assert resp.status_code == 400 and refused == ["这些评价群体在数据中没有答卷：党员"]
+    resp, _token = recompute(client, link.cycle_id, w_citizen="60%")
+    assert resp.status_code in (302, 303)
+    run = db.session.scalar(select(AnalysisRun))
+    assert run.options["weights"] == {"citizen": 0.6}
+    # the satisfied rate of each group, named (QA: two rates ran together as "95.0%83.3%")
+    page = client.get(f"/admin/cycles/{link.cycle_id}/analysis").get_data(as_text=True)
+    assert re.search(r'<div class="nowrap">群众 \d+(\.\d)?%</div>', page)
+    assert not re.search(r"%\d", page.split("满意率", 1)[1])
     # in the reader's language
     resp = client.post(f"/admin/cycles/{link.cycle_id}/analysis?lang=en",
                        data={"csrf_token": _token, "w_citizen": "abc"})  # fmt: skip
