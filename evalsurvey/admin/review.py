@@ -175,6 +175,8 @@ def review(cycle_id: int):
         in_composite={u.unit for u in result.units} if result else set(),
         published=publication_of(cycle, unit_type) is not None,
         stale=stale if access.office else None,
+        # those who propose see that the computed scores will move, not which input changed
+        recompute_due=not access.office and stale.recompute,
         stale_units=set(stale.stale_proposals),
         recompute_type=unit_type,
         grades=grade_review.grade_codes(cycle, unit_type),
