@@ -52,6 +52,10 @@ def test_the_demo_composite_adds_up_term_by_term(app, client):
         follow_redirects=True,
     )
     assert re.search("权重不能为负数", bad.get_data(as_text=True))
+    # beside the field it is about, naming no component by its code (QA)
+    shown = re.search(r'name="w_inspection"[^>]*>(<div class="err">[^<]*</div>)',
+                      bad.get_data(as_text=True))  # fmt: skip
+    assert shown and shown.group(1) == '<div class="err">权重不能为负数。</div>'
     # a weight typed as a percentage (half-width or full-width sign) is that share
     client.post(
         f"/admin/cycles/{cycle.id}/composite/settings",

@@ -60,7 +60,7 @@ def set_weights(
         if name not in known:
             raise DomainError("未知的组成部分 {name}。", "weights", name=name)
         if not math.isfinite(value) or value < 0:
-            raise DomainError("权重不能为负数：{detail}", "weights", detail=name)
+            raise DomainError("权重不能为负数。", f"w_{name}")
     if split is not None:
         split = check_split(split, weights)
         derived = split_weights(split["share"], split, split["groups"])
