@@ -253,11 +253,21 @@ def _settings_post(cycle_id: int):
     return cycle, form, redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
 
 
-@bp.post("/cycles/<int:cycle_id>/composite/settings")
+def _back_to_composite(cycle_id: int, part: str):
+    """A refused save answers with the page at the post's address: reloading it (a GET) goes
+    back to the composite page rather than to "method not allowed"."""
+    cycle = db.get_or_404(Cycle, cycle_id)
+    _types, unit_type = chosen_unit_type(cycle)
+    return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type) + part)
+
+
+@bp.route("/cycles/<int:cycle_id>/composite/settings", methods=["GET", "POST"])
 @admin_only
 def composite_settings(cycle_id: int):
     """Weights per component and, if the satisfaction share is given, its split between the
     internal and external groups; problems beside their fields, what was typed kept."""
+    if request.method == "GET":
+        return _back_to_composite(cycle_id, "#weights")
     cycle, posted, refused = _settings_post(cycle_id)
     if refused is not None:
         return refused
@@ -312,11 +322,13 @@ def recompute_composite(cycle_id: int):
     return redirect(url_for("admin.composite", cycle_id=cycle.id, type=unit_type))
 
 
-@bp.post("/cycles/<int:cycle_id>/grades")
+@bp.route("/cycles/<int:cycle_id>/grades", methods=["GET", "POST"])
 @admin_only
 def grade_settings(cycle_id: int):
     """The grade rules editor's buttons: add or remove a row and preview (the page again,
     nothing stored), or save (the rules' JSON contract, see :mod:`.grade_rules`)."""
+    if request.method == "GET":
+        return _back_to_composite(cycle_id, "#grades")
     cycle, posted, refused = _settings_post(cycle_id)
     if refused is not None:
         return refused

@@ -63,6 +63,11 @@ def test_the_demo_composite_adds_up_term_by_term(app, client):
               "missing": "require"},
     )  # fmt: skip
     assert composite_domain.setting(cycle, "community").weights == {"inspection": 0.6, "panel": 0.4}
+    # reloading the address a refused save answered at goes back to the page (QA: 405)
+    for url, part in (("composite/settings", "#weights"), ("grades", "#grades")):
+        back = client.get(f"/admin/cycles/{cycle.id}/{url}?type=service_window")
+        assert back.status_code == 302
+        assert back.location.endswith(f"/composite?type=service_window{part}")
     # a post naming no known unit type, or from an expired page: back, saying why
     for url in ("composite/settings", "composite", "grades"):
         odd = client.post(f"/admin/cycles/{cycle.id}/{url}",
