@@ -20,6 +20,11 @@ from tests import evidence_samples as samples
 from tests.admin.test_assessment import _assessed_cycle
 from tests.factories import hidden_fields, login, make_link, make_response, make_staff, make_unit
 
+# deadlines a person may give: days to come, whenever the suite runs
+DUE = (date.today() + timedelta(days=60)).isoformat()
+DUE_EARLIER = (date.today() + timedelta(days=59)).isoformat()
+DUE_LATER = (date.today() + timedelta(days=90)).isoformat()
+
 
 def test_working_days_skip_weekends_and_holidays():
     friday = date(2026, 10, 2)
@@ -70,10 +75,16 @@ def test_items_from_deductions_worked_by_the_unit_closed_by_a_reviewer(app, clie
     fields = hidden_fields(client.get(url).get_data(as_text=True))
     missing = client.post(url, data={**fields, "status": "open", "note": ""})
     assert missing.status_code == 400 and "责任人和期限" in missing.get_data(as_text=True)
-    due = (utcnow() - timedelta(days=2)).date().isoformat()  # already late
-    client.post(url, data={**fields, "status": "open", "owner": "支部书记", "due_on": due})
+    late = (utcnow() - timedelta(days=2)).date().isoformat()  # a deadline already past
+    refused = client.post(
+        url, data={**fields, "status": "open", "owner": "支部书记", "due_on": late}
+    )
+    assert "整改期限不能早于今天。" in refused.get_data(as_text=True)
+    client.post(url, data={**fields, "status": "open", "owner": "支部书记", "due_on": DUE})
     db.session.refresh(item)
     assert item.status == "open" and item.owner == "支部书记"
+    item.due_on = (utcnow() - timedelta(days=2)).date()  # time passes: now it is late
+    db.session.commit()
     assert "已逾期" in client.get(f"/admin/cycles/{cycle.id}/ledger").get_data(as_text=True)
     # the unit answers and submits; it cannot close
     contact = app.test_client()
@@ -158,7 +169,7 @@ def test_items_from_results_reach_a_contact_once_published_or_confirmed(app, cli
     office_page = client.get(url).get_data(as_text=True)
     assert "确认后，单位即可看到这个整改项" in office_page
     fields = hidden_fields(office_page)
-    client.post(url, data={**fields, "status": "open", "owner": "书记", "due_on": "2026-12-31"})
+    client.post(url, data={**fields, "status": "open", "owner": "书记", "due_on": DUE})
     db.session.refresh(first)
     assert first.status == "open"
     # confirmed: the unit sees it and may work on it, without its points
@@ -236,18 +247,20 @@ def test_many_items_confirmed_assigned_and_closed_in_one_post_each(app, client):
                        **fields}
         )  # fmt: skip
 
+    # a deadline already past (a typo in the year): refused, nothing confirmed (QA)
+    past = bulk("confirm", ticked, owner="王主任", due_on="2020-01-01")
+    assert "整改期限不能早于今天。" in past.get_data(as_text=True)
+    assert {i.status for i in _items(ticked)} == {"proposed"}
     # confirm the whole first page at once
-    done = bulk("confirm", ticked, owner="支部书记", due_on="2026-12-31")
+    done = bulk("confirm", ticked, owner="支部书记", due_on=DUE)
     assert done.status_code == 302
     assert "已确认 50 个整改项。" in client.get(url).get_data(as_text=True)
     items = _items(ticked)
-    assert {(i.status, i.owner, str(i.due_on)) for i in items} == {
-        ("open", "支部书记", "2026-12-31")
-    }
+    assert {(i.status, i.owner, str(i.due_on)) for i in items} == {("open", "支部书记", DUE)}
     # the second page: one already open among them -> refused by that item, nothing stored
     rest = _boxes(second)
     mixed = [*rest[:10], ticked[0]]
-    refused = bulk("confirm", mixed, owner="主任", due_on="2026-12-30", page="2")
+    refused = bulk("confirm", mixed, owner="主任", due_on=DUE_EARLIER, page="2")
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
     assert "1 个整改项不能处理，所选各项均未保存" in html
@@ -271,9 +284,9 @@ def test_many_items_confirmed_assigned_and_closed_in_one_post_each(app, client):
     changed = _items([*ticked[:5], *rest[:5]])
     assert {i.owner for i in changed} == {"副书记"}
     assert {i.status for i in changed} == {"open", "proposed"}
-    assert {str(i.due_on) for i in changed if i.status == "open"} == {"2026-12-31"}
+    assert {str(i.due_on) for i in changed if i.status == "open"} == {DUE}
     # then confirming the proposed ones takes the owner assigned and the deadline given
-    assert bulk("confirm", rest[:5], due_on="2027-01-15").status_code == 302
+    assert bulk("confirm", rest[:5], due_on=DUE_LATER).status_code == 302
     assert {(i.status, i.owner) for i in _items(rest[:5])} == {("open", "副书记")}
     # close: three submitted by the unit, one without evidence -> none closed
     three = _items(ticked[:3])
@@ -324,14 +337,14 @@ def test_the_status_list_changes_nothing_unless_chosen_and_never_drops(app, clie
     token = hidden_fields(html)["csrf_token"]
     # the browser sends the first option: the owner and deadline saved, still proposed
     saved = client.post(url, data={"csrf_token": token, "status": "", "owner": "书记",
-                                   "due_on": "2026-12-31"})  # fmt: skip
+                                   "due_on": DUE})  # fmt: skip
     assert saved.status_code == 302
     db.session.refresh(item)
-    assert (item.status, item.owner, str(item.due_on)) == ("proposed", "书记", "2026-12-31")
+    assert (item.status, item.owner, str(item.due_on)) == ("proposed", "书记", DUE)
     assert "已保存，状态未变（待确认）。" in client.get(url).get_data(as_text=True)
     # nothing changed: said so
     same = client.post(url, data={"csrf_token": token, "status": "", "owner": "书记",
-                                  "due_on": "2026-12-31"})  # fmt: skip
+                                  "due_on": DUE})  # fmt: skip
     assert same.status_code == 400 and "没有要保存的修改" in same.get_data(as_text=True)
     # a posted "dropped" is not a choice
     dropped = client.post(url, data={"csrf_token": token, "status": "dropped"})

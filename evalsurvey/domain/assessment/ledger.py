@@ -144,6 +144,15 @@ class ItemErrors(DomainError):
         self.errors = errors
 
 
+def _check_due(due_on: date | None, item: RectificationItem | None = None) -> None:
+    """A deadline a person gives now: not a day already past in the office's zone (a typo in
+    the year would make the item overdue at once). An item's own earlier deadline stands."""
+    if due_on is None or (item is not None and due_on == item.due_on):
+        return
+    if due_on < to_local(utcnow()).date():
+        raise DomainError("整改期限不能早于今天。", "due_on")
+
+
 def _check_move(
     item: RectificationItem,
     status: str,
@@ -190,6 +199,7 @@ def move(
     """Move ``item`` to ``status`` as a reviewer (office) or as the unit. Closing needs
     evidence and a note; confirming a proposal needs an owner and a deadline. Flushed."""
     note, owner = (note or "").strip(), owner or ""
+    _check_due(due_on, item)
     _check_move(item, status, reviewer, note, owner, due_on)
     _apply_move(item, status, actor, note, owner, due_on)
     db.session.flush()
@@ -211,6 +221,8 @@ def update(
     if len(note) > 2000:
         raise DomainError("内容太长。", "note")
     changed = evidence_added or (bool(note) and note != item.note)
+    if reviewer:
+        _check_due(due_on, item)
     if reviewer and ((owner and owner != item.owner) or (due_on and due_on != item.due_on)):
         item.owner, item.due_on = owner or item.owner, due_on or item.due_on
         changed = True
@@ -246,6 +258,7 @@ def confirm_many(
     """Confirm the proposed ``items`` (to "open"): the owner and deadline given, else each
     item's own (assigned earlier). All or nothing. Returns how many."""
     owner = (owner or "").strip()
+    _check_due(due_on)
 
     def check(item):
         if item.status != "proposed":
@@ -265,6 +278,7 @@ def assign_many(items: list[RectificationItem], owner: str = "", due_on: date | 
     owner = (owner or "").strip()
     if not owner and due_on is None:
         raise DomainError("请填写责任人或整改期限。", "owner")
+    _check_due(due_on)
     _each(items, _check_assign)
     for item in items:
         item.owner, item.due_on = owner[:120] or item.owner, due_on or item.due_on
