@@ -505,9 +505,11 @@ def describe(reason: str, details: dict) -> str:
 
 
 def _ci(value: float, half: float) -> list[float] | None:
+    """value ± half on the 0–100 scale, clipped to it: a score near 100 with few raters has a
+    normal interval past 100 ("93.3–100.5"), which no unit can score."""
     if not (math.isfinite(value) and math.isfinite(half)):
         return None
-    return [round(value - half, 1), round(value + half, 1)]
+    return [round(max(0.0, value - half), 1), round(min(100.0, value + half), 1)]
 
 
 def _rater_group(table, g, in_group, score, suspect, reasons, matrices, options):
