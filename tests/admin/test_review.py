@@ -55,6 +55,10 @@ def test_a_street_proposes_and_the_district_reviews(app, client):
     assert draw.seed == 2026 and draw.units == ["C0101"]
     shown = client.get(url).get_data(as_text=True)
     assert "2026" in shown and "按种子重抽的结果与记录一致" in shown and "须复核" in shown
+    # overruling the street's score needs the review's reasons, said beside the field
+    bare = client.post(url, data={"csrf_token": itoken, "type": "community", "action": "review",
+                                  "unit": "C0101", "score": "84"})  # fmt: skip
+    assert bare.status_code == 400 and "请填写复核意见" in bare.get_data(as_text=True)
     client.post(url, data={"csrf_token": itoken, "type": "community", "action": "review",
                            "unit": "C0101", "score": "84", "note": "台账不全"})  # fmt: skip
     proposal = proposals_of(cycle, "community")["C0101"]

@@ -42,7 +42,7 @@ def test_the_probe_is_not_ranked_first_nor_published_without_a_re_review(app, cl
     typed = propose(score="99", grade="star3", note="自评")
     assert typed.status_code == 400  # a grade sent anyway must follow from the score
     html = typed.get_data(as_text=True)
-    assert '<span class="err">按本周期的等级规则，99 分对应的等级是★★★★★，与所填等级不符。' in html
+    assert '<div class="err">按本周期的等级规则，99 分对应的等级是★★★★★，与所填等级不符。' in html
     assert 'name="score" size="5" inputmode="decimal" value="99"' in html  # kept as typed
     bad = propose(score="九十九")
     assert bad.status_code == 400 and "得分必须是 0 到 100 之间的数字" in bad.get_data(as_text=True)
@@ -76,7 +76,8 @@ def test_the_probe_is_not_ranked_first_nor_published_without_a_re_review(app, cl
     )
     assert db.session.scalar(select(Publication)) is None
 
-    inspector.post(url, data=form | {"action": "review", "unit": "C0101", "score": "72"})
+    inspector.post(url, data=form | {"action": "review", "unit": "C0101", "score": "72",
+                                     "note": "台账不全"})
     client.post(publish, data={"csrf_token": atoken})
     assert db.session.scalar(select(Publication)) is not None
     rows = _csv(client, cycle)

@@ -126,7 +126,7 @@ def test_every_page_and_file_ranks_on_the_standing_score(app):
     assert "得分 85" in row and results["C0101"][2] in row and "87.01" in row
 
     # reviewed, closed and published: the public page agrees with every other
-    grade_review.review(grade_review.proposals_of(cycle, "community")["C0105"], 65, "", "insp")
+    grade_review.review(grade_review.proposals_of(cycle, "community")["C0105"], 65, "复核", "insp")
     cycle_domain.transition(cycle, CycleStatus.CLOSED)
     db.session.commit()
     publish = f"/admin/cycles/{cycle.id}/publish?type=community"
@@ -208,7 +208,7 @@ def test_the_publish_page_warns_beforehand_and_refuses_as_an_error(app):
     text = admin.get(url).get_data(as_text=True)
     assert "只能公示已关闭周期" not in text and "须先抽取复核样本" not in text
     assert "（C0101）" in text and "<button disabled>" in text
-    grade_review.review(grade_review.proposals_of(cycle, "community")["C0101"], 80, "", "insp")
+    grade_review.review(grade_review.proposals_of(cycle, "community")["C0101"], 80, "复核", "insp")
     db.session.commit()
     text = admin.get(url).get_data(as_text=True)
     assert "目前还不能公示" not in text and "<button>确认公示</button>" in text
@@ -261,7 +261,7 @@ def test_the_unit_page_and_the_change_follow_the_standing_score(app):
     unit = db.session.scalar(select(Unit).where(Unit.code == last["unit"]))
     proposal = grade_review.propose(cycle, unit, 99, "", "", "street")
     grade_review.draw_sample(cycle, "community", "insp", rate=0, seed=1)
-    grade_review.review(proposal, 99, "", "insp")
+    grade_review.review(proposal, 99, "复核", "insp")
     db.session.commit()
     before = grade_domain.previous_scores(cycle, "community")[unit.code]
     admin = app.test_client()

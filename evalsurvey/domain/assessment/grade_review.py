@@ -278,7 +278,11 @@ def review(proposal: GradeProposal, score: float, note: str, actor: str) -> None
     note = (note or "").strip()
     if len(note) > 2000:
         raise DomainError("内容太长。", "note")
-    proposal.reviewed_score = _check_score(score)
+    score = _check_score(score)
+    if abs(score - proposal.score) >= 0.005 and not note:
+        # the lower level's score is overruled: the record says why
+        raise DomainError("复核得分与申报得分不同，请填写复核意见。", "note")
+    proposal.reviewed_score = score
     proposal.review_note, proposal.reviewed_by, proposal.reviewed_at = note, actor, utcnow()
     # made against the unit's composite as it is now (a later composite makes it stale)
     run = latest_composite(proposal.cycle, proposal.unit.type)

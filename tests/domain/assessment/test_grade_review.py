@@ -105,7 +105,7 @@ def test_the_probe_cannot_come_out_first_with_five_stars_without_a_re_review(app
         publish_results(cycle, "community", "admin")
     db.session.rollback()
 
-    grade_review.review(grade_review.proposals_of(cycle, "community")["C0101"], 72, "", "d01")
+    grade_review.review(grade_review.proposals_of(cycle, "community")["C0101"], 72, "复核", "d01")
     db.session.commit()
     assert grade_review.pending_review(cycle, "community") == {}
     published = publish_results(cycle, "community", "admin")
@@ -116,7 +116,7 @@ def test_the_probe_cannot_come_out_first_with_five_stars_without_a_re_review(app
     # 78 was taken and the review page then disagreed with the published 72)
     proposal = grade_review.proposals_of(cycle, "community")["C0101"]
     for late in (
-        lambda: grade_review.review(proposal, 78, "", "d02"),
+        lambda: grade_review.review(proposal, 78, "复核", "d02"),
         lambda: grade_review.propose(cycle, units["C0103"], 80, "", "", "s01"),
         lambda: grade_review.draw_sample(cycle, "community", "district", rate=0.2, seed=2),
     ):

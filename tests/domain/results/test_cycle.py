@@ -194,7 +194,7 @@ def test_a_review_made_on_an_older_composite_must_be_confirmed_again(app):
     unit = _unit(code)
     computed = computed_scores(composite_domain.latest_composite(cycle, KIND))[code]
     proposal = grade_review.propose(cycle, unit, computed, None, "", demo.DEMO_STREET)
-    grade_review.review(proposal, computed - 1, "", "admin")
+    grade_review.review(proposal, computed - 1, "复核", "admin")
     db.session.commit()
     assert current_result(cycle, KIND).unit_result(code).standing.source == "reviewed"
     # a finding changes the unit's composite: the review no longer stands
