@@ -57,6 +57,7 @@ def test_a_department_proposes_and_only_the_office_decides(app, client):
     page = client.get(confirm).get_data(as_text=True)
     # what will change: the unit, the item's record and its points, the department's reason
     assert "B1" in page and "criticised:1" in page and "-3" in page and "群众来信反映属实" in page
+    assert "加分上限" not in page  # a penalty: the bonus cap says nothing about it (QA)
     cfields = hidden_fields(page)
     empty = client.post(confirm, data={**cfields, "decision": "  "})
     assert empty.status_code == 400 and "请填写原因" in empty.get_data(as_text=True)
