@@ -12,6 +12,7 @@ see by the field.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from wtforms import (
@@ -28,10 +29,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from evalsurvey.csvformat import RESERVED
 from evalsurvey.domain.checks import DB_INT_MAX
 from evalsurvey.domain.collecting import questionnaires as qdomain
+from evalsurvey.domain.units import CODE_RE
 from evalsurvey.extensions import db
-from evalsurvey.i18n import LABELS, _l, at_most
+from evalsurvey.i18n import LABELS, _, _l, at_most
 from evalsurvey.models import ItemType, Questionnaire
 from evalsurvey.web import CheckedForm
 
@@ -138,9 +141,43 @@ class ItemForm(ActionForm):
         if field.data not in LABELS["item_type"]:
             raise ValidationError(_l("请选择题型。"))
 
+    # The item's rules by the field, in the field's own words, before the domain (whose
+    # import messages name the JSON keys, "max_points") sees the item.
+
+    def validate_code(self, field) -> None:
+        if field.data and not CODE_RE.match(field.data):
+            raise ValidationError(_l("题目编码只能包含字母、数字、点、下划线和连字符。"))
+        if field.data in RESERVED:
+            raise ValidationError(_("编码 {code} 是保留的列名，请换一个。", code=field.data))
+
     def validate_max_points(self, field) -> None:
-        if self.type.data == ItemType.POINTS and not field.data:
+        if self.type.data != ItemType.POINTS:
+            return
+        if not field.data:
             raise ValidationError(_l("请填写评分题的满分。"))
+        try:
+            top = float(field.data)
+        except ValueError:
+            top = math.nan
+        if not math.isfinite(top):
+            raise ValidationError(_l("满分必须是数字，例如 10。"))
+        if top <= 0:
+            raise ValidationError(_l("请填写大于 0 的满分。"))
+
+    def validate_options(self, field) -> None:
+        if self.type.data not in (ItemType.SINGLE, ItemType.MULTIPLE):
+            return
+        options = qdomain.parse_options(field.data or "")
+        if len(options) < 2:
+            raise ValidationError(_l("选项至少需要两项，每行一项：编码|中文|英文。"))
+        codes = [o["code"] for o in options]
+        for n, o in enumerate(options, start=1):
+            if not o["code"] or not o["text"]:
+                raise ValidationError(_("第 {n} 个选项要有编码和中文：编码|中文|英文。", n=n))
+            if ";" in o["code"]:
+                raise ValidationError(_l("选项编码不能包含“;”。"))
+            if codes.count(o["code"]) > 1:
+                raise ValidationError(_("选项编码“{code}”重复。", code=o["code"]))
 
     def item(self) -> dict[str, Any]:
         """The item in the questionnaire JSON's terms (the domain checks the rest)."""

@@ -357,3 +357,53 @@ def test_the_list_page_refuses_a_button_it_does_not_have(app, client):
     resp = client.post("/admin/questionnaires", data={**new, "action": "odd"})
     assert resp.status_code == 400 and "页面已过期" in resp.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Questionnaire)) == 0
+
+
+def _field_label(form, name: str):
+    """The label holding the item form's field ``name`` (its errors are spans inside it)."""
+    return form.xpath(f'.//label[.//*[@name="{name}"]]')[0]
+
+
+def test_an_items_problems_are_said_by_its_fields_never_by_json_keys(app, client):
+    """QA D4: a bad 满分 said "#2：“max_points”必须是数字。" at the top of the card; each
+    problem is now worded by the field and shown next to it, in the reader's language."""
+    make_staff("adm")
+    login(client, "adm")
+    draft = _three_items()
+    url = f"/admin/questionnaires/{draft.id}/build"
+    token = hidden_fields(client.get(url).get_data(as_text=True))["csrf_token"]
+    keys = ("max_points", "options", "“code”", "“text”", "#1", "#2", "#3", "#4")
+    cases = [
+        ({"type": "points", "max_points": "abc"}, "max_points", "满分必须是数字"),
+        ({"type": "points", "max_points": "0"}, "max_points", "请填写大于 0 的满分。"),
+        ({"type": "points", "max_points": "-3"}, "max_points", "请填写大于 0 的满分。"),
+        ({"type": "points", "max_points": "inf"}, "max_points", "满分必须是数字"),
+        ({"type": "single", "options": "a|唯一"}, "options", "至少需要两项"),
+        ({"type": "multiple", "options": "a|是\nb"}, "options", "第 2 个选项要有编码和中文"),
+        ({"type": "single", "options": "a;b|是\nc|否"}, "options", "不能包含“;”"),
+        ({"type": "single", "options": "a|是\na|否"}, "options", "选项编码“a”重复"),
+        ({"type": "text", "code": "comment"}, "code", "保留的列名"),
+        ({"type": "text", "code": "chan"}, "code", "已有编码为 chan 的题目"),  # the domain's
+    ]
+    for index in ("1", None):  # an item edited, and the new one
+        for typed, field, said in cases:
+            data = {"csrf_token": token, "action": "save", "code": "x9", "text": "题", **typed}
+            if index is not None:
+                data["index"] = index
+                if typed.get("code") == "chan":
+                    data["code"] = "pts"  # item 2 (chan) renamed to the third item's code
+            resp = client.post(url, data=data)
+            form = _item_forms(resp.get_data(as_text=True))[1 if index else -1]
+            shown = form.text_content()
+            assert resp.status_code == 400, typed
+            assert said.replace("chan", data["code"]) in _field_label(form, field).text_content()
+            assert not form.xpath('.//p[@class="err"]'), typed  # nothing at the card's top
+            assert not any(k in shown for k in keys), (typed, shown)
+    typed = {"code": "x9", "text": "t", "type": "points", "max_points": "0"}
+    english = client.post(f"{url}?lang=en", data={"csrf_token": token, "action": "save", **typed})
+    form = _item_forms(english.get_data(as_text=True))[-1]
+    said = _field_label(form, "max_points").text_content()
+    assert "Please enter maximum points greater than 0." in said
+    assert "max_points" not in form.text_content()
+    assert _stored(draft.id) == ["attitude", "chan", "pts"]
+

@@ -237,7 +237,7 @@ def to_json(q: Questionnaire) -> dict[str, Any]:
 
 def _need(data: dict[str, Any], key: str, where: str) -> Any:
     if key not in data or data[key] in (None, ""):
-        raise QuestionnaireError("{where}：缺少“{key}”。", where=where, key=key)
+        raise QuestionnaireError("{where}：缺少“{key}”。", field=key, where=where, key=key)
     return data[key]
 
 
@@ -251,7 +251,9 @@ def from_json(data: Any) -> Questionnaire:
         raise QuestionnaireError("文件内容必须是一个 JSON 对象。")
     code = str(_need(data, "code", "questionnaire")).strip()
     if not CODE_RE.match(code):
-        raise QuestionnaireError("问卷编码只能包含字母、数字、点、下划线和连字符，最多 40 个字符。")
+        raise QuestionnaireError(
+            "问卷编码只能包含字母、数字、点、下划线和连字符，最多 40 个字符。", "code"
+        )
     items_data = _need(data, "items", "questionnaire")
     if not isinstance(items_data, list):
         raise QuestionnaireError("问卷：“items”必须是列表。")
@@ -271,18 +273,20 @@ def from_json(data: Any) -> Questionnaire:
         item_code = str(_need(raw, "code", where)).strip()
         if not CODE_RE.match(item_code):
             raise QuestionnaireError(
-                "{where}：题目编码只能包含字母、数字、点、下划线和连字符。", where=where
+                "{where}：题目编码只能包含字母、数字、点、下划线和连字符。", "code", where=where
             )
         if item_code in seen:
-            raise QuestionnaireError("{where}：编码 {code} 重复。", where=where, code=item_code)
+            raise QuestionnaireError(
+                "{where}：编码 {code} 重复。", "code", where=where, code=item_code
+            )
         if item_code in RESERVED:
             raise QuestionnaireError(
-                "{where}：编码 {code} 是保留的列名。", where=where, code=item_code
+                "{where}：编码 {code} 是保留的列名。", "code", where=where, code=item_code
             )
         seen.add(item_code)
         kind = str(_need(raw, "type", where))
         if kind not in set(ItemType):
-            raise QuestionnaireError("{where}：未知的题型 {kind}。", where=where, kind=kind)
+            raise QuestionnaireError("{where}：未知的题型 {kind}。", "type", where=where, kind=kind)
         item = Item(
             position=n,
             code=item_code,
@@ -295,23 +299,34 @@ def from_json(data: Any) -> Questionnaire:
             try:
                 item.max_points = float(_need(raw, "max_points", where))
             except (TypeError, ValueError):
-                raise QuestionnaireError("{where}：“max_points”必须是数字。", where=where) from None
+                item.max_points = math.nan
+            if not math.isfinite(item.max_points):  # "inf" and "nan" are no full marks
+                raise QuestionnaireError(
+                    "{where}：“max_points”必须是数字。", "max_points", where=where
+                )
             if item.max_points <= 0:
-                raise QuestionnaireError("{where}：“max_points”必须大于 0。", where=where)
+                raise QuestionnaireError(
+                    "{where}：“max_points”必须大于 0。", "max_points", where=where
+                )
         if kind in (ItemType.SINGLE, ItemType.MULTIPLE):
             options = raw.get("options")
             if not isinstance(options, list) or len(options) < 2:
-                raise QuestionnaireError("{where}：“options”至少需要两项。", where=where)
+                raise QuestionnaireError("{where}：“options”至少需要两项。", "options", where=where)
             clean = []
             for o in options:
                 if not isinstance(o, dict) or not o.get("code") or not o.get("text"):
-                    raise QuestionnaireError("{where}：每个选项都需要“code”和“text”。", where=where)
+                    raise QuestionnaireError(
+                        "{where}：每个选项都需要“code”和“text”。", "options", where=where
+                    )
                 if ";" in str(o["code"]):
-                    raise QuestionnaireError("{where}：选项编码不能包含“;”。", where=where)
+                    raise QuestionnaireError(
+                        "{where}：选项编码不能包含“;”。", "options", where=where
+                    )
                 if any(c["code"] == str(o["code"]) for c in clean):
                     # an answer names its option by code: two alike could not be told apart
+                    twice = str(o["code"])
                     raise QuestionnaireError(
-                        "{where}：选项编码“{code}”重复。", where=where, code=str(o["code"])
+                        "{where}：选项编码“{code}”重复。", "options", where=where, code=twice
                     )
                 clean.append(
                     {
@@ -421,6 +436,9 @@ def set_texts(q: Questionnaire, title: str, title_en: str, intro: str, intro_en:
 
 
 def _put(data: dict[str, Any], index: int | None, item: dict[str, Any]) -> None:
+    others = [i["code"] for n, i in enumerate(data["items"]) if n != index]
+    if item.get("code") in others:  # said by the item's code, not as "#4: code repeated"
+        raise QuestionnaireError("本问卷已有编码为 {code} 的题目。", "code", code=item["code"])
     if index is None:
         data["items"].append(item)
     elif 0 <= index < len(data["items"]):
