@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -151,6 +151,25 @@ def _done_message(form: qforms.ActionForm, value) -> str:
     return _("已保存。")
 
 
+def _landing(q: Questionnaire, form: qforms.ActionForm, value) -> str:
+    """The card a builder action concerns, once done (its ``id`` on the page): the item
+    saved, moved (at its new place), copied (the first copied), the one now where a removed
+    item was, or the titles."""
+    count, index = len(q.items), getattr(getattr(form, "index", None), "data", None)
+    if isinstance(form, qforms.TextsForm):
+        return "texts"
+    if isinstance(form, qforms.CopyForm):
+        return f"item-{count - value + 1}"
+    if isinstance(form, qforms.RemoveForm):
+        return f"item-{min(index + 1, count)}"
+    if isinstance(form, qforms.MoveForm):
+        return f"item-{index + 1 + form.step}"
+    return f"item-{count if index is None else index + 1}"
+
+
+BUILT = "evalsurvey.built"  # the session key of the last builder action's [card, words]
+
+
 def _build(q: Questionnaire, form: qforms.ActionForm):
     """One post of the builder as one action: the preview (a transient questionnaire,
     nothing written), the number of items copied, or None for the other changes."""
@@ -196,8 +215,11 @@ def build_questionnaire(qid: int):
     if done and form.action.data == "preview":
         return _phone(done.value) if live else _builder(q, done.value, posted=form)
     if done:
-        flash(_done_message(form, done.value))
-        return redirect(url_for("admin.build_questionnaire", qid=q.id), 303)
+        # said by the card it concerns, where the page opens (not at the top, 5,000 px
+        # above it on a phone): as a flash, but shown by the card rather than base.html
+        card = _landing(q, form, done.value)
+        session[BUILT] = [card, _done_message(form, done.value)]
+        return redirect(url_for("admin.build_questionnaire", qid=q.id, _anchor=card), 303)
     q = db.session.get(Questionnaire, qid)
     if live:
         return _phone(q, done.message), 400
@@ -231,6 +253,11 @@ def _builder(q: Questionnaire, shown=None, posted: qforms.ActionForm | None = No
         items[index].form_errors.extend(posted.messages())  # by the item's buttons
     elif posted is not None and not isinstance(posted, qforms.TextsForm | qforms.CopyForm):
         error = next(iter(posted.messages()), "")
+    done = session.pop(BUILT, None) if posted is None else None
+    if not isinstance(done, list) or len(done) != 2:
+        done = None
+    elif done[0] != "texts" and done[0] not in {f"item-{n}" for n in range(1, len(items) + 1)}:
+        done = ["top", done[1]]  # its card is gone meanwhile: said at the top
     source = copy.found
     if source is None and request.args.get("from", type=db_int):
         source = db.session.get(Questionnaire, request.args.get("from", type=db_int))
@@ -249,6 +276,7 @@ def _builder(q: Questionnaire, shown=None, posted: qforms.ActionForm | None = No
         copy=copy,
         previewed=posted if shown is not None else None,
         error=error,
+        done=done,
         others=list(others),
         source=source if source is not None and source.id != q.id else None,
         choices=qdomain.choices,

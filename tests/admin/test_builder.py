@@ -39,6 +39,15 @@ def _items_block(html: str) -> str:
     return html[start:end]
 
 
+def _sign_in(tab, server: str) -> None:
+    """The admin "adm" signed in through the login page of ``server``, in ``tab``."""
+    tab.goto(f"{server}/auth/login")
+    tab.fill("#username", "adm")
+    tab.fill("#password", "secret-pass-1")
+    with tab.expect_navigation():
+        tab.click("button[type=submit]")
+
+
 def _new_posted(client, code: str, title: str) -> dict[str, str]:
     """An admin signed in, and the questionnaire list's "new" form as it posts."""
     make_staff("adm")
@@ -146,11 +155,7 @@ def test_the_preview_follows_typing_in_a_real_browser(app, live_server, page):  
     draft = qdomain.new_questionnaire("LIVE", "实时预览")
     db.session.commit()
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{live_server}/auth/login")
-    page.fill("#username", "adm")
-    page.fill("#password", "secret-pass-1")
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+    _sign_in(page, live_server)
     page.goto(f"{live_server}/admin/questionnaires/{draft.id}/build")
     first = page.locator("form.item-form").first
     first.locator("textarea[name=text]").fill("您对办事等候时间满意吗")
@@ -258,11 +263,7 @@ def test_the_builder_buttons_in_a_real_browser(app, live_server, page, scripts):
         viewport={"width": 1280, "height": 900}, java_script_enabled=scripts
     )
     tab = context.new_page()
-    tab.goto(f"{live_server}/auth/login")
-    tab.fill("#username", "adm")
-    tab.fill("#password", "secret-pass-1")
-    with tab.expect_navigation():
-        tab.click("button[type=submit]")
+    _sign_in(tab, live_server)
     url = f"{live_server}/admin/questionnaires/{draft.id}/build"
     tab.goto(url)
 
@@ -406,4 +407,77 @@ def test_an_items_problems_are_said_by_its_fields_never_by_json_keys(app, client
     assert "Please enter maximum points greater than 0." in said
     assert "max_points" not in form.text_content()
     assert _stored(draft.id) == ["attitude", "chan", "pts"]
+
+
+def _many_items(n: int = 9) -> Questionnaire:
+    items = [{"code": f"k{i}", "text": f"第{i}个问题", "type": "satisfaction5"} for i in range(n)]
+    draft = qdomain.create_draft({"code": "LONG", "title": "长问卷", "items": items})
+    db.session.commit()
+    return draft
+
+
+def test_each_builder_action_lands_at_the_card_it_concerns(app, client):
+    """QA D5: after any builder action the page opened at its top, on a phone 5,000 px
+    from the result. Each card has an id; a redirect carries it as the fragment, with the
+    result said in that card, and each form posts to its card's fragment (for a refusal)."""
+    make_staff("adm")
+    login(client, "adm")
+    draft = _many_items()
+    url = f"/admin/questionnaires/{draft.id}/build"
+    html = client.get(url).get_data(as_text=True)
+    forms = _item_forms(html)
+    assert [f.get("id") for f in forms] == [f"item-{n}" for n in range(1, 10)] + ["item-new"]
+    assert forms[4].get("action") == f"{url}#item-5"
+
+    def landed(resp, card: str, said: str) -> None:
+        assert resp.status_code == 303 and resp.location.endswith(f"{url}#{card}"), resp.location
+        import lxml.html
+
+        shown = lxml.html.fromstring(client.get(url).get_data(as_text=True))
+        assert said in shown.get_element_by_id(card).text_content()
+        assert not shown.xpath('//main/p[@class="flash"]')  # not (only) at the top
+
+    landed(_click(client, url, 4, "save", text="改"), "item-5", "已保存。")
+    landed(_click(client, url, 4, "up"), "item-4", "已将第 5 题上移。")
+    landed(_click(client, url, 4, "down"), "item-6", "已将第 5 题下移。")
+    landed(_click(client, url, 9, "save", code="added", text="新题"), "item-10", "已保存。")
+    landed(_click(client, url, 9, "remove", sure="1"), "item-9", "已删除第 10 题。")
+    landed(_click(client, url, 2, "remove", sure="1"), "item-3", "已删除第 3 题。")
+    other = _three_items()
+    token = hidden_fields(html)["csrf_token"]
+    copied = client.post(url, data={"csrf_token": token, "action": "copy",
+                                    "source": str(other.id), "codes": ["chan", "pts"]})  # fmt: skip
+    landed(copied, "item-9", "已复制 2 道题。")
+    texts = client.post(url, data={"csrf_token": token, "action": "texts", "title": "新标题"})
+    landed(texts, "texts", "已保存。")
+    # a refusal is rendered by the card, which the form's action (the page's URL) names
+    refused = _click(client, url, 3, "remove")
+    assert refused.status_code == 400
+    card = _item_forms(refused.get_data(as_text=True))[3]
+    assert card.get("action").endswith("#item-4") and "删除前请勾选" in card.text_content()
+
+
+@pytest.mark.browser
+def test_a_refused_remove_is_in_view_on_a_phone(app, live_server, page):  # noqa: F811
+    """QA D5 in Chromium at 360 px: the refusal of a remove without the tick, and the result
+    of a move, are on the screen when the page comes back, not at its top."""
+    make_staff("adm")
+    draft = _many_items()
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/admin/questionnaires/{draft.id}/build")
+    card = page.locator("#item-7")
+    with page.expect_navigation():
+        card.get_by_role("button", name="删除此题", exact=True).click()
+    error = page.locator("#item-7 .err", has_text="删除前请勾选")
+    assert page.evaluate("window.scrollY") > 2000  # the page is long: not at its top
+    assert error.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight }"
+    )
+    with page.expect_navigation():
+        page.locator("#item-7").get_by_role("button", name="↑ 上移", exact=True).click()
+    note = page.locator("#item-6 [role=status]", has_text="已将第 7 题上移。")
+    assert note.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight }"
+    )
+    assert _stored(draft.id)[5] == "k6"
 
