@@ -481,3 +481,37 @@ def test_a_refused_remove_is_in_view_on_a_phone(app, live_server, page):  # noqa
     )
     assert _stored(draft.id)[5] == "k6"
 
+
+def test_new_refuses_a_code_that_has_a_questionnaire_by_the_code_field(app, client):
+    """QA D9: "新建并编辑" with an existing code made a blank RESIDENT@2 titled as typed. It
+    is refused by the code field, naming the questionnaire; its page's "new version" (the
+    items kept) is how it changes, and stays as it was."""
+    import lxml.html
+
+    new = _new_posted(client, "RESIDENT", "随便写的标题")
+    old = qdomain.create_draft({**TARGET, "code": "RESIDENT", "title": "居民满意度测评",
+                                "title_en": "Residents' satisfaction"})  # fmt: skip
+    db.session.commit()
+    for lang, said in [
+        ("zh", "编码 RESIDENT 已有问卷（居民满意度测评）；要修改它，请在该问卷页面新建版本。"),
+        ("en", "The code RESIDENT already has a questionnaire (Residents' satisfaction); to "
+               "change it, make a new version on that questionnaire's page."),
+    ]:  # fmt: skip
+        resp = client.post(f"/admin/questionnaires?lang={lang}", data={**new, "code": " RESIDENT"})
+        shown = lxml.html.fromstring(resp.get_data(as_text=True))
+        code = shown.xpath('//label[.//input[@name="code"]]')[0]
+        assert resp.status_code == 400 and said in code.text_content(), lang
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Questionnaire)) == 1
+    # the questionnaire's own "new version" still copies it, items and all
+    made = client.post(f"/admin/questionnaires/{old.id}/new-version",
+                       data={"csrf_token": new["csrf_token"]})  # fmt: skip
+    assert made.status_code == 302
+    copy = db.session.scalar(select(Questionnaire).where(Questionnaire.version == 2))
+    assert copy.code == "RESIDENT" and len(copy.items) == 3
+    # the placeholder is no code the demo uses
+    html = client.get("/admin/questionnaires").get_data(as_text=True)
+    placeholder = lxml.html.fromstring(html).xpath('//input[@name="code"]')[0].get("placeholder")
+    from evalsurvey import demo
+
+    assert placeholder and placeholder not in repr(vars(demo))

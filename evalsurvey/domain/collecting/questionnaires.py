@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import LazyString
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -14,6 +15,7 @@ from evalsurvey.csvformat import RESERVED
 from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.units import CODE_RE
 from evalsurvey.extensions import db
+from evalsurvey.i18n import pick
 from evalsurvey.models import Item, ItemType, Questionnaire
 from evalsurvey.models.questionnaires import SATISFACTION_LEVELS
 from evalsurvey.models.types import utcnow
@@ -395,9 +397,26 @@ def replace_draft(q: Questionnaire, data: Any) -> None:
 
 
 def new_questionnaire(code: str, title: str, title_en: str = "") -> Questionnaire:
-    """A new draft with one satisfaction item to start from. Flushed."""
+    """A new questionnaire: a draft with one satisfaction item to start from. Flushed. A
+    code that already has one is refused: its next version is made from it on its page
+    (:func:`new_version`, the items kept), never a blank one under the same code."""
+    code = (code or "").strip()
+    taken = db.session.scalar(
+        select(Questionnaire)
+        .where(Questionnaire.code == code)
+        .order_by(Questionnaire.version.desc())
+        .limit(1)
+    )
+    if taken is not None:
+        zh, en = taken.title, taken.title_en  # the title in the reader's language, when said
+        raise QuestionnaireError(
+            "编码 {code} 已有问卷（{title}）；要修改它，请在该问卷页面新建版本。",
+            "code",
+            code=code,
+            title=LazyString(lambda: pick(zh, en)),
+        )
     return create_draft({
-        "code": (code or "").strip(), "title": (title or "").strip(), "title_en": title_en or "",
+        "code": code, "title": (title or "").strip(), "title_en": title_en or "",
         "items": [{"code": "q1", "text": "总体满意度", "text_en": "Overall satisfaction",
                    "type": ItemType.SATISFACTION5}],
     })  # fmt: skip
