@@ -21,6 +21,7 @@ from evalsurvey.domain.assessment import grades as grade_domain
 from evalsurvey.domain.assessment import schemes as scheme_domain
 from evalsurvey.domain.assessment.evidence import EvidenceTooLarge, max_bytes
 from evalsurvey.domain.assessment.schemes import FindingEntry, FindingsRefused
+from evalsurvey.domain.errors import DomainError
 from evalsurvey.domain.files.findings_sheet import read_findings_sheet, write_findings_sheet
 from evalsurvey.errors import LARGE_UPLOADS
 from evalsurvey.extensions import db
@@ -182,6 +183,22 @@ def findings_grid(cycle_id: int, unit_id: int):
     ), (413 if too_large else 400 if form_problems else 200)
 
 
+def _check_rows(form: FindingsGridForm, cycle: Cycle, unit: Unit, codes: list[str]) -> None:
+    """The domain's problems with the rows ``codes``, put on the form by their fields."""
+    entries = [
+        FindingEntry(unit, code, form.row(code).value.data, form.row(code).note.data,
+                     form.row(code).reason.data, None, where=code)
+        for code in codes
+    ]  # fmt: skip
+    try:
+        scheme_domain.record_findings(cycle, entries, current_user.username, check_only=True)
+    except FindingsRefused as refused:
+        for problem in refused.problems:
+            form.add_problem(problem.where, problem.field, problem.error.text(_))
+    except DomainError:
+        pass  # the cycle is closed and the like: said when the form's problems are fixed
+
+
 def _save(form: FindingsGridForm, cycle: Cycle, unit: Unit) -> tuple[int | None, list[str], bool]:
     """Save the grid as posted, all or nothing: how many findings were written (None when
     refused), the problems for the top of the page, and whether a file was too large. Each
@@ -205,6 +222,10 @@ def _save(form: FindingsGridForm, cycle: Cycle, unit: Unit) -> tuple[int | None,
         )
     by_item = form.problems()
     if by_item and not problems:
+        # the rows the form took are checked by the domain too, nothing written: one save
+        # names every problem (QA: "有 1 处" said, two more found on the next save)
+        _check_rows(form, cycle, unit, [code for code in form.CODES if code not in by_item])
+        by_item = form.problems()
         count = sum(len(m) for fields in by_item.values() for m in fields.values())
         problems.append(_("有 {n} 处需要修改，没有保存任何考核记录。", n=count))
     uploads = {} if form.evidence_for.errors else form.uploads()

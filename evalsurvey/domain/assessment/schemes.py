@@ -278,6 +278,7 @@ def record_findings(
     entries: list[FindingEntry],
     actor: str,
     evidence_folder: str | None = None,
+    check_only: bool = False,
 ) -> list[Finding]:
     """Record many findings at once, all or nothing (the grid and the findings spreadsheet).
 
@@ -287,6 +288,8 @@ def record_findings(
     left alone, so a page or sheet saved again needs no reasons for what it did not change.
     Raises :class:`FindingsRefused` with every problem (the caller rolls back, which also
     removes the files already stored). Returns the findings written. Flushed, not committed.
+    With ``check_only`` nothing is written: the problems are raised, else ``[]`` (a page
+    whose form refused some rows says the other rows' problems in the same answer).
     """
     _check_open(cycle)
     schemes: dict[str, tuple[SchemeVersion, Scheme]] = {}
@@ -334,6 +337,8 @@ def record_findings(
             planned.append((entry, version, key[1], value, note, reason, found, same, ext))
     if problems:
         raise FindingsRefused(problems)
+    if check_only:
+        return []
     written = []
     for entry, version, element, value, note, reason, found, same, ext in planned:
         if not same or found is None:
