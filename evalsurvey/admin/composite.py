@@ -232,9 +232,14 @@ def weights_form(config) -> WeightsForm:
 
 
 def _typed_number(form: WeightsForm, name: str) -> float | None:
+    """A weight or share as typed (60% is 0.6); a problem goes beside its field, so one save
+    names every field to fix (the domain checks again)."""
     value = forms.typed_weight(form.get(name))
     if value is not None and math.isnan(value):
         form.errors.setdefault(name, []).append(_("请填写数字。"))
+        return None
+    if value is not None and value < 0:
+        form.errors.setdefault(name, []).append(_("权重不能为负数。"))
         return None
     return value
 

@@ -63,6 +63,12 @@ def test_the_demo_composite_adds_up_term_by_term(app, client):
               "missing": "require"},
     )  # fmt: skip
     assert composite_domain.setting(cycle, "community").weights == {"inspection": 0.6, "panel": 0.4}
+    # two problems in one save: both said, each beside its field (QA: one at a time)
+    two = client.post(f"/admin/cycles/{cycle.id}/composite/settings",
+                      data={**fields, "type": "community", "w_inspection": "-1",
+                            "w_panel": "abc", "missing": "require"})  # fmt: skip
+    text = two.get_data(as_text=True)
+    assert two.status_code == 400 and "权重不能为负数。" in text and "请填写数字。" in text
     # reloading the address a refused save answered at goes back to the page (QA: 405)
     for url, part in (("composite/settings", "#weights"), ("grades", "#grades")):
         back = client.get(f"/admin/cycles/{cycle.id}/{url}?type=service_window")
