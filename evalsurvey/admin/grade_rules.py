@@ -255,15 +255,19 @@ def to_rules(editor: Editor, tie_columns: Collection[str] = ()) -> dict[str, Any
         data = _stars(editor, places)
     else:
         data = _quota(editor, places)
-    if editor.errors:
+    # a quota row's unreadable number is left out of ``data`` (as a blank one is), so the
+    # contract's own check still runs and one save names every problem; a star band's is
+    # read as 0, which the contract would misjudge, so there the fields come first
+    if editor.errors and editor.kind == "stars":
         return None
     try:
         parse_rules(data)
     except GradingError as exc:
         message, params = rule_problem(exc)
-        editor.error(_field_of(exc, editor, places), message, **params)
-        return None
-    return data
+        field = _field_of(exc, editor, places)
+        if field not in editor.errors:
+            editor.error(field, message, **params)
+    return None if editor.errors else data
 
 
 def _stars(editor: Editor, places: list[str]) -> dict[str, Any]:

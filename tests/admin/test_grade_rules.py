@@ -211,6 +211,18 @@ def test_an_invalid_form_says_why_beside_the_field_and_keeps_what_was_typed(app,
         assert folded and bool(folded.group(1)) == name.endswith("-code"), change
 
 
+def test_one_save_names_a_bad_number_and_a_repeated_code_together(app, client):
+    """QA: "六十" was named first and the repeated code only on the next save."""
+    cycle = _demo(client)
+    fields = editor(_page(client, cycle, "service_window")).fields
+    resp = _post(client, cycle, fields, "save",
+                 **{"grade-1-min": "六十", "grade-1-code": "excellent"})  # fmt: skip
+    shown = editor(resp.get_data(as_text=True))
+    assert resp.status_code == 400
+    assert shown.beside.get("grade-1-min") == "请填写数字。"
+    assert shown.beside.get("grade-1-code") == "等级编码“excellent”重复了，每个等级的编码必须不同。"
+
+
 def test_rows_are_added_and_removed_by_buttons_without_saving(app, client):
     cycle = _demo(client)
     stored = grade_domain.rules_for(cycle, "community")
