@@ -32,7 +32,6 @@ def from_local(naive: datetime | None) -> datetime | None:
 def init_app(app: Flask) -> None:
     ZoneInfo(app.config["DISPLAY_TIMEZONE"])  # fail at start-up on a misspelt zone
 
-    app.jinja_env.globals["display_timezone"] = lambda: app.config["DISPLAY_TIMEZONE"]
     app.jinja_env.globals["zone_name"] = zone_name
 
 
